@@ -1,0 +1,3 @@
+using CodecLlm.Cli;
+
+return await CliApp.RunAsync(args);
