@@ -1,6 +1,55 @@
+using System.CommandLine;
+using CodecLlm.Model;
+
 namespace CodecLlm.Cli;
 
-internal static class CliApp
+/// <summary>The `codecllm` command line: one file per verb under Commands/, registered here.</summary>
+public static class CliApp
 {
-    public static Task<int> RunAsync(string[] args) => Task.FromResult(0);
+    public static RootCommand BuildRoot()
+    {
+        RootCommand root = new("CodecLLM: LLM inference with losslessly compressed weights");
+        // Each verb lives in Commands/<Verb>Command.cs and is added here.
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        RootCommand root = BuildRoot();
+        ParseResult parsed = root.Parse(args);
+        InvocationConfiguration config = new() { EnableDefaultExceptionHandler = false };
+        return await Guard(() => parsed.InvokeAsync(config));
+    }
+
+    /// <summary>
+    /// Runs a verb and turns every failure into one line on stderr and a non-zero exit code:
+    /// 1 for bad input (<see cref="CodecLlmException"/>), 130 for cancellation, 70 for anything else.
+    /// </summary>
+    public static async Task<int> Guard(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (CodecLlmException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}");
+            return 70;
+        }
+    }
 }

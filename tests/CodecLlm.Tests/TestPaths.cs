@@ -1,0 +1,38 @@
+namespace CodecLlm.Tests;
+
+/// <summary>Where tests find the shared real models (../shared/models beside the repository root).</summary>
+public static class TestPaths
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string SharedModels => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
+
+    public static string Stories260KBin => Path.Combine(SharedModels, "stories260K", "stories260K.bin");
+
+    public static string Stories260KGguf => Path.Combine(SharedModels, "stories260K", "stories260K.gguf");
+
+    public static string Stories260KTokenizer => Path.Combine(SharedModels, "stories260K", "tok512.bin");
+
+    public static string Stories260KMd => Path.Combine(SharedModels, "stories260K", "stories260K.md");
+
+    public static string Llama2TokenizerModel => Path.Combine(SharedModels, "llama2-tokenizer", "tokenizer.model");
+
+    public static string Llama2TokenizerBin => Path.Combine(SharedModels, "llama2-tokenizer", "tokenizer.bin");
+
+    public static string ArcticBf16 => Path.Combine(SharedModels, "arctic-embed-xs", "arctic-embed-xs.bf16.safetensors");
+
+    /// <summary>A fresh temporary directory, deleted by the caller (or left in /tmp).</summary>
+    public static string NewTempDir()
+    {
+        string d = Path.Combine(Path.GetTempPath(), "codecllm-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    private static string FindRepoRoot()
+    {
+        string? d = AppContext.BaseDirectory;
+        while (d != null && !File.Exists(Path.Combine(d, "CodecLlm.slnx"))) d = Path.GetDirectoryName(d);
+        return d ?? throw new InvalidOperationException("repository root (CodecLlm.slnx) not found above " + AppContext.BaseDirectory);
+    }
+}
