@@ -5,7 +5,11 @@ public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static string SharedModels => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
+    /// <summary>../shared/models beside the repository, or $CODECLLM_SHARED_MODELS (used on the GPU machine).</summary>
+    public static string SharedModels =>
+        Environment.GetEnvironmentVariable("CODECLLM_SHARED_MODELS") is { Length: > 0 } env
+            ? env
+            : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
 
     public static string Stories260KBin => Path.Combine(SharedModels, "stories260K", "stories260K.bin");
 
