@@ -1,0 +1,175 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using CodecLlm.Backends.Cuda.Interop;
+
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>
+/// Compiles the embedded Kernels/*.cu with NVRTC for the device's architecture on first use and caches
+/// the CUBIN on disk ($CODECLLM_CACHE or ~/.cache/codecllm/kernels), keyed by a hash of the source,
+/// the headers, the options, the architecture and the NVRTC version.
+/// </summary>
+public sealed unsafe class KernelLibrary : IDisposable
+{
+    private const string ResourcePrefix = "CodecLlm.Kernels.";
+    private readonly CudaContext _context;
+    private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
+
+    internal KernelLibrary(CudaContext context) => _context = context;
+
+    /// <summary>Where compiled kernels are cached.</summary>
+    public static string CacheDirectory =>
+        Environment.GetEnvironmentVariable("CODECLLM_CACHE") is { Length: > 0 } dir
+            ? Path.Combine(dir, "kernels")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "codecllm", "kernels");
+
+    /// <summary>Compiles (or loads from the cache) the CUBIN of one kernel file, e.g. "matvec.cu".</summary>
+    public CudaModule Module(string file)
+    {
+        lock (_modules)
+        {
+            if (_modules.TryGetValue(file, out CudaModule? m)) return m;
+            byte[] cubin = CompileCached(file, out _);
+            m = new CudaModule(_context, cubin, file);
+            _modules[file] = m;
+            return m;
+        }
+    }
+
+    public CudaFunction Function(string file, string name) => Module(file).Function(name);
+
+    internal byte[] CompileCached(string file, out bool fromCache)
+    {
+        string source = ReadResource(file);
+        var headers = Headers();
+        string[] options = [$"--gpu-architecture={_context.Arch}", "-std=c++17", "--fmad=true", "-default-device"];
+        string key = CacheKey(source, headers, options);
+        string path = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(file)}-{key}.cubin");
+        if (File.Exists(path))
+        {
+            fromCache = true;
+            return File.ReadAllBytes(path);
+        }
+        byte[] cubin = Nvrtc.CompileToCubin(source, file, headers, options);
+        try
+        {
+            Directory.CreateDirectory(CacheDirectory);
+            string tmp = path + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllBytes(tmp, cubin);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            // The cache is an optimisation: an unwritable cache directory only costs a recompile next time.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        fromCache = false;
+        return cubin;
+    }
+
+    private string CacheKey(string source, IReadOnlyList<(string Name, string Source)> headers, string[] options)
+    {
+        var sb = new StringBuilder(source);
+        foreach (var (name, text) in headers) sb.Append('\0').Append(name).Append('\0').Append(text);
+        sb.Append('\0').Append(string.Join(' ', options)).Append('\0').Append(_context.Arch).Append('\0').Append(_context.NvrtcVersion);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..16].ToLowerInvariant();
+    }
+
+    private static List<(string Name, string Source)> Headers() =>
+        typeof(KernelLibrary).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".cuh", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n => (n[ResourcePrefix.Length..], ReadResource(n[ResourcePrefix.Length..])))
+            .ToList();
+
+    internal static string ReadResource(string file)
+    {
+        Assembly asm = typeof(KernelLibrary).Assembly;
+        using Stream s = asm.GetManifestResourceStream(ResourcePrefix + file)
+            ?? throw new InvalidOperationException($"kernel source '{file}' is not embedded");
+        using var reader = new StreamReader(s);
+        return reader.ReadToEnd();
+    }
+
+    public void Dispose()
+    {
+        lock (_modules)
+        {
+            foreach (CudaModule m in _modules.Values) m.Dispose();
+            _modules.Clear();
+        }
+    }
+}
+
+/// <summary>A loaded CUBIN.</summary>
+public sealed unsafe class CudaModule : IDisposable
+{
+    private readonly CudaModuleHandle _handle;
+    private readonly CudaContext _context;
+    private readonly Dictionary<string, CudaFunction> _functions = new(StringComparer.Ordinal);
+
+    internal CudaModule(CudaContext context, byte[] cubin, string name)
+    {
+        _context = context;
+        Name = name;
+        context.MakeCurrent();
+        _handle = new CudaModuleHandle(context.Handle);
+        IntPtr m;
+        fixed (byte* image = cubin) CuDriver.Check(CuDriver.cuModuleLoadData(&m, image), $"cuModuleLoadData({name})");
+        _handle.Set(m);
+    }
+
+    public string Name { get; }
+
+    public CudaFunction Function(string name)
+    {
+        lock (_functions)
+        {
+            if (_functions.TryGetValue(name, out CudaFunction? f)) return f;
+            IntPtr fn;
+            _context.MakeCurrent();
+            CuDriver.Check(CuDriver.cuModuleGetFunction(&fn, _handle.DangerousGetHandle(), name), $"cuModuleGetFunction({Name}:{name})");
+            f = new CudaFunction(fn, $"{Name}:{name}");
+            _functions[name] = f;
+            return f;
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>One kernel. Every kernel of this backend takes a single by-value parameter struct.</summary>
+public sealed unsafe class CudaFunction
+{
+    private readonly IntPtr _function;
+    private int _sharedLimit = 48 * 1024;
+
+    internal CudaFunction(IntPtr function, string name)
+    {
+        _function = function;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public void Launch<T>(CudaStream stream, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, in T parameters) where T : unmanaged
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        if (sharedBytes > _sharedLimit)
+        {
+            CuDriver.Check(CuDriver.cuFuncSetAttribute(_function, CuDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int)sharedBytes), $"cuFuncSetAttribute({Name})");
+            _sharedLimit = (int)sharedBytes;
+        }
+        fixed (T* p = &parameters)
+        {
+            void* arg = p;
+            CuDriver.Check(CuDriver.cuLaunchKernel(_function, grid.X, grid.Y, grid.Z, block, 1, 1, sharedBytes, stream.Handle, &arg, null), $"cuLaunchKernel({Name})");
+        }
+    }
+
+    public void Launch<T>(CudaStream stream, uint gridX, uint block, uint sharedBytes, in T parameters) where T : unmanaged =>
+        Launch(stream, (gridX, 1u, 1u), block, sharedBytes, parameters);
+}

@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+
+namespace CodecLlm.Backends.Cuda;
+
+// The by-value parameter structs of the kernels in Kernels/*.cu, field for field (natural C layout).
+#pragma warning disable CS0649 // fields are written by object initialisers and read by the GPU
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct EmbedParams
+{
+    public ulong Table, Tokens, Out;
+    public int Dim, Count;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct RmsNormParams
+{
+    public ulong X, W, Out;
+    public int Dim;
+    public float Eps;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct AddParams
+{
+    public ulong Y, X;
+    public long N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct SwigluParams
+{
+    public ulong Gate, Up, Out;
+    public long N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct BiasParams
+{
+    public ulong X, Bias;
+    public int Dim;
+    public long N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ConvertParams
+{
+    public ulong In, Out;
+    public long N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct RopeKvParams
+{
+    public ulong Q, K, V, KCache, VCache, InvFreq, Pos0;
+    public int T, NHeads, NKvHeads, HeadDim, Style;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct AttnParams
+{
+    public ulong Q, KCache, VCache, Out, Pos0;
+    public int T, NHeads, NKvHeads, HeadDim;
+    public float Scale;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct ArgmaxParams
+{
+    public ulong Logits, Out;
+    public int N;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct SynthParams
+{
+    public ulong Out;
+    public long N;
+    public ulong Seed;
+    public float Mean, Std;
+    public int DType;
+}
+
+/// <summary>One matrix of a matvec launch (see matvec.cuh MvSeg).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct MvSeg
+{
+    public ulong W, Aux0, Aux1, Aux2, Bias, Out;
+    public int Rows, GroupStart;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct MatvecParams
+{
+    public MvSeg Seg0, Seg1, Seg2;
+    public ulong X, NormW, Resid;
+    public int NSeg, Cols, TotalGroups;
+    public float Eps;
+    public int Dual;
+}
+#pragma warning restore CS0649

@@ -1,0 +1,101 @@
+// RoPE + KV-cache append, and causal grouped-query attention over the cache (prefill and decode).
+#include "common.cuh"
+
+// Rotates q and k of T tokens at positions pos0 .. pos0+T-1 and appends k, v to the cache.
+// style 0: adjacent pairs (2i, 2i+1); style 1: split halves (i, i + hd/2).
+struct RopeKvParams
+{
+    float* q; float* k; const float* v;
+    void* kcache; void* vcache;
+    const float* inv_freq;
+    const int* pos0;
+    int T; int n_heads; int n_kv_heads; int head_dim; int style;
+};
+
+template <int KV> __device__ void rope_kv(const RopeKvParams& p)
+{
+    int t = blockIdx.x;
+    int pos = *p.pos0 + t;
+    int half = p.head_dim / 2, kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
+    int pairs = (p.n_heads + p.n_kv_heads) * half;
+    for (int idx = threadIdx.x; idx < pairs; idx += blockDim.x)
+    {
+        int head = idx / half, i = idx % half;
+        bool isq = head < p.n_heads;
+        float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim
+                          : p.k + (long long)t * kvdim + (head - p.n_heads) * p.head_dim;
+        int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
+        float angle = (float)pos * p.inv_freq[i];
+        float c = cosf(angle), s = sinf(angle);
+        float x0 = base[a], x1 = base[b];
+        float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+        base[a] = r0;
+        base[b] = r1;
+        if (!isq)
+        {
+            long long off = (long long)pos * kvdim + (head - p.n_heads) * p.head_dim;
+            store_elem<KV>(p.kcache, off + a, r0);
+            store_elem<KV>(p.kcache, off + b, r1);
+        }
+    }
+    for (int i = threadIdx.x; i < kvdim; i += blockDim.x)
+        store_elem<KV>(p.vcache, (long long)pos * kvdim + i, p.v[(long long)t * kvdim + i]);
+}
+extern "C" __global__ void rope_kv_f32(const RopeKvParams p) { rope_kv<DT_F32>(p); }
+extern "C" __global__ void rope_kv_f16(const RopeKvParams p) { rope_kv<DT_F16>(p); }
+extern "C" __global__ void rope_kv_bf16(const RopeKvParams p) { rope_kv<DT_BF16>(p); }
+
+// One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
+// Dynamic shared memory: head_dim + max positions floats.
+struct AttnParams
+{
+    const float* q; const void* kcache; const void* vcache; float* out;
+    const int* pos0;
+    int T; int n_heads; int n_kv_heads; int head_dim; float scale;
+};
+
+template <int KV> __device__ void attention(const AttnParams& p)
+{
+    extern __shared__ float sm[];
+    __shared__ float red[32];
+    int h = blockIdx.x, t = blockIdx.y;
+    int pos = *p.pos0 + t, n = pos + 1;
+    int kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
+    int kvh = h / (p.n_heads / p.n_kv_heads);
+    float* qs = sm;
+    float* att = sm + p.head_dim;
+    const float* q = p.q + (long long)t * qdim + h * p.head_dim;
+    for (int d = threadIdx.x; d < p.head_dim; d += blockDim.x) qs[d] = q[d];
+    __syncthreads();
+    float mx = __int_as_float(0xff800000);
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+    {
+        long long off = (long long)j * kvdim + kvh * p.head_dim;
+        float s = 0.f;
+        for (int d = 0; d < p.head_dim; ++d) s += qs[d] * load_elem<KV>(p.kcache, off + d);
+        s *= p.scale;
+        att[j] = s;
+        mx = fmaxf(mx, s);
+    }
+    mx = block_max(mx, red);
+    float sum = 0.f;
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
+    {
+        float e = expf(att[j] - mx);
+        att[j] = e;
+        sum += e;
+    }
+    sum = block_sum(sum, red);
+    __syncthreads();
+    float inv = 1.0f / sum;
+    float* o = p.out + (long long)t * qdim + h * p.head_dim;
+    for (int d = threadIdx.x; d < p.head_dim; d += blockDim.x)
+    {
+        float acc = 0.f;
+        for (int j = 0; j < n; ++j) acc += (att[j] * inv) * load_elem<KV>(p.vcache, (long long)j * kvdim + kvh * p.head_dim + d);
+        o[d] = acc;
+    }
+}
+extern "C" __global__ void attention_f32(const AttnParams p) { attention<DT_F32>(p); }
+extern "C" __global__ void attention_f16(const AttnParams p) { attention<DT_F16>(p); }
+extern "C" __global__ void attention_bf16(const AttnParams p) { attention<DT_BF16>(p); }

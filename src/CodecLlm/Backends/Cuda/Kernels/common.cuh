@@ -1,0 +1,89 @@
+// Shared helpers for every CodecLLM kernel. Compiled by NVRTC without system headers:
+// bf16/f16 are handled as raw 16-bit patterns and converted here.
+#pragma once
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+// Weight / cache element types, as the host's TensorDType-like codes.
+#define DT_F32 0
+#define DT_F16 1
+#define DT_BF16 2
+
+__device__ __forceinline__ float bf16_to_f32(u16 v) { return __uint_as_float(((u32)v) << 16); }
+
+// Round to nearest even; NaN stays NaN (quiet bit set), as torch and the C# reference do.
+__device__ __forceinline__ u16 f32_to_bf16(float f)
+{
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u16)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (u16)(u >> 16);
+}
+
+__device__ __forceinline__ float f16_to_f32(u16 h)
+{
+    float f;
+    asm("{ .reg .b16 t; mov.b16 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "h"(h));
+    return f;
+}
+
+__device__ __forceinline__ u16 f32_to_f16(float f)
+{
+    u16 h;
+    asm("{ .reg .b16 t; cvt.rn.f16.f32 t, %1; mov.b16 %0, t; }" : "=h"(h) : "f"(f));
+    return h;
+}
+
+template <int DT> __device__ __forceinline__ float load_elem(const void* p, long long i)
+{
+    if (DT == DT_F32) return ((const float*)p)[i];
+    if (DT == DT_F16) return f16_to_f32(((const u16*)p)[i]);
+    return bf16_to_f32(((const u16*)p)[i]);
+}
+
+template <int DT> __device__ __forceinline__ void store_elem(void* p, long long i, float v)
+{
+    if (DT == DT_F32) ((float*)p)[i] = v;
+    else if (DT == DT_F16) ((u16*)p)[i] = f32_to_f16(v);
+    else ((u16*)p)[i] = f32_to_bf16(v);
+}
+
+// Butterfly sum: every lane ends with the same total, in the same order on every run.
+__device__ __forceinline__ float warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Deterministic block sum (fixed tree); blockDim.x a multiple of 32, at most 1024. Every thread gets the total.
+__device__ __forceinline__ float block_sum(float v, float* scratch32)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) scratch32[warp] = v;
+    __syncthreads();
+    float t = lane < nwarps ? scratch32[lane] : 0.f;
+    t = warp_sum(t);
+    return t;
+}
+
+__device__ __forceinline__ float block_max(float v, float* scratch32)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) scratch32[warp] = v;
+    __syncthreads();
+    float t = lane < nwarps ? scratch32[lane] : __int_as_float(0xff800000);
+    return warp_max(t);
+}

@@ -1,0 +1,78 @@
+// Small per-element kernels: embedding lookup, RMSNorm, residual add, SwiGLU, bias, dtype conversion.
+#include "common.cuh"
+
+struct EmbedParams { const void* table; const int* tokens; float* out; int dim; int count; };
+
+template <int DT> __device__ void embed(const EmbedParams& p)
+{
+    int t = blockIdx.y;
+    long long row = p.tokens[t];
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < p.dim; i += gridDim.x * blockDim.x)
+        p.out[(long long)t * p.dim + i] = load_elem<DT>(p.table, row * p.dim + i);
+}
+extern "C" __global__ void embed_f32(const EmbedParams p) { embed<DT_F32>(p); }
+extern "C" __global__ void embed_f16(const EmbedParams p) { embed<DT_F16>(p); }
+extern "C" __global__ void embed_bf16(const EmbedParams p) { embed<DT_BF16>(p); }
+
+// out[t, :] = x[t, :] * rsqrt(mean(x^2) + eps) * w ; one block per row; out in f32, f16 or bf16.
+struct RmsNormParams { const float* x; const float* w; void* out; int dim; float eps; };
+
+template <int DT> __device__ void rmsnorm(const RmsNormParams& p)
+{
+    __shared__ float red[32];
+    const float* x = p.x + (long long)blockIdx.x * p.dim;
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < p.dim; i += blockDim.x) ss += x[i] * x[i];
+    ss = block_sum(ss, red);
+    float scale = 1.0f / sqrtf(ss / (float)p.dim + p.eps);
+    for (int i = threadIdx.x; i < p.dim; i += blockDim.x)
+        store_elem<DT>(p.out, (long long)blockIdx.x * p.dim + i, p.w[i] * (x[i] * scale));
+}
+extern "C" __global__ void rmsnorm_f32(const RmsNormParams p) { rmsnorm<DT_F32>(p); }
+extern "C" __global__ void rmsnorm_f16(const RmsNormParams p) { rmsnorm<DT_F16>(p); }
+extern "C" __global__ void rmsnorm_bf16(const RmsNormParams p) { rmsnorm<DT_BF16>(p); }
+
+// y[i] += x[i]
+struct AddParams { float* y; const float* x; long long n; };
+extern "C" __global__ void add_inplace(const AddParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) p.y[i] += p.x[i];
+}
+
+// out[i] = silu(gate[i]) * up[i]
+struct SwigluParams { const float* gate; const float* up; float* out; long long n; };
+extern "C" __global__ void swiglu(const SwigluParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
+    {
+        float g = p.gate[i];
+        p.out[i] = (g / (1.0f + expf(-g))) * p.up[i];
+    }
+}
+
+// x[t, i] += bias[i] for rows t
+struct BiasParams { float* x; const float* bias; int dim; long long n; };
+extern "C" __global__ void add_bias_rows(const BiasParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) p.x[i] += p.bias[i % p.dim];
+}
+
+// f32 -> f16 / bf16 (GEMM inputs)
+struct ConvertParams { const float* in; void* out; long long n; };
+extern "C" __global__ void f32_to_f16_kernel(const ConvertParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) store_elem<DT_F16>(p.out, i, p.in[i]);
+}
+extern "C" __global__ void f32_to_bf16_kernel(const ConvertParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) store_elem<DT_BF16>(p.out, i, p.in[i]);
+}
+// f16 / bf16 -> f32 (norm weights, tests)
+extern "C" __global__ void f16_to_f32_kernel(const ConvertParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) ((float*)p.out)[i] = load_elem<DT_F16>(p.in, i);
+}
+extern "C" __global__ void bf16_to_f32_kernel(const ConvertParams p)
+{
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) ((float*)p.out)[i] = load_elem<DT_BF16>(p.in, i);
+}

@@ -1,0 +1,224 @@
+// Batch-1 matrix-vector product y = W x for row-major W [rows, cols], shared by every weight encoding.
+//
+// Work split (the tile shape of the `fixed` codec): a warp owns a group of 4 rows; it walks the columns
+// in chunks of 256, lane l taking columns 8l .. 8l+7 of each of the 4 rows. Each lane accumulates its
+// 8 products per row in column order, chunk after chunk, then a butterfly shuffle sums the 32 lanes.
+// A "decoder" policy supplies the 4x8 weights of a chunk: raw F32/F16/BF16 loads, or a codec that
+// decodes them in registers. Because every policy hands the same values to the same loop, a decoding
+// policy produces bit-identical results to the raw policy over the decoded tensor.
+//
+// Decoder policy:
+//   struct Dec {
+//     static const int UNROLL;                       // chunks fetched before use
+//     struct Frag { ... };                           // registers holding one chunk's encoded weights
+//     __device__ Dec(const MvSeg& s, int cols, int row0);
+//     __device__ void fetch(int chunk, int lane, Frag& f) const;    // global loads only
+//     __device__ void decode(const Frag& f, float w[4][8]) const;   // register arithmetic
+//   };
+#pragma once
+#include "common.cuh"
+
+#define MV_ROWS 4
+#define MV_CHUNK 256
+#define MV_WARPS 4
+
+struct MvSeg
+{
+    const void* w;      // raw elements, or the codec's tile stream
+    const void* aux0;   // codec metadata (e.g. exponent table)
+    const void* aux1;
+    const void* aux2;
+    const float* bias;  // [rows] or null
+    float* out;         // [rows]
+    int rows;
+    int group_start;    // first 4-row group of this segment in the launch's numbering
+};
+
+struct MatvecParams
+{
+    MvSeg seg[3];
+    const float* x;       // [cols]
+    const float* norm_w;  // RMSNorm weights applied to x first, or null
+    const float* resid;   // out = resid + W x when set (may alias out)
+    int nseg;
+    int cols;
+    int total_groups;
+    float eps;
+    int dual;             // SwiGLU: seg[0] = gate, seg[1] = up (same rows); out0 = silu(gate x) * (up x)
+};
+
+template <class Dec>
+__device__ __forceinline__ void mv_accumulate(const Dec& d, int nchunks, int lane, const float* xs, float acc[4])
+{
+    int c = 0;
+#pragma unroll 1
+    for (; c + Dec::UNROLL <= nchunks; c += Dec::UNROLL)
+    {
+        typename Dec::Frag f[Dec::UNROLL];
+#pragma unroll
+        for (int u = 0; u < Dec::UNROLL; ++u) d.fetch(c + u, lane, f[u]);
+#pragma unroll
+        for (int u = 0; u < Dec::UNROLL; ++u)
+        {
+            float w[4][8];
+            d.decode(f[u], w);
+            const float4* xp = (const float4*)(xs + (c + u) * MV_CHUNK + lane * 8);
+            float4 xa = xp[0], xb = xp[1];
+            float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+#pragma unroll
+            for (int r = 0; r < 4; ++r)
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
+        }
+    }
+#pragma unroll 1
+    for (; c < nchunks; ++c)
+    {
+        typename Dec::Frag f;
+        d.fetch(c, lane, f);
+        float w[4][8];
+        d.decode(f, w);
+        const float4* xp = (const float4*)(xs + c * MV_CHUNK + lane * 8);
+        float4 xa = xp[0], xb = xp[1];
+        float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+#pragma unroll
+            for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
+    }
+}
+
+// Dynamic shared memory: cols rounded up to 256, floats.
+template <class Dec>
+__device__ void matvec(const MatvecParams& p)
+{
+    extern __shared__ float xs[];
+    __shared__ float red[32];
+    int padded = (p.cols + MV_CHUNK - 1) / MV_CHUNK * MV_CHUNK;
+    float scale = 1.f;
+    if (p.norm_w)
+    {
+        float ss = 0.f;
+        for (int i = threadIdx.x; i < p.cols; i += blockDim.x) ss += p.x[i] * p.x[i];
+        ss = block_sum(ss, red);
+        scale = 1.0f / sqrtf(ss / (float)p.cols + p.eps);
+    }
+    for (int i = threadIdx.x; i < padded; i += blockDim.x)
+        xs[i] = i < p.cols ? (p.norm_w ? p.norm_w[i] * (p.x[i] * scale) : p.x[i]) : 0.f;
+    __syncthreads();
+
+    int lane = threadIdx.x & 31;
+    int nchunks = padded / MV_CHUNK;
+    int warps = gridDim.x * (blockDim.x >> 5);
+    for (int g = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5); g < p.total_groups; g += warps)
+    {
+        int s = 0;
+        if (p.nseg > 1 && g >= p.seg[1].group_start) s = 1;
+        if (p.nseg > 2 && g >= p.seg[2].group_start) s = 2;
+        if (p.dual) s = 0;
+        const MvSeg sg = s == 0 ? p.seg[0] : s == 1 ? p.seg[1] : p.seg[2];
+        int row0 = (g - sg.group_start) * MV_ROWS;
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        mv_accumulate(Dec(sg, p.cols, row0), nchunks, lane, xs, acc);
+        float acc2[4] = {0.f, 0.f, 0.f, 0.f};
+        if (p.dual) mv_accumulate(Dec(p.seg[1], p.cols, row0), nchunks, lane, xs, acc2);
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+        {
+            acc[r] = warp_sum(acc[r]);
+            acc2[r] = warp_sum(acc2[r]);
+        }
+        int row = row0 + lane;
+        if (lane < 4 && row < sg.rows)
+        {
+            float v = lane == 0 ? acc[0] : lane == 1 ? acc[1] : lane == 2 ? acc[2] : acc[3];
+            if (p.dual)
+            {
+                float u = lane == 0 ? acc2[0] : lane == 1 ? acc2[1] : lane == 2 ? acc2[2] : acc2[3];
+                v = (v / (1.0f + expf(-v))) * u;
+            }
+            else
+            {
+                if (sg.bias) v += sg.bias[row];
+                if (p.resid) v += p.resid[row];
+            }
+            sg.out[row] = v;
+        }
+    }
+}
+
+// Raw row-major weights. VEC: rows are 16-byte aligned and cols % 8 == 0, so a lane's 8 columns are
+// one or two 16-byte loads; otherwise element loads with bounds checks. Out-of-range weights are 0.
+template <int DT, bool VEC>
+struct RawDec
+{
+    static const int BYTES = DT == DT_F32 ? 4 : 2;
+    static const int WORDS = 8 * BYTES / 4;   // 32-bit words per row per lane
+    static const int UNROLL = DT == DT_F32 ? 2 : 4;
+    struct Frag { u32 v[4][WORDS]; };
+
+    const u8* w;
+    int cols, rows, row0;
+
+    __device__ RawDec(const MvSeg& s, int cols_, int row0_) : w((const u8*)s.w), cols(cols_), rows(s.rows), row0(row0_) {}
+
+    __device__ __forceinline__ void fetch(int chunk, int lane, Frag& f) const
+    {
+        int col = chunk * MV_CHUNK + lane * 8;
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+        {
+            int row = row0 + r;
+            if (VEC)
+            {
+                if (row < rows && col < cols)
+                {
+                    const uint4* src = (const uint4*)(w + ((long long)row * cols + col) * BYTES);
+#pragma unroll
+                    for (int q = 0; q < WORDS / 4; ++q)
+                    {
+                        uint4 t = __ldg(src + q);
+                        f.v[r][4 * q] = t.x; f.v[r][4 * q + 1] = t.y; f.v[r][4 * q + 2] = t.z; f.v[r][4 * q + 3] = t.w;
+                    }
+                }
+                else
+                {
+#pragma unroll
+                    for (int q = 0; q < WORDS; ++q) f.v[r][q] = 0u;
+                }
+            }
+            else
+            {
+#pragma unroll
+                for (int j = 0; j < 8; ++j)
+                {
+                    u32 e = 0u;
+                    if (row < rows && col + j < cols)
+                    {
+                        long long i = (long long)row * cols + col + j;
+                        e = BYTES == 4 ? ((const u32*)w)[i] : (u32)((const u16*)w)[i];
+                    }
+                    if (BYTES == 4) f.v[r][j] = e;
+                    else if (j & 1) f.v[r][j >> 1] |= e << 16;
+                    else f.v[r][j >> 1] = e;
+                }
+            }
+        }
+    }
+
+    __device__ __forceinline__ void decode(const Frag& f, float w8[4][8]) const
+    {
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+#pragma unroll
+            for (int j = 0; j < 8; ++j)
+            {
+                if (DT == DT_F32) w8[r][j] = __uint_as_float(f.v[r][j]);
+                else
+                {
+                    u16 h = (u16)((j & 1) ? f.v[r][j >> 1] >> 16 : f.v[r][j >> 1] & 0xffffu);
+                    w8[r][j] = DT == DT_BF16 ? bf16_to_f32(h) : f16_to_f32(h);
+                }
+            }
+    }
+};

@@ -1,0 +1,256 @@
+using CodecLlm.Backends.Cuda;
+using CodecLlm.Model;
+
+namespace CodecLlm.Tests.Backends.Cuda;
+
+/// <summary>Each kernel against a plain double-precision C# reference, on random data.</summary>
+[Collection("gpu")]
+public class CudaKernelTests
+{
+    private static (CudaContext C, CudaStream S, CudaOps Ops) Setup()
+    {
+        CudaContext c = GpuTest.Context();
+        return (c, new CudaStream(c), new CudaOps(c));
+    }
+
+    private static double[] RefMatvec(float[] w, int rows, int cols, float[] x)
+    {
+        var y = new double[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double s = 0;
+            for (int k = 0; k < cols; k++) s += (double)w[(long)r * cols + k] * x[k];
+            y[r] = s;
+        }
+        return y;
+    }
+
+    private static float[] RefRmsNorm(float[] x, float[] w, float eps)
+    {
+        double ss = 0;
+        foreach (float v in x) ss += (double)v * v;
+        double scale = 1 / Math.Sqrt(ss / x.Length + eps);
+        return x.Select((v, i) => (float)(v * scale * w[i])).ToArray();
+    }
+
+    [Theory]
+    [InlineData(TensorDType.F32, 64, 64)]
+    [InlineData(TensorDType.F32, 172, 64)]
+    [InlineData(TensorDType.F32, 64, 172)]
+    [InlineData(TensorDType.BF16, 2048, 512)]
+    [InlineData(TensorDType.BF16, 300, 172)]
+    [InlineData(TensorDType.BF16, 7, 1000)]
+    [InlineData(TensorDType.F16, 256, 768)]
+    [InlineData(TensorDType.F16, 13, 130)]
+    public void MatvecMatchesReference(TensorDType dtype, int rows, int cols)
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(rows * 31 + cols);
+        float[] wf = GpuTest.Gaussian(rnd, rows * cols, 0.05);
+        float[] x = GpuTest.Gaussian(rnd, cols);
+        float[] bias = GpuTest.Gaussian(rnd, rows);
+        float[] resid = GpuTest.Gaussian(rnd, rows);
+        using DeviceBuffer w = UploadWeights(c, s, dtype, wf);
+        using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        using DeviceBuffer bd = s.UploadNew<float>(c.Allocator, bias, MemoryCategory.Activations, "bias");
+        using DeviceBuffer rd = s.UploadNew<float>(c.Allocator, resid, MemoryCategory.Activations, "resid");
+        using DeviceBuffer yd = c.Allocator.Allocate(rows * 4L, MemoryCategory.Activations, "y");
+        s.Fill(yd, 0xff); // NaN poison: every output must be written
+        var mw = new MatvecWeight(MatvecWeight.EncodingOf(dtype), w.Pointer, rows, cols);
+        ops.Matvec(s, [new MatvecTarget(mw, yd.Pointer, bd.Pointer)], xd.Pointer, cols, resid: rd.Pointer);
+        float[] y = s.Download<float>(yd, rows);
+        float[] wr = dtype switch
+        {
+            TensorDType.BF16 => wf.Select(v => GpuTest.FromBf16(GpuTest.ToBf16(v))).ToArray(),
+            TensorDType.F16 => wf.Select(v => (float)(Half)v).ToArray(),
+            _ => wf,
+        };
+        double[] r = RefMatvec(wr, rows, cols, x);
+        float[] expected = r.Select((v, i) => (float)(v + bias[i] + resid[i])).ToArray();
+        Assert.True(GpuTest.RelErr(y, expected) < 1e-5, $"rel err {GpuTest.RelErr(y, expected)}");
+    }
+
+    [Fact]
+    public void FusedNormQkvAndSwigluMatchReference()
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(5);
+        int cols = 512, q = 512, kv = 128, hidden = 1376;
+        float eps = 1e-5f;
+        float[] x = GpuTest.Gaussian(rnd, cols), nw = GpuTest.Gaussian(rnd, cols).Select(v => 1 + 0.1f * v).ToArray();
+        float[] wq = GpuTest.Gaussian(rnd, q * cols, 0.05), wk = GpuTest.Gaussian(rnd, kv * cols, 0.05), wv = GpuTest.Gaussian(rnd, kv * cols, 0.05);
+        float[] wg = GpuTest.Gaussian(rnd, hidden * cols, 0.05), wu = GpuTest.Gaussian(rnd, hidden * cols, 0.05);
+        using DeviceBuffer dq = UploadWeights(c, s, TensorDType.BF16, wq), dk = UploadWeights(c, s, TensorDType.BF16, wk), dv = UploadWeights(c, s, TensorDType.BF16, wv);
+        using DeviceBuffer dg = UploadWeights(c, s, TensorDType.BF16, wg), du = UploadWeights(c, s, TensorDType.BF16, wu);
+        using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        using DeviceBuffer nd = s.UploadNew<float>(c.Allocator, nw, MemoryCategory.Activations, "norm");
+        using DeviceBuffer out1 = c.Allocator.Allocate((q + 2 * kv) * 4L, MemoryCategory.Activations, "qkv");
+        using DeviceBuffer out2 = c.Allocator.Allocate(hidden * 4L, MemoryCategory.Activations, "h");
+        s.Fill(out1, 0xff);
+        s.Fill(out2, 0xff);
+        MatvecWeight W(DeviceBuffer b, int rows) => new(WeightEncoding.BF16, b.Pointer, rows, cols);
+        ops.Matvec(s, [new(W(dq, q), out1.Pointer), new(W(dk, kv), out1.Pointer + (ulong)q * 4), new(W(dv, kv), out1.Pointer + (ulong)(q + kv) * 4)],
+            xd.Pointer, cols, nd.Pointer, eps);
+        ops.Matvec(s, [new(W(dg, hidden), out2.Pointer), new(W(du, hidden), 0)], xd.Pointer, cols, nd.Pointer, eps, dual: true);
+        float[] y1 = s.Download<float>(out1, q + 2 * kv), y2 = s.Download<float>(out2, hidden);
+        float[] xn = RefRmsNorm(x, nw, eps);
+        float[] Round(float[] a) => a.Select(v => GpuTest.FromBf16(GpuTest.ToBf16(v))).ToArray();
+        float[] e1 = RefMatvec(Round(wq), q, cols, xn).Concat(RefMatvec(Round(wk), kv, cols, xn)).Concat(RefMatvec(Round(wv), kv, cols, xn)).Select(v => (float)v).ToArray();
+        double[] g = RefMatvec(Round(wg), hidden, cols, xn), u = RefMatvec(Round(wu), hidden, cols, xn);
+        float[] e2 = g.Select((v, i) => (float)(v / (1 + Math.Exp(-v)) * u[i])).ToArray();
+        Assert.True(GpuTest.RelErr(y1, e1) < 1e-5, $"qkv rel err {GpuTest.RelErr(y1, e1)}");
+        Assert.True(GpuTest.RelErr(y2, e2) < 1e-5, $"swiglu rel err {GpuTest.RelErr(y2, e2)}");
+    }
+
+    [Fact]
+    public void RmsNormToEveryTypeMatchesReference()
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(7);
+        int dim = 1000, rows = 3;
+        float[] x = GpuTest.Gaussian(rnd, dim * rows), w = GpuTest.Gaussian(rnd, dim);
+        using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        using DeviceBuffer wd = s.UploadNew<float>(c.Allocator, w, MemoryCategory.Activations, "w");
+        using DeviceBuffer o32 = c.Allocator.Allocate(dim * rows * 4L, MemoryCategory.Activations, "o");
+        using DeviceBuffer o16 = c.Allocator.Allocate(dim * rows * 2L, MemoryCategory.Activations, "o");
+        ops.RmsNorm(s, xd.Pointer, wd.Pointer, o32.Pointer, 0, dim, rows, 1e-6f);
+        ops.RmsNorm(s, xd.Pointer, wd.Pointer, o16.Pointer, 2, dim, rows, 1e-6f);
+        float[] y = s.Download<float>(o32, dim * rows);
+        ushort[] yb = s.Download<ushort>(o16, dim * rows);
+        for (int r = 0; r < rows; r++)
+        {
+            float[] e = RefRmsNorm(x[(r * dim)..((r + 1) * dim)], w, 1e-6f);
+            Assert.True(GpuTest.RelErr(y.AsSpan(r * dim, dim), e) < 1e-6);
+            for (int i = 0; i < dim; i++) Assert.True(Math.Abs(GpuTest.FromBf16(yb[r * dim + i]) - e[i]) <= Math.Abs(e[i]) / 128 + 1e-30, $"bf16 {i}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(1, 2)]
+    [InlineData(0, 1)]
+    public void RopeAttentionMatchesReference(int style, int kvType)
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(11 + style);
+        int nh = 4, nkv = 2, hd = 16, T = 5, pos0 = 3, maxSeq = 16;
+        int qdim = nh * hd, kvdim = nkv * hd;
+        // Earlier cache positions 0..pos0-1 hold given keys/values; then T new tokens.
+        float[] kPrev = GpuTest.Gaussian(rnd, pos0 * kvdim), vPrev = GpuTest.Gaussian(rnd, pos0 * kvdim);
+        float[] q = GpuTest.Gaussian(rnd, T * qdim), k = GpuTest.Gaussian(rnd, T * kvdim), v = GpuTest.Gaussian(rnd, T * kvdim);
+        float[] invFreq = Enumerable.Range(0, hd / 2).Select(i => (float)(1 / Math.Pow(10000, 2.0 * i / hd))).ToArray();
+        int esz = kvType == 0 ? 4 : 2;
+        using DeviceBuffer kc = c.Allocator.Allocate(maxSeq * kvdim * esz, MemoryCategory.KvCache, "k");
+        using DeviceBuffer vc = c.Allocator.Allocate(maxSeq * kvdim * esz, MemoryCategory.KvCache, "v");
+        using DeviceBuffer tmp = s.UploadNew<float>(c.Allocator, kPrev.Concat(vPrev).ToArray(), MemoryCategory.Activations, "prev");
+        if (kvType == 0)
+        {
+            s.Copy(kc, 0, tmp, 0, pos0 * kvdim * 4L);
+            s.Copy(vc, 0, tmp, pos0 * kvdim * 4L, pos0 * kvdim * 4L);
+        }
+        else
+        {
+            ops.Convert(s, tmp.Pointer, 0, kc.Pointer, kvType, pos0 * kvdim);
+            ops.Convert(s, tmp.Pointer + (ulong)(pos0 * kvdim * 4), 0, vc.Pointer, kvType, pos0 * kvdim);
+        }
+        using DeviceBuffer qd = s.UploadNew<float>(c.Allocator, q, MemoryCategory.Activations, "q");
+        using DeviceBuffer kd = s.UploadNew<float>(c.Allocator, k, MemoryCategory.Activations, "k");
+        using DeviceBuffer vd = s.UploadNew<float>(c.Allocator, v, MemoryCategory.Activations, "v");
+        using DeviceBuffer fd = s.UploadNew<float>(c.Allocator, invFreq, MemoryCategory.Workspace, "freq");
+        using DeviceBuffer pd = s.UploadNew<int>(c.Allocator, [pos0], MemoryCategory.Workspace, "pos");
+        using DeviceBuffer od = c.Allocator.Allocate(T * qdim * 4L, MemoryCategory.Activations, "o");
+        ops.RopeKv(s, kvType, new RopeKvParams { Q = qd.Pointer, K = kd.Pointer, V = vd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, InvFreq = fd.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd, Style = style });
+        ops.Attention(s, kvType, new AttnParams { Q = qd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, Out = od.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd, Scale = 1 / MathF.Sqrt(hd) }, maxSeq);
+        float[] got = s.Download<float>(od, T * qdim);
+
+        // Reference: rotate, then attend, in double.
+        void Rotate(float[] a, int off, int pos)
+        {
+            for (int i = 0; i < hd / 2; i++)
+            {
+                int ia = style == 0 ? 2 * i : i, ib = style == 0 ? 2 * i + 1 : i + hd / 2;
+                double ang = pos * (double)invFreq[i], x0 = a[off + ia], x1 = a[off + ib];
+                a[off + ia] = (float)(x0 * Math.Cos(ang) - x1 * Math.Sin(ang));
+                a[off + ib] = (float)(x0 * Math.Sin(ang) + x1 * Math.Cos(ang));
+            }
+        }
+        float Cache(float f) => kvType == 2 ? GpuTest.FromBf16(GpuTest.ToBf16(f)) : kvType == 1 ? (float)(Half)f : f;
+        var keys = new float[(pos0 + T) * kvdim];
+        var vals = new float[(pos0 + T) * kvdim];
+        kPrev.CopyTo(keys, 0);
+        vPrev.CopyTo(vals, 0);
+        for (int t = 0; t < T; t++)
+        {
+            for (int h = 0; h < nh; h++) Rotate(q, t * qdim + h * hd, pos0 + t);
+            for (int h = 0; h < nkv; h++) Rotate(k, t * kvdim + h * hd, pos0 + t);
+            Array.Copy(k, t * kvdim, keys, (pos0 + t) * kvdim, kvdim);
+            Array.Copy(v, t * kvdim, vals, (pos0 + t) * kvdim, kvdim);
+        }
+        for (int i = 0; i < keys.Length; i++)
+        {
+            keys[i] = Cache(keys[i]);
+            vals[i] = Cache(vals[i]);
+        }
+        var expected = new float[T * qdim];
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < nh; h++)
+            {
+                int kvh = h / (nh / nkv), n = pos0 + t + 1;
+                var sc = new double[n];
+                for (int j = 0; j < n; j++)
+                {
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) d += (double)q[t * qdim + h * hd + e] * keys[j * kvdim + kvh * hd + e];
+                    sc[j] = d / Math.Sqrt(hd);
+                }
+                double mx = sc.Max(), sum = sc.Sum(z => Math.Exp(z - mx));
+                for (int e = 0; e < hd; e++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) acc += Math.Exp(sc[j] - mx) / sum * vals[j * kvdim + kvh * hd + e];
+                    expected[t * qdim + h * hd + e] = (float)acc;
+                }
+            }
+        double tol = kvType == 0 ? 1e-5 : 1e-2;
+        Assert.True(GpuTest.RelErr(got, expected) < tol, $"rel err {GpuTest.RelErr(got, expected)}");
+    }
+
+    [Fact]
+    public void ArgmaxTakesTheLowestIndexOnTies()
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(3);
+        float[] logits = GpuTest.Gaussian(rnd, 32000);
+        logits[777] = 9;
+        logits[31000] = 9;
+        using DeviceBuffer l = s.UploadNew<float>(c.Allocator, logits, MemoryCategory.Activations, "logits");
+        using DeviceBuffer o = c.Allocator.Allocate(4, MemoryCategory.Activations, "idx");
+        ops.Argmax(s, l.Pointer, o.Pointer, logits.Length);
+        Assert.Equal(777, s.Download<int>(o, 1)[0]);
+    }
+
+    [Fact]
+    public void EmbeddingGathersRows()
+    {
+        var (c, s, ops) = Setup();
+        int vocab = 50, dim = 24;
+        float[] table = GpuTest.Gaussian(new Random(1), vocab * dim);
+        ushort[] tb = table.Select(GpuTest.ToBf16).ToArray();
+        int[] tokens = [3, 49, 0];
+        using DeviceBuffer t = s.UploadNew<ushort>(c.Allocator, tb, MemoryCategory.Weights, "emb");
+        using DeviceBuffer tk = s.UploadNew<int>(c.Allocator, tokens, MemoryCategory.Workspace, "tok");
+        using DeviceBuffer o = c.Allocator.Allocate(tokens.Length * dim * 4L, MemoryCategory.Activations, "o");
+        ops.Embed(s, 2, t.Pointer, tk.Pointer, o.Pointer, dim, tokens.Length);
+        float[] got = s.Download<float>(o, tokens.Length * dim);
+        for (int i = 0; i < tokens.Length; i++)
+            for (int d = 0; d < dim; d++) Assert.Equal(GpuTest.FromBf16(tb[tokens[i] * dim + d]), got[i * dim + d]);
+    }
+
+    internal static DeviceBuffer UploadWeights(CudaContext c, CudaStream s, TensorDType dtype, float[] w) => dtype switch
+    {
+        TensorDType.F32 => s.UploadNew<float>(c.Allocator, w, MemoryCategory.Weights, "w"),
+        TensorDType.BF16 => s.UploadNew<ushort>(c.Allocator, w.Select(GpuTest.ToBf16).ToArray(), MemoryCategory.Weights, "w"),
+        _ => s.UploadNew<Half>(c.Allocator, w.Select(v => (Half)v).ToArray(), MemoryCategory.Weights, "w"),
+    };
+}
