@@ -1,0 +1,59 @@
+using CodecLlm.Engine;
+using CodecLlm.Model;
+
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>Options of the CUDA backend beyond <see cref="SessionOptions"/>.</summary>
+public sealed record CudaBackendOptions
+{
+    public int DeviceOrdinal { get; init; }
+
+    /// <summary>
+    /// Tensor groups (attn, mlp, head; see <see cref="TensorNames.GroupOf"/>) whose fixed/entropy blobs stay
+    /// compressed in VRAM; null = every group. Other compressed tensors are decoded once at load.
+    /// </summary>
+    public IReadOnlySet<string>? CompressedGroups { get; init; }
+
+    /// <summary>Decode steps multiply `fixed` tiles in registers (fused) instead of decoding to scratch first.</summary>
+    public bool FusedFixed { get; init; } = true;
+
+    /// <summary>Capture the decode step in a CUDA graph.</summary>
+    public bool UseGraphs { get; init; } = true;
+
+    /// <summary>Tokens per prefill chunk (GEMM batch).</summary>
+    public int PrefillChunk { get; init; } = 256;
+
+    /// <summary>Where the start-up line goes (null: nowhere).</summary>
+    public TextWriter? Log { get; init; }
+}
+
+/// <summary>The GPU backend: NVRTC-compiled kernels, cuBLAS prefill, weights compressed in VRAM.</summary>
+public sealed class CudaBackend : IInferenceBackend, IDisposable
+{
+    private readonly CudaBackendOptions _options;
+    private CudaContext? _context;
+
+    public CudaBackend(CudaBackendOptions? options = null) => _options = options ?? new CudaBackendOptions();
+
+    public string Name => "cuda";
+
+    /// <summary>The device context (opened on first use; throws with what to install when CUDA is missing).</summary>
+    public CudaContext Context
+    {
+        get
+        {
+            if (_context == null)
+            {
+                _context = CudaContext.Open(_options.DeviceOrdinal);
+                _options.Log?.WriteLine(_context.Describe());
+            }
+            return _context;
+        }
+    }
+
+    public IInferenceSession CreateSession(LoadedModel model, SessionOptions options) => CreateCudaSession(model, options);
+
+    public CudaSession CreateCudaSession(LoadedModel model, SessionOptions options) => new(Context, model, options, _options);
+
+    public void Dispose() => _context?.Dispose();
+}

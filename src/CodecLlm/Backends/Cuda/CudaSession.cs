@@ -1,0 +1,481 @@
+using CodecLlm.Backends.Cuda.Interop;
+using CodecLlm.Engine;
+using CodecLlm.Model;
+
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>
+/// A model running on the GPU. Decode steps (one token) run batch-1 matvec kernels, RMSNorm fused into
+/// the matvec input, SwiGLU and residual adds fused into its output, captured once as a CUDA graph that
+/// reads the token and position from device memory. Prefill (several tokens) runs cuBLAS GEMMs. Weights
+/// left compressed are decoded on the fly: `fixed` inside the matvec (fused) or, like `entropy` and for
+/// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>).
+/// </summary>
+public sealed unsafe class CudaSession : IInferenceSession
+{
+    private enum StepKind { Qkv, O, GateUp, Down, Head }
+
+    /// <summary>One compute step of a pass and the scratch decodes it needs (null: none).</summary>
+    private sealed record Step(StepKind Kind, int Layer, int HeadRow0, int HeadRows, ScratchPart[]? Scratch);
+
+    private readonly CudaContext _ctx;
+    private readonly ModelConfig _cfg;
+    private readonly CudaBackendOptions _opt;
+    private readonly CudaOps _ops;
+    private readonly CudaStream _stream;
+    private readonly CudaWeights _w;
+    private readonly DeviceBuffer _kCache, _vCache, _invFreq;
+    private readonly int _kvType, _wType, _chunk;
+    private readonly List<DeviceBuffer> _buffers = [];
+    private readonly DeviceBuffer _x, _xn, _q, _k, _v, _att, _attc, _tmp, _gate, _up, _h, _hc, _logits, _tokens, _pos, _next;
+    private readonly PinnedBuffer _pinnedIn, _pinnedLogits;
+    private readonly ScratchPipeline? _pipeline;
+    private readonly List<Step> _decodeSteps, _prefillSteps;
+    private readonly CublasHandle _cublas;
+    private readonly DeviceBuffer _cublasWorkspace;
+    private CudaGraphExecHandle? _graph;
+
+    internal CudaSession(CudaContext ctx, LoadedModel model, SessionOptions options, CudaBackendOptions backendOptions)
+    {
+        _ctx = ctx;
+        _cfg = model.Config;
+        _opt = backendOptions;
+        ctx.MakeCurrent();
+        ModelConfig c = _cfg;
+        MaxSequenceLength = Math.Min(options.MaxSequenceLength ?? c.MaxSequenceLength, c.MaxSequenceLength);
+        if (MaxSequenceLength < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxSequenceLength must be positive");
+        _kvType = options.KvCacheType.ToLowerInvariant() switch
+        {
+            "f32" => 0,
+            "f16" => 1,
+            "bf16" => 2,
+            _ => throw new UnsupportedModelException($"unknown KV cache type '{options.KvCacheType}' (f32, f16, bf16)"),
+        };
+        if ((c.HeadDim + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+            throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
+        _chunk = Math.Clamp(backendOptions.PrefillChunk, 1, MaxSequenceLength);
+
+        Func<ModelTensor, bool> keep = t => backendOptions.CompressedGroups == null || backendOptions.CompressedGroups.Contains(TensorNames.GroupOf(t.Name));
+        long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        long weightBytes = CudaWeights.PlannedBytes(model, keep);
+        (long free, _) = ctx.MemoryInfo();
+        if (weightBytes + kvBytes > free)
+            throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
+
+        _ops = new CudaOps(ctx);
+        _ops.Warm();
+        _stream = new CudaStream(ctx);
+        try
+        {
+            _w = CudaWeights.Load(ctx, _stream, model, keep);
+        }
+        catch
+        {
+            _stream.Dispose();
+            throw;
+        }
+        _wType = CudaOps.DTypeCode(_w.Layers[0].Q.DType);
+
+        long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        _kCache = Alloc(kvLayer * c.NumLayers, MemoryCategory.KvCache, "K cache");
+        _vCache = Alloc(kvLayer * c.NumLayers, MemoryCategory.KvCache, "V cache");
+        _invFreq = _stream.UploadNew<float>(ctx.Allocator, RopeFrequencies(c), MemoryCategory.Workspace, "rope frequencies");
+        _buffers.Add(_invFreq);
+        int t = _chunk, wsz = _wType == 0 ? 4 : 2;
+        _x = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "x");
+        _xn = Alloc((long)wsz * t * Math.Max(c.HiddenSize, c.IntermediateSize), MemoryCategory.Activations, "xn");
+        _q = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "q");
+        _k = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "k");
+        _v = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "v");
+        _att = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "att");
+        _attc = Alloc((long)wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
+        _tmp = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "tmp");
+        _gate = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "gate");
+        _up = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "up");
+        _h = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "h");
+        _hc = Alloc((long)wsz * t * c.IntermediateSize, MemoryCategory.Activations, "h (gemm input)");
+        _logits = Alloc(4L * c.VocabSize, MemoryCategory.Activations, "logits");
+        _tokens = Alloc(4L * t, MemoryCategory.Workspace, "tokens");
+        _pos = Alloc(4, MemoryCategory.Workspace, "position");
+        _next = Alloc(4, MemoryCategory.Workspace, "next token");
+        _pinnedIn = new PinnedBuffer(ctx, 4L * (t + 2));
+        _pinnedLogits = new PinnedBuffer(ctx, 4L * c.VocabSize);
+
+        _decodeSteps = PlanSteps(prefill: false, out long decodeSlot);
+        _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
+        long slot = Math.Max(decodeSlot, prefillSlot);
+        if (slot > 0) _pipeline = new ScratchPipeline(ctx, slot);
+
+        _cublas = new CublasHandle(ctx.Handle);
+        IntPtr h;
+        CudaLibraries.Require(CudaLibraries.Cublas);
+        Cublas.Check(Cublas.cublasCreate(&h), "cublasCreate");
+        _cublas.Set(h);
+        Cublas.Check(Cublas.cublasSetStream(h, _stream.Handle), "cublasSetStream");
+        _cublasWorkspace = Alloc(32L << 20, MemoryCategory.Workspace, "cuBLAS workspace");
+        Cublas.Check(Cublas.cublasSetWorkspace_v2(h, _cublasWorkspace.Pointer, (nuint)_cublasWorkspace.Bytes), "cublasSetWorkspace");
+        _stream.Synchronize();
+    }
+
+    public ModelConfig Config => _cfg;
+
+    public string BackendName => "cuda";
+
+    public int MaxSequenceLength { get; }
+
+    public CudaContext Context => _ctx;
+
+    /// <summary>Bytes of weights kept compressed in VRAM, and what they decode to.</summary>
+    public (long Compressed, long Decoded) CompressedWeightBytes =>
+        (_w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.Buffer.Bytes), _w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.DecodedBytes));
+
+    private DeviceBuffer Alloc(long bytes, MemoryCategory cat, string what)
+    {
+        DeviceBuffer b = _ctx.Allocator.Allocate(bytes, cat, what);
+        _buffers.Add(b);
+        return b;
+    }
+
+    private static float[] RopeFrequencies(ModelConfig c)
+    {
+        int half = c.HeadDim / 2;
+        var f = new float[half];
+        for (int i = 0; i < half; i++)
+        {
+            double freq = 1.0 / Math.Pow(c.RopeTheta, 2.0 * i / c.HeadDim);
+            if (c.RopeScaling is { Type: "llama3" } s)
+            {
+                double wavelen = 2 * Math.PI / freq;
+                double lowWl = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor, highWl = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                if (wavelen > lowWl) freq /= s.Factor;
+                else if (wavelen >= highWl)
+                {
+                    double smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                    freq = (1 - smooth) * freq / s.Factor + smooth * freq;
+                }
+            }
+            f[i] = (float)freq;
+        }
+        return f;
+    }
+
+    /// <summary>The steps of a pass; for each, the compressed matrices it needs decoded to scratch.</summary>
+    private List<Step> PlanSteps(bool prefill, out long slotBytes)
+    {
+        bool NeedsScratch(GpuMatrix m) => m.IsCompressed && (prefill || !(_opt.FusedFixed && m.Codec == "fixed"));
+        ScratchPart[]? Parts(params GpuMatrix[] ms)
+        {
+            var parts = new List<ScratchPart>();
+            long off = 0;
+            foreach (GpuMatrix m in ms.Where(NeedsScratch))
+            {
+                parts.Add(new ScratchPart(m, 0, -1, off));
+                off += (m.DecodedBytes + 255) / 256 * 256;
+            }
+            return parts.Count == 0 ? null : parts.ToArray();
+        }
+        var steps = new List<Step>();
+        foreach (var (l, i) in _w.Layers.Select((l, i) => (l, i)))
+        {
+            steps.Add(new Step(StepKind.Qkv, i, 0, 0, Parts(l.Q, l.K, l.V)));
+            steps.Add(new Step(StepKind.O, i, 0, 0, Parts(l.O)));
+            steps.Add(new Step(StepKind.GateUp, i, 0, 0, Parts(l.Gate, l.Up)));
+            steps.Add(new Step(StepKind.Down, i, 0, 0, Parts(l.Down)));
+        }
+        slotBytes = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!.Sum(p => (p.Matrix.DecodedBytes + 255) / 256 * 256)).DefaultIfEmpty(0).Max();
+        GpuMatrix head = _w.Head;
+        if (!NeedsScratch(head))
+        {
+            steps.Add(new Step(StepKind.Head, 0, 0, head.Rows, null));
+        }
+        else if (head.Codec == "fixed" && slotBytes > 0)
+        {
+            // Slice the head into row ranges no larger than a layer's slot, so it needs no bigger scratch.
+            long rowBytes = (long)head.Cols * head.DType.ByteSize();
+            int rowsPer = (int)Math.Max(4, slotBytes / rowBytes / 4 * 4);
+            for (int r = 0; r < head.Rows; r += rowsPer)
+            {
+                int n = Math.Min(rowsPer, head.Rows - r);
+                steps.Add(new Step(StepKind.Head, 0, r, n, [new ScratchPart(head, r / 4, (r + n + 3) / 4, 0)]));
+            }
+        }
+        else
+        {
+            steps.Add(new Step(StepKind.Head, 0, 0, head.Rows, [new ScratchPart(head, 0, -1, 0)]));
+            slotBytes = Math.Max(slotBytes, (head.DecodedBytes + 255) / 256 * 256);
+        }
+        return steps;
+    }
+
+    public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
+    {
+        if (tokens.Length == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
+        if (logits.Length != _cfg.VocabSize) throw new ArgumentException($"logits span has {logits.Length} elements, need {_cfg.VocabSize}", nameof(logits));
+        if (startPos < 0 || startPos + tokens.Length > MaxSequenceLength)
+            throw new ArgumentOutOfRangeException(nameof(startPos), $"positions {startPos}..{startPos + tokens.Length - 1} exceed the context of {MaxSequenceLength}");
+        foreach (int tk in tokens)
+            if ((uint)tk >= (uint)_cfg.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tk} outside the vocabulary of {_cfg.VocabSize}");
+        _ctx.MakeCurrent();
+        for (int done = 0; done < tokens.Length; done += _chunk)
+        {
+            int n = Math.Min(_chunk, tokens.Length - done);
+            bool last = done + n == tokens.Length;
+            Span<int> pin = _pinnedIn.AsSpan<int>();
+            tokens.Slice(done, n).CopyTo(pin);
+            pin[_chunk] = startPos + done;
+            _stream.CopyToDevice(_tokens, 0, _pinnedIn.Pointer, 4L * n);
+            _stream.CopyToDevice(_pos, 0, (int*)_pinnedIn.Pointer + _chunk, 4);
+            if (n == 1) DecodeStep();
+            else Prefill(n, computeLogits: last);
+        }
+        _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
+        _stream.Synchronize();
+        _pinnedLogits.AsSpan<float>().CopyTo(logits);
+    }
+
+    /// <summary>
+    /// One decode step that also picks the greedy next token on the GPU (argmax, lowest id on ties); copies
+    /// the logits back only when <paramref name="logits"/> is not empty.
+    /// </summary>
+    public int ForwardGreedy(int token, int pos, Span<float> logits)
+    {
+        if ((uint)token >= (uint)_cfg.VocabSize) throw new ArgumentOutOfRangeException(nameof(token), $"token id {token} outside the vocabulary of {_cfg.VocabSize}");
+        if (pos < 0 || pos >= MaxSequenceLength) throw new ArgumentOutOfRangeException(nameof(pos), $"position {pos} outside the context of {MaxSequenceLength}");
+        _ctx.MakeCurrent();
+        Span<int> pin = _pinnedIn.AsSpan<int>();
+        pin[0] = token;
+        pin[_chunk] = pos;
+        _stream.CopyToDevice(_tokens, 0, _pinnedIn.Pointer, 4);
+        _stream.CopyToDevice(_pos, 0, (int*)_pinnedIn.Pointer + _chunk, 4);
+        DecodeStep();
+        _stream.CopyToHost((int*)_pinnedIn.Pointer + _chunk + 1, _next, 0, 4);
+        if (!logits.IsEmpty) _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
+        _stream.Synchronize();
+        if (!logits.IsEmpty) _pinnedLogits.AsSpan<float>().CopyTo(logits);
+        return pin[_chunk + 1];
+    }
+
+    /// <summary>The compute stream (for timing with events).</summary>
+    public CudaStream Stream => _stream;
+
+    private void DecodeStep()
+    {
+        if (!_opt.UseGraphs)
+        {
+            EnqueueDecode();
+            return;
+        }
+        if (_graph == null)
+        {
+            CuDriver.Check(CuDriver.cuStreamBeginCapture(_stream.Handle, CuDriver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
+            IntPtr graph;
+            try
+            {
+                EnqueueDecode();
+            }
+            finally
+            {
+                CuDriver.Check(CuDriver.cuStreamEndCapture(_stream.Handle, &graph), "cuStreamEndCapture");
+            }
+            IntPtr exec;
+            try
+            {
+                CuDriver.Check(CuDriver.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiateWithFlags");
+            }
+            finally
+            {
+                CuDriver.cuGraphDestroy(graph);
+            }
+            _graph = new CudaGraphExecHandle(_ctx.Handle);
+            _graph.Set(exec);
+        }
+        CuDriver.Check(CuDriver.cuGraphLaunch(_graph.DangerousGetHandle(), _stream.Handle), "cuGraphLaunch");
+    }
+
+    private ulong Row(DeviceBuffer b, int row, int width, int elemBytes = 4) => b.Pointer + (ulong)((long)row * width * elemBytes);
+
+    private void EnqueueDecode()
+    {
+        ModelConfig c = _cfg;
+        _ops.Embed(_stream, CudaOps.DTypeCode(_w.Embedding.DType), _w.Embedding.Buffer.Pointer, _tokens.Pointer, _x.Pointer, c.HiddenSize, 1);
+        RunSteps(_decodeSteps, (step, slot) => DecodeCompute(step, slot));
+        _ops.Argmax(_stream, _logits.Pointer, _next.Pointer, c.VocabSize);
+    }
+
+    private void RunSteps(List<Step> steps, Action<Step, Func<GpuMatrix, MatvecWeight>> compute)
+    {
+        var scratchUnits = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!).ToList();
+        if (scratchUnits.Count > 0) _pipeline!.Begin(_stream, scratchUnits);
+        int unit = 0;
+        foreach (Step step in steps)
+        {
+            if (step.Scratch == null)
+            {
+                compute(step, m => Operand(m, 0, null));
+                continue;
+            }
+            ulong slot = _pipeline!.Acquire(unit);
+            compute(step, m => Operand(m, slot, step.Scratch));
+            _pipeline.Release(unit);
+            unit++;
+        }
+        if (scratchUnits.Count > 0) _pipeline!.End();
+    }
+
+    private MatvecWeight Operand(GpuMatrix m, ulong slot, ScratchPart[]? parts)
+    {
+        ScratchPart? p = parts?.FirstOrDefault(x => ReferenceEquals(x.Matrix, m));
+        if (p != null) return m.RawOperand(slot + (ulong)p.Offset);
+        if (!m.IsCompressed) return m.RawOperand();
+        return m.FixedOperand();
+    }
+
+    private void DecodeCompute(Step s, Func<GpuMatrix, MatvecWeight> op)
+    {
+        ModelConfig c = _cfg;
+        float eps = c.RmsNormEps;
+        switch (s.Kind)
+        {
+            case StepKind.Qkv:
+            {
+                GpuLayer l = _w.Layers[s.Layer];
+                _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
+                    _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps);
+                Attend(s.Layer, 1);
+                break;
+            }
+            case StepKind.O:
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer);
+                break;
+            case StepKind.GateUp:
+            {
+                GpuLayer l = _w.Layers[s.Layer];
+                _ops.Matvec(_stream, [new(op(l.Gate), _h.Pointer), new(op(l.Up), 0)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, dual: true);
+                break;
+            }
+            case StepKind.Down:
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _h.Pointer, c.IntermediateSize, resid: _x.Pointer);
+                break;
+            case StepKind.Head:
+                HeadCompute(s, op, _x.Pointer);
+                break;
+        }
+    }
+
+    private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x)
+    {
+        MatvecWeight w = op(_w.Head);
+        if (s.HeadRow0 != 0 || s.HeadRows != _w.Head.Rows)
+        {
+            // A sliced head: the scratch holds exactly these rows; a raw head is offset.
+            w = s.Scratch != null ? w with { Rows = s.HeadRows } : w.SliceRows(s.HeadRow0, s.HeadRows);
+        }
+        _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.HeadRow0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps);
+    }
+
+    private static ulong Ptr(DeviceBuffer? b) => b?.Pointer ?? 0;
+
+    private void Attend(int layer, int n)
+    {
+        ModelConfig c = _cfg;
+        long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        ulong kc = _kCache.Pointer + (ulong)(kvLayer * layer), vc = _vCache.Pointer + (ulong)(kvLayer * layer);
+        _ops.RopeKv(_stream, _kvType, new RopeKvParams
+        {
+            Q = _q.Pointer, K = _k.Pointer, V = _v.Pointer, KCache = kc, VCache = vc, InvFreq = _invFreq.Pointer, Pos0 = _pos.Pointer,
+            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1,
+        });
+        _ops.Attention(_stream, _kvType, new AttnParams
+        {
+            Q = _q.Pointer, KCache = kc, VCache = vc, Out = _att.Pointer, Pos0 = _pos.Pointer,
+            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Scale = 1f / MathF.Sqrt(c.HeadDim),
+        }, MaxSequenceLength);
+    }
+
+    private void Prefill(int n, bool computeLogits)
+    {
+        ModelConfig c = _cfg;
+        float eps = c.RmsNormEps;
+        _ops.Embed(_stream, CudaOps.DTypeCode(_w.Embedding.DType), _w.Embedding.Buffer.Pointer, _tokens.Pointer, _x.Pointer, c.HiddenSize, n);
+        List<Step> steps = computeLogits ? _prefillSteps : _prefillSteps.Where(s => s.Kind != StepKind.Head).ToList();
+        RunSteps(steps, (s, op) =>
+        {
+            switch (s.Kind)
+            {
+                case StepKind.Qkv:
+                {
+                    GpuLayer l = _w.Layers[s.Layer];
+                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _xn.Pointer, _wType, c.HiddenSize, n, eps);
+                    Gemm(op(l.Q), _xn.Pointer, _q.Pointer, n);
+                    Gemm(op(l.K), _xn.Pointer, _k.Pointer, n);
+                    Gemm(op(l.V), _xn.Pointer, _v.Pointer, n);
+                    if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
+                    if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                    if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                    Attend(s.Layer, n);
+                    break;
+                }
+                case StepKind.O:
+                    Gemm(op(_w.Layers[s.Layer].O), GemmInput(_att, _attc, (long)n * c.QDim), _tmp.Pointer, n);
+                    _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
+                    break;
+                case StepKind.GateUp:
+                {
+                    GpuLayer l = _w.Layers[s.Layer];
+                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _xn.Pointer, _wType, c.HiddenSize, n, eps);
+                    Gemm(op(l.Gate), _xn.Pointer, _gate.Pointer, n);
+                    Gemm(op(l.Up), _xn.Pointer, _up.Pointer, n);
+                    _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
+                    break;
+                }
+                case StepKind.Down:
+                    Gemm(op(_w.Layers[s.Layer].Down), GemmInput(_h, _hc, (long)n * c.IntermediateSize), _tmp.Pointer, n);
+                    _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
+                    break;
+                case StepKind.Head:
+                    HeadCompute(s, op, Row(_x, n - 1, c.HiddenSize));
+                    break;
+            }
+        });
+    }
+
+    /// <summary>The GEMM's B operand: the f32 activations themselves, or converted to the weights' type.</summary>
+    private ulong GemmInput(DeviceBuffer f32, DeviceBuffer converted, long count)
+    {
+        if (_wType == 0) return f32.Pointer;
+        _ops.Convert(_stream, f32.Pointer, 0, converted.Pointer, _wType, count);
+        return converted.Pointer;
+    }
+
+    /// <summary>Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]; X has W's element type.</summary>
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n)
+    {
+        if (w.Encoding == WeightEncoding.Fixed) throw new InvalidOperationException("GEMM operands must be decoded");
+        int type = w.Encoding switch { WeightEncoding.F32 => Cublas.CUDA_R_32F, WeightEncoding.F16 => Cublas.CUDA_R_16F, _ => Cublas.CUDA_R_16BF };
+        float alpha = 1, beta = 0;
+        Cublas.Check(Cublas.cublasGemmEx(_cublas.DangerousGetHandle(), Cublas.CUBLAS_OP_T, Cublas.CUBLAS_OP_N, w.Rows, n, w.Cols, &alpha,
+            w.W, type, w.Cols, x, type, w.Cols, &beta, y, Cublas.CUDA_R_32F, w.Rows, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
+    }
+
+    public void Dispose()
+    {
+        _ctx.MakeCurrent();
+        try
+        {
+            _stream.Synchronize();
+        }
+        catch (CudaException)
+        {
+            // Freeing proceeds even after a failed launch.
+        }
+        _graph?.Dispose();
+        _pipeline?.Dispose();
+        _cublas.Dispose();
+        foreach (DeviceBuffer b in _buffers) b.Dispose();
+        _buffers.Clear();
+        _pinnedIn.Dispose();
+        _pinnedLogits.Dispose();
+        _w.Dispose();
+        _stream.Dispose();
+    }
+}

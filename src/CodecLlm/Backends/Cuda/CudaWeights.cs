@@ -1,0 +1,147 @@
+using System.Runtime.InteropServices;
+using CodecLlm.Model;
+
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>The weights of one transformer layer on the device.</summary>
+internal sealed class GpuLayer
+{
+    public required GpuMatrix Q, K, V, O, Gate, Up, Down;
+    public required DeviceBuffer AttnNorm, MlpNorm;
+    public DeviceBuffer? QBias, KBias, VBias;
+}
+
+/// <summary>
+/// Uploads a model's tensors. Matrices whose codec has a GPU decoder (fixed, entropy; BF16) and whose group
+/// is selected stay compressed in VRAM; every other tensor is decoded once (zstd on the CPU, fixed/entropy
+/// embeddings on the GPU) and stored raw. Norms and biases are stored as F32.
+/// </summary>
+internal sealed unsafe class CudaWeights : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public required GpuMatrix Embedding { get; init; }
+    public required GpuMatrix Head { get; init; }
+    public required GpuLayer[] Layers { get; init; }
+    public required DeviceBuffer FinalNorm { get; init; }
+
+    public IEnumerable<GpuMatrix> Matrices => Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Append(Head);
+
+    /// <summary>Bytes the weights will take on the device under this policy (for the fits-in-memory check).</summary>
+    public static long PlannedBytes(LoadedModel model, Func<ModelTensor, bool> keepCompressed) =>
+        model.Tensors.Values.Sum(t => IsMatrix(t) && t.Name != TensorNames.Embedding && keepCompressed(t) ? t.StoredLength
+            : IsMatrix(t) ? t.ByteLength : t.ElementCount * 4);
+
+    private static bool IsMatrix(ModelTensor t) => t.Shape.Length == 2;
+
+    public static CudaWeights Load(CudaContext ctx, CudaStream stream, LoadedModel model, Func<ModelTensor, bool> keepCompressed)
+    {
+        ModelConfig c = model.Config;
+        var owned = new List<IDisposable>();
+        GpuMatrix Matrix(string name, bool allowCompressed = true)
+        {
+            ModelTensor t = model.GetTensor(name);
+            if (t.Shape.Length != 2) throw new ModelFormatException($"{model.SourcePath}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", t.Shape)}]");
+            GpuMatrix m = UploadMatrix(ctx, stream, t, allowCompressed && GpuDecoders.CanDecode(t) && keepCompressed(t));
+            owned.Add(m);
+            return m;
+        }
+        DeviceBuffer Vector(string name, int length)
+        {
+            ModelTensor t = model.GetTensor(name);
+            if (t.ElementCount != length) throw new ModelFormatException($"{model.SourcePath}: tensor '{name}' has {t.ElementCount} elements, expected {length}");
+            float[] f = ToFloat(t);
+            DeviceBuffer b = stream.UploadNew<float>(ctx.Allocator, f, MemoryCategory.Weights, name);
+            owned.Add(b);
+            return b;
+        }
+        DeviceBuffer? OptionalVector(string name, int length) => model.Tensors.ContainsKey(name) ? Vector(name, length) : null;
+
+        GpuMatrix embedding = EmbeddingMatrix(ctx, stream, model.GetTensor(TensorNames.Embedding));
+        owned.Add(embedding);
+        var layers = new GpuLayer[c.NumLayers];
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            layers[l] = new GpuLayer
+            {
+                Q = Matrix(TensorNames.Q(l)), K = Matrix(TensorNames.K(l)), V = Matrix(TensorNames.V(l)), O = Matrix(TensorNames.O(l)),
+                Gate = Matrix(TensorNames.Gate(l)), Up = Matrix(TensorNames.Up(l)), Down = Matrix(TensorNames.Down(l)),
+                AttnNorm = Vector(TensorNames.AttnNorm(l), c.HiddenSize), MlpNorm = Vector(TensorNames.MlpNorm(l), c.HiddenSize),
+                QBias = OptionalVector(TensorNames.QBias(l), c.QDim), KBias = OptionalVector(TensorNames.KBias(l), c.KvDim), VBias = OptionalVector(TensorNames.VBias(l), c.KvDim),
+            };
+        }
+        GpuMatrix head = c.TiedEmbeddings || !model.Tensors.ContainsKey(TensorNames.LmHead) ? embedding : Matrix(TensorNames.LmHead);
+        var w = new CudaWeights { Embedding = embedding, Head = head, Layers = layers, FinalNorm = Vector(TensorNames.FinalNorm, c.HiddenSize) };
+        w._owned.AddRange(owned);
+        stream.Synchronize();
+        return w;
+    }
+
+    private static GpuMatrix UploadMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, bool keepCompressed)
+    {
+        int rows = t.Rows, cols = t.Cols;
+        if (keepCompressed)
+        {
+            int groups = GpuDecoders.Validate(t, rows, cols);
+            DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength, MemoryCategory.CompressedWeights, t.Name);
+            stream.CopyToDevice(blob, 0, t.StoredPointer, t.StoredLength);
+            DeviceBuffer? table = null;
+            if (t.Codec == "entropy")
+                table = stream.UploadNew<ushort>(ctx.Allocator, GpuDecoders.EntropyTable(t.StoredBytes[..192], t.Name), MemoryCategory.Workspace, t.Name + " table");
+            return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups);
+        }
+        DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
+        if (t.IsRaw)
+        {
+            stream.CopyToDevice(raw, 0, t.StoredPointer, t.ByteLength);
+        }
+        else
+        {
+            using var host = new NativeBuffer(t.ByteLength, zero: false);
+            t.DecodeTo(new Span<byte>(host.Pointer, checked((int)t.ByteLength)));
+            stream.CopyToDevice(raw, 0, host.Pointer, t.ByteLength);
+            stream.Synchronize();
+        }
+        return new GpuMatrix(t.Name, rows, cols, t.DType, "raw", raw);
+    }
+
+    /// <summary>The embedding is gathered by row, so it is stored raw; a GPU-decodable blob is decoded on the GPU once.</summary>
+    private static GpuMatrix EmbeddingMatrix(CudaContext ctx, CudaStream stream, ModelTensor t)
+    {
+        if (!GpuDecoders.CanDecode(t)) return UploadMatrix(ctx, stream, t, keepCompressed: false);
+        using GpuMatrix blob = UploadMatrix(ctx, stream, t, keepCompressed: true);
+        DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
+        GpuDecoders.Decode(ctx.Kernels, stream, blob, raw.Pointer, smCount: ctx.MultiprocessorCount);
+        stream.Synchronize();
+        return new GpuMatrix(t.Name, t.Rows, t.Cols, t.DType, "raw", raw);
+    }
+
+    private static float[] ToFloat(ModelTensor t)
+    {
+        byte[] bytes = t.DecodeToArray();
+        var f = new float[t.ElementCount];
+        switch (t.DType)
+        {
+            case TensorDType.F32:
+                MemoryMarshal.Cast<byte, float>(bytes).CopyTo(f);
+                break;
+            case TensorDType.F16:
+                ReadOnlySpan<Half> h = MemoryMarshal.Cast<byte, Half>(bytes);
+                for (int i = 0; i < f.Length; i++) f[i] = (float)h[i];
+                break;
+            case TensorDType.BF16:
+                ReadOnlySpan<ushort> b = MemoryMarshal.Cast<byte, ushort>(bytes);
+                for (int i = 0; i < f.Length; i++) f[i] = BitConverter.UInt32BitsToSingle((uint)b[i] << 16);
+                break;
+            default:
+                throw new UnsupportedModelException($"tensor '{t.Name}': type {t.DType} is not a float type");
+        }
+        return f;
+    }
+
+    public void Dispose()
+    {
+        foreach (IDisposable d in _owned) d.Dispose();
+        _owned.Clear();
+    }
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using CodecLlm.Model;
+
+namespace CodecLlm.Backends.Cuda;
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct FixedDecodeParams
+{
+    public ulong Blob, Out;
+    public int Rows, Cols, Rg0, Rg1;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct EntropyParams
+{
+    public ulong Blob, Table, Out;
+    public int Groups;
+}
+
+/// <summary>
+/// Host side of the GPU decoders of the `fixed` and `entropy` codecs (layouts in docs/FORMAT.md): header
+/// checks, the entropy decode table, and the decode launches into a scratch buffer.
+/// </summary>
+internal static class GpuDecoders
+{
+    public static bool CanDecode(ModelTensor t) => t.DType == TensorDType.BF16 && t.Codec is "fixed" or "entropy";
+
+    /// <summary>Checks the blob header against the tensor; returns the entropy group count (0 for fixed).</summary>
+    public static int Validate(ModelTensor t, int rows, int cols)
+    {
+        ReadOnlySpan<byte> h = t.StoredBytes;
+        if (t.Codec == "fixed")
+        {
+            if (h.Length < 128 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x58464C43u)
+                throw new CorruptTensorException(t.Name, "not a fixed blob (magic CLFX missing)");
+            if (BinaryPrimitives.ReadUInt16LittleEndian(h[4..]) != 1) throw new UnsupportedModelException($"tensor '{t.Name}': fixed blob version {BinaryPrimitives.ReadUInt16LittleEndian(h[4..])} is not supported");
+            if (h[6] != 2 || h[7] != 1) throw new CorruptTensorException(t.Name, "fixed blob is not BF16");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(h[8..]) != rows || BinaryPrimitives.ReadUInt32LittleEndian(h[12..]) != cols)
+                throw new CorruptTensorException(t.Name, $"fixed blob shape differs from [{rows}, {cols}]");
+            if ((long)BinaryPrimitives.ReadUInt64LittleEndian(h[72..]) != h.Length) throw new CorruptTensorException(t.Name, "fixed blob length differs from its header");
+            return 0;
+        }
+        if (h.Length < 192 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x4E454C43u)
+            throw new CorruptTensorException(t.Name, "not an entropy blob (magic CLEN missing)");
+        if (BinaryPrimitives.ReadUInt16LittleEndian(h[4..]) != 1) throw new UnsupportedModelException($"tensor '{t.Name}': entropy blob version is not supported");
+        if (h[6] != 2) throw new CorruptTensorException(t.Name, "entropy blob is not BF16");
+        if (h[7] is < 1 or > 15) throw new CorruptTensorException(t.Name, $"entropy code length cap {h[7]} out of range");
+        long n = (long)BinaryPrimitives.ReadUInt64LittleEndian(h[8..]);
+        int k = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
+        if (n != (long)rows * cols || k <= 0) throw new CorruptTensorException(t.Name, "entropy blob element count differs from the tensor");
+        if ((long)BinaryPrimitives.ReadUInt64LittleEndian(h[56..]) != h.Length) throw new CorruptTensorException(t.Name, "entropy blob length differs from its header");
+        return (int)((n + 32L * k - 1) / (32L * k));
+    }
+
+    /// <summary>The canonical-Huffman decode table of an entropy blob: 2^L entries, symbol | length &lt;&lt; 8.</summary>
+    public static ushort[] EntropyTable(ReadOnlySpan<byte> blob, string name)
+    {
+        int cap = blob[7];
+        var lengths = new int[256];
+        for (int i = 0; i < 256; i++) lengths[i] = (blob[64 + i / 2] >> (i % 2 * 4)) & 0xF;
+        var table = new ushort[1 << cap];
+        int code = 0, prevLen = 0;
+        foreach (int sym in Enumerable.Range(0, 256).Where(s => lengths[s] > 0).OrderBy(s => lengths[s]).ThenBy(s => s))
+        {
+            int len = lengths[sym];
+            if (len > cap) throw new CorruptTensorException(name, $"code length {len} above the cap {cap}");
+            code <<= len - prevLen;
+            prevLen = len;
+            int first = code << (cap - len), count = 1 << (cap - len);
+            if (first + count > table.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
+            for (int i = 0; i < count; i++) table[first + i] = (ushort)(sym | len << 8);
+            code++;
+        }
+        return table;
+    }
+
+    /// <summary>Decodes rows [4*rg0, 4*rg1) (fixed) or the whole tensor (entropy) into <paramref name="output"/> as BF16.</summary>
+    public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
+    {
+        if (m.Codec == "fixed")
+        {
+            if (rg1 < 0) rg1 = (m.Rows + 3) / 4;
+            long tiles = (long)(rg1 - rg0) * ((m.Cols + 255) / 256);
+            uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);
+            kernels.Function("fixed.cu", "fixed_decode").Launch(stream, grid, 256, 0,
+                new FixedDecodeParams { Blob = m.Buffer.Pointer, Out = output, Rows = m.Rows, Cols = m.Cols, Rg0 = rg0, Rg1 = rg1 });
+        }
+        else if (m.Codec == "entropy")
+        {
+            uint grid = (uint)Math.Clamp((m.EntropyGroups + 3) / 4, 1, smCount * 16);
+            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 128, (uint)(m.Table!.Bytes), new EntropyParams
+            {
+                Blob = m.Buffer.Pointer, Table = m.Table.Pointer, Out = output, Groups = m.EntropyGroups,
+            });
+        }
+        else
+        {
+            throw new InvalidOperationException($"{m.Name}: codec {m.Codec} has no GPU decoder");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+// GPU decoder for the `fixed` codec (docs/FORMAT.md): 4x256 tiles, 3-bit exponent codes in three bit
+// planes, raw sign/mantissa bytes, escapes in a per-tensor byte stream. BF16 only.
+// FixedDec is a matvec decoder policy (fused decode + matvec, bit-identical to the raw BF16 path over
+// the decoded tensor); fixed_decode writes the decoded rows to a scratch buffer.
+#include "matvec.cuh"
+
+#define FX_TILE_BYTES 1408   // 32 lanes x (32 rest bytes + 3 plane words)
+
+struct FixedDec
+{
+    static const int UNROLL = 4;
+    struct Frag { uint4 a, b; u32 p0, p1, p2, esc_start; };
+
+    const u8* group;        // first tile of this row group
+    const u32* esc_starts;  // per tile
+    const u8* esc;
+    u64 table;
+    int tiles;              // tiles per row group
+    int last_lanes;
+    int tile0;              // index of this row group's first tile
+
+    __device__ FixedDec(const MvSeg& s, int cols, int row0)
+    {
+        const u8* blob = (const u8*)s.w;
+        tiles = (int)__ldg((const u32*)(blob + 24));
+        last_lanes = (int)__ldg((const u32*)(blob + 28));
+        long long rg_bytes = (long long)__ldg((const u64*)(blob + 32));
+        long long tiles_off = (long long)__ldg((const u64*)(blob + 40));
+        esc_starts = (const u32*)(blob + __ldg((const u64*)(blob + 48)));
+        esc = blob + __ldg((const u64*)(blob + 56));
+        table = __ldg((const u64*)(blob + 80));
+        int rg = row0 / 4;
+        group = blob + tiles_off + rg * rg_bytes;
+        tile0 = rg * tiles;
+    }
+
+    __device__ __forceinline__ void fetch(int t, int lane, Frag& f) const
+    {
+        int lanes = t == tiles - 1 ? last_lanes : 32;
+        f.esc_start = 0;
+        if (t >= tiles || lane >= lanes)
+        {
+            f.a = make_uint4(0, 0, 0, 0); f.b = f.a; f.p0 = f.p1 = f.p2 = 0;
+            if (t < tiles) f.esc_start = __ldg(esc_starts + tile0 + t);
+            return;
+        }
+        const u8* tile = group + (long long)t * FX_TILE_BYTES;
+        f.a = __ldg((const uint4*)(tile + 32 * lane));
+        f.b = __ldg((const uint4*)(tile + 32 * lane + 16));
+        const u32* planes = (const u32*)(tile + 32 * lanes);
+        f.p0 = __ldg(planes + lane);
+        f.p1 = __ldg(planes + lanes + lane);
+        f.p2 = __ldg(planes + 2 * lanes + lane);
+        f.esc_start = __ldg(esc_starts + tile0 + t);
+    }
+
+    // The 32 BF16 bit patterns of the lane, j = row * 8 + column. All 32 lanes must call this together.
+    __device__ __forceinline__ void decode_bits(const Frag& f, u16 out[32]) const
+    {
+        u32 mask = f.p0 & f.p1 & f.p2;
+        int count = __popc(mask);
+        int lane = threadIdx.x & 31;
+        int incl = count;
+        for (int o = 1; o < 32; o <<= 1)
+        {
+            int v = __shfl_up_sync(0xffffffffu, incl, o);
+            if (lane >= o) incl += v;
+        }
+        const u8* my_esc = esc + f.esc_start + (incl - count);
+        u32 rest[8] = {f.a.x, f.a.y, f.a.z, f.a.w, f.b.x, f.b.y, f.b.z, f.b.w};
+#pragma unroll
+        for (int j = 0; j < 32; ++j)
+        {
+            u32 r = (rest[j >> 2] >> ((j & 3) * 8)) & 0xffu;
+            u32 code = ((f.p0 >> j) & 1u) | (((f.p1 >> j) & 1u) << 1) | (((f.p2 >> j) & 1u) << 2);
+            u32 e = (u32)(table >> (code * 8)) & 0xffu;
+            if (code == 7u) e = my_esc[__popc(mask & ((1u << j) - 1u))];
+            out[j] = (u16)(((r & 0x80u) << 8) | (e << 7) | (r & 0x7fu));
+        }
+    }
+
+    __device__ __forceinline__ void decode(const Frag& f, float w[4][8]) const
+    {
+        u16 bits[32];
+        decode_bits(f, bits);
+#pragma unroll
+        for (int j = 0; j < 32; ++j) w[j >> 3][j & 7] = bf16_to_f32(bits[j]);
+    }
+};
+
+extern "C" __global__ void __launch_bounds__(128) matvec_fixed(const MatvecParams p) { matvec<FixedDec>(p); }
+
+// Decodes row groups [rg0, rg1) of a fixed blob into out (row-major BF16, rows 4*rg0 .. of the tensor,
+// unpadded: out[(row - 4*rg0) * cols + col]). One warp per tile.
+struct FixedDecodeParams { const u8* blob; u16* out; int rows; int cols; int rg0; int rg1; };
+
+extern "C" __global__ void fixed_decode(const FixedDecodeParams p)
+{
+    MvSeg s;
+    s.w = p.blob;
+    int tiles = (int)__ldg((const u32*)(p.blob + 24));
+    int lane = threadIdx.x & 31;
+    long long total = (long long)(p.rg1 - p.rg0) * tiles;
+    long long warps = (long long)gridDim.x * (blockDim.x >> 5);
+    bool vec = (p.cols & 7) == 0;
+    for (long long w = blockIdx.x * (long long)(blockDim.x >> 5) + (threadIdx.x >> 5); w < total; w += warps)
+    {
+        int rg = p.rg0 + (int)(w / tiles), t = (int)(w % tiles);
+        FixedDec d(s, p.cols, rg * 4);
+        FixedDec::Frag f;
+        d.fetch(t, lane, f);
+        u16 bits[32];
+        d.decode_bits(f, bits);
+        int col = t * 256 + lane * 8;
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+        {
+            int row = rg * 4 + r;
+            if (row >= p.rows || col >= p.cols) continue;
+            u16* dst = p.out + (long long)(row - p.rg0 * 4) * p.cols + col;
+            if (vec)
+            {
+                uint4 v;
+                v.x = bits[r * 8 + 0] | ((u32)bits[r * 8 + 1] << 16);
+                v.y = bits[r * 8 + 2] | ((u32)bits[r * 8 + 3] << 16);
+                v.z = bits[r * 8 + 4] | ((u32)bits[r * 8 + 5] << 16);
+                v.w = bits[r * 8 + 6] | ((u32)bits[r * 8 + 7] << 16);
+                *(uint4*)dst = v;
+            }
+            else
+            {
+#pragma unroll
+                for (int c = 0; c < 8; ++c)
+                    if (col + c < p.cols) dst[c] = bits[r * 8 + c];
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>One compressed matrix (or a row-group range of it) decoded into a scratch slot at an offset.</summary>
+internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offset);
+
+/// <summary>
+/// Double-buffered on-the-fly decoding: the compressed weights of compute step i+1 are decoded into one of
+/// two scratch slots on a second stream while step i computes from the other. Events order the streams:
+/// a slot is decoded into only after the step that last read it has finished, and a step starts only
+/// after its slot is decoded. The same calls work inside a CUDA graph capture (fork/join by events).
+/// </summary>
+internal sealed class ScratchPipeline : IDisposable
+{
+    private readonly CudaContext _ctx;
+    private readonly CudaStream _decode;
+    private readonly DeviceBuffer[] _slots;
+    private readonly CudaEvent[] _ready, _free;
+    private readonly CudaEvent _fork, _join;
+    private IReadOnlyList<ScratchPart[]> _units = [];
+    private CudaStream? _compute;
+    private int _enqueued;
+
+    public ScratchPipeline(CudaContext ctx, long slotBytes)
+    {
+        _ctx = ctx;
+        _decode = new CudaStream(ctx);
+        _slots = [ctx.Allocator.Allocate(slotBytes, MemoryCategory.Scratch, "scratch slot 0"), ctx.Allocator.Allocate(slotBytes, MemoryCategory.Scratch, "scratch slot 1")];
+        _ready = [new CudaEvent(ctx), new CudaEvent(ctx)];
+        _free = [new CudaEvent(ctx), new CudaEvent(ctx)];
+        _fork = new CudaEvent(ctx);
+        _join = new CudaEvent(ctx);
+    }
+
+    /// <summary>Starts a pass over <paramref name="units"/> (one entry per step that needs decoded weights).</summary>
+    public void Begin(CudaStream compute, IReadOnlyList<ScratchPart[]> units)
+    {
+        _compute = compute;
+        _units = units;
+        _enqueued = 0;
+        _fork.Record(compute);
+        _decode.Wait(_fork);
+        _free[0].Record(compute);
+        _free[1].Record(compute);
+        EnqueueDecode();
+    }
+
+    /// <summary>Makes the compute stream wait for unit <paramref name="i"/>, queues the next decode, and returns the slot's address.</summary>
+    public ulong Acquire(int i)
+    {
+        while (_enqueued <= Math.Min(i + 1, _units.Count - 1)) EnqueueDecode();
+        _compute!.Wait(_ready[i & 1]);
+        return _slots[i & 1].Pointer;
+    }
+
+    /// <summary>The compute stream is done with unit <paramref name="i"/>'s slot.</summary>
+    public void Release(int i) => _free[i & 1].Record(_compute!);
+
+    /// <summary>Joins the decode stream back into the compute stream.</summary>
+    public void End()
+    {
+        _join.Record(_decode);
+        _compute!.Wait(_join);
+    }
+
+    private void EnqueueDecode()
+    {
+        int i = _enqueued++;
+        if (i >= _units.Count) return;
+        _decode.Wait(_free[i & 1]);
+        ulong slot = _slots[i & 1].Pointer;
+        foreach (ScratchPart p in _units[i])
+            GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
+        _ready[i & 1].Record(_decode);
+    }
+
+    public void Dispose()
+    {
+        foreach (DeviceBuffer b in _slots) b.Dispose();
+        foreach (CudaEvent e in _ready.Concat(_free).Append(_fork).Append(_join)) e.Dispose();
+        _decode.Dispose();
+    }
+}
