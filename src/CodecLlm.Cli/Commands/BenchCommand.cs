@@ -11,7 +11,7 @@ namespace CodecLlm.Cli.Commands;
 public sealed record BenchReport(
     string Device,
     string Model,
-    string WeightsDType,
+    string WeightsDtype,
     int Threads,
     int PromptTokens,
     int NewTokens,
@@ -92,7 +92,7 @@ public static class BenchCommand
         const double GiB = 1024.0 * 1024 * 1024;
         return $"""
             device      {r.Device} ({r.Threads} threads)
-            model       {r.Model} ({r.WeightsDType}, {r.WeightBytesPerToken / GiB:F3} GiB of weights per token)
+            model       {r.Model} ({r.WeightsDtype}, {r.WeightBytesPerToken / GiB:F3} GiB of weights per token)
             prefill     {r.PrefillTokensPerSecond:F1} tok/s ({r.PromptTokens} tokens)
             decode      {r.DecodeTokensPerSecond:F2} tok/s ({r.NewTokens} tokens)
             bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / GiB:F1} GiB/s = {r.BandwidthFraction:P0} of it

@@ -5,7 +5,7 @@ using CodecLlm.Model;
 namespace CodecLlm.Backends.Cpu;
 
 /// <summary>
-/// y = W x for a [rows, cols] weight matrix: the operation that dominates inference. Each row's dot product
+/// y = W x for a [rows, cols] weight matrix (and its batched form): the operation that dominates inference. Each row's dot product
 /// is computed by one thread in a fixed order, so results do not depend on the thread count; rows are split
 /// into blocks run with Parallel.For when the matrix is large enough to pay for it.
 /// </summary>
@@ -16,22 +16,29 @@ public static unsafe class MatVec
 
     private const int ChunkSize = 256;
 
-    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int threads)
+    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int threads) => Multiply(w, x, y, 1, threads);
+
+    /// <summary>
+    /// Y = X Wᵀ for a batch of vectors: x holds <paramref name="batch"/> rows of Cols values, y receives batch
+    /// rows of Rows values. Each weight row is read from memory once for the whole batch, and every (row, vector)
+    /// dot product is the same computation as in the single-vector case, so batching does not change results.
+    /// </summary>
+    public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int batch, int threads)
     {
-        if (x.Length < w.Cols || y.Length < w.Rows)
-            throw new ArgumentException($"matvec [{w.Rows}, {w.Cols}] given x of {x.Length} and y of {y.Length}");
+        if (batch < 1 || x.Length < (long)batch * w.Cols || y.Length < (long)batch * w.Rows)
+            throw new ArgumentException($"matmul [{w.Rows}, {w.Cols}] × {batch} vectors given x of {x.Length} and y of {y.Length}");
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            MultiplyCore(w, px, py, threads);
+            MultiplyCore(w, px, py, batch, threads);
         }
     }
 
-    private static void MultiplyCore(WeightMatrix w, float* x, float* y, int threads)
+    private static void MultiplyCore(WeightMatrix w, float* x, float* y, int batch, int threads)
     {
-        if (threads <= 1 || (long)w.Rows * w.Cols < ParallelThreshold)
+        if (threads <= 1 || (long)w.Rows * w.Cols * batch < ParallelThreshold)
         {
-            MultiplyRows(w, x, y, 0, w.Rows);
+            MultiplyRows(w, x, y, batch, 0, w.Rows);
             return;
         }
         int blocks = Math.Min(w.Rows, threads * 8);
@@ -39,25 +46,28 @@ public static unsafe class MatVec
         Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, b =>
         {
             int start = (int)((long)w.Rows * b / blocks), end = (int)((long)w.Rows * (b + 1) / blocks);
-            MultiplyRows(w, (float*)px, (float*)py, start, end);
+            MultiplyRows(w, (float*)px, (float*)py, batch, start, end);
         });
     }
 
-    private static void MultiplyRows(WeightMatrix w, float* x, float* y, int start, int end)
+    private static void MultiplyRows(WeightMatrix w, float* x, float* y, int batch, int start, int end)
     {
-        int n = w.Cols;
+        int n = w.Cols, m = w.Rows;
         for (int r = start; r < end; r++)
         {
             byte* row = w.Row(r);
-            y[r] = w.DType switch
-            {
-                TensorDType.F32 => TensorPrimitives.Dot(new ReadOnlySpan<float>(row, n), new ReadOnlySpan<float>(x, n)),
-                TensorDType.BF16 => DotBf16((ushort*)row, x, n),
-                TensorDType.F16 => DotF16((Half*)row, x, n),
-                _ => throw new UnsupportedModelException($"cannot compute with {w.DType} weights"),
-            };
+            for (int t = 0; t < batch; t++) y[(long)t * m + r] = Dot(w.DType, row, x + (long)t * n, n);
         }
     }
+
+    /// <summary>One weight row (of <paramref name="dtype"/>) dotted with a float32 vector of length n.</summary>
+    public static float Dot(TensorDType dtype, byte* row, float* x, int n) => dtype switch
+    {
+        TensorDType.F32 => TensorPrimitives.Dot(new ReadOnlySpan<float>(row, n), new ReadOnlySpan<float>(x, n)),
+        TensorDType.BF16 => DotBf16((ushort*)row, x, n),
+        TensorDType.F16 => DotF16((Half*)row, x, n),
+        _ => throw new UnsupportedModelException($"cannot compute with {dtype} weights"),
+    };
 
     /// <summary>Dot product of a BF16 row with a float32 vector, widening in registers.</summary>
     public static float DotBf16(ushort* w, float* x, int n)

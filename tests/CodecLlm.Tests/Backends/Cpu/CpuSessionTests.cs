@@ -36,6 +36,32 @@ public class CpuSessionTests
     }
 
     [Fact]
+    public void PromptInChunks_GivesTheLogitsOfTokenByToken()
+    {
+        // 70 tokens in one call = chunks of 32, 32 and 6; then a 5-token call on top of them.
+        using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, seed: 11);
+        int[] tokens = Enumerable.Range(0, 75).Select(i => (i * 53 + 7) % Small.VocabSize).ToArray();
+        float[][] stepwise = RunTokens(model, tokens, chunk: 1);
+        float[][] chunked = RunTokens(model, tokens, chunk: 70);
+        Assert.Equal(stepwise[69], chunked[69]);
+        Assert.Equal(stepwise[74], chunked[74]);
+    }
+
+    private static float[][] RunTokens(LoadedModel model, int[] tokens, int chunk)
+    {
+        using CpuSession s = new(model, new SessionOptions { Threads = 2 });
+        float[][] logits = new float[tokens.Length][];
+        for (int pos = 0; pos < tokens.Length;)
+        {
+            int n = Math.Min(chunk, tokens.Length - pos);
+            logits[pos + n - 1] = new float[model.Config.VocabSize];
+            s.Forward(tokens.AsSpan(pos, n), pos, logits[pos + n - 1]);
+            pos += n;
+        }
+        return logits;
+    }
+
+    [Fact]
     public void Bf16Weights_GiveTheLogitsOfTheirFloat32Widening()
     {
         using LoadedModel bf16 = SyntheticModel.Create(Small, TensorDType.BF16, seed: 5);
