@@ -64,11 +64,12 @@ public static class BenchCommand
             });
             ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
             long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);
+            long peakMemory = Process.GetCurrentProcess().PeakWorkingSet64; // before the bandwidth probe's buffer
             double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount) : double.NaN;
 
             BenchReport report = new(deviceName, modelPath ?? "synthetic:" + syntheticName!.ToLowerInvariant(), WeightsDType(loaded), threadCount,
                 prompt, decode, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, bytesPerToken, bandwidth,
-                bytesPerToken * r.DecodeTokensPerSecond / bandwidth, Process.GetCurrentProcess().PeakWorkingSet64);
+                bytesPerToken * r.DecodeTokensPerSecond / bandwidth, peakMemory);
             Console.Out.WriteLine(pr.GetValue(json) ? JsonSerializer.Serialize(report, JsonOptions) : Describe(report));
             return Task.FromResult(0);
         });
@@ -89,14 +90,14 @@ public static class BenchCommand
 
     private static string Describe(BenchReport r)
     {
-        const double GiB = 1024.0 * 1024 * 1024;
+        const double GiB = 1024.0 * 1024 * 1024, MiB = 1024.0 * 1024;
         return $"""
             device      {r.Device} ({r.Threads} threads)
-            model       {r.Model} ({r.WeightsDtype}, {r.WeightBytesPerToken / GiB:F3} GiB of weights per token)
+            model       {r.Model} ({r.WeightsDtype}, {r.WeightBytesPerToken / MiB:F1} MiB of weights per token)
             prefill     {r.PrefillTokensPerSecond:F1} tok/s ({r.PromptTokens} tokens)
             decode      {r.DecodeTokensPerSecond:F2} tok/s ({r.NewTokens} tokens)
-            bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / GiB:F1} GiB/s = {r.BandwidthFraction:P0} of it
-            peak memory {r.PeakMemoryBytes / (1024.0 * 1024):F0} MiB
+            bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / GiB:F2} GiB/s = {r.BandwidthFraction:P0} of it
+            peak memory {r.PeakMemoryBytes / MiB:F0} MiB (before the bandwidth probe)
             """;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
@@ -35,6 +36,7 @@ public static unsafe class Attention
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Head(int h, float* q, float* keys, float* values, int kvStride, int positions, int group, int headDim, float* output, float* scores)
     {
         int kvOffset = h / group * headDim;

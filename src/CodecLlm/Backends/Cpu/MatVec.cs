@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using CodecLlm.Model;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
@@ -50,6 +51,7 @@ public static unsafe class MatVec
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyRows(WeightMatrix w, float* x, float* y, int batch, int start, int end)
     {
         int n = w.Cols, m = w.Rows;
@@ -70,6 +72,7 @@ public static unsafe class MatVec
     };
 
     /// <summary>Dot product of a BF16 row with a float32 vector, widening in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotBf16(ushort* w, float* x, int n)
     {
         int i = 0;
@@ -93,6 +96,7 @@ public static unsafe class MatVec
     }
 
     /// <summary>Dot product of an F16 row with a float32 vector, widening a chunk at a time on the stack.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotF16(Half* w, float* x, int n)
     {
         Span<float> chunk = stackalloc float[ChunkSize];

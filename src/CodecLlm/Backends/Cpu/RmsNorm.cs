@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
 /// <summary>RMSNorm: o = weight * x / sqrt(mean(x²) + eps), as llama2.c's rmsnorm.</summary>
 public static class RmsNorm
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> output)
     {
         if (weight.Length != x.Length || output.Length < x.Length)

@@ -1,4 +1,5 @@
 using CodecLlm.Model;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
@@ -28,6 +29,7 @@ public sealed class RotaryEmbedding
     public ReadOnlySpan<float> InverseFrequencies => _invFreq;
 
     /// <summary>cos and sin of every pair's angle at <paramref name="pos"/> (headDim/2 values each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Angles(int pos, Span<float> cos, Span<float> sin)
     {
         for (int i = 0; i < _invFreq.Length; i++)
@@ -39,6 +41,7 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>Rotates every head of <paramref name="vec"/> (numHeads × headDim values) in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> vec, int numHeads, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
     {
         int half = HeadDim / 2;

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using CodecLlm.Model;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
@@ -11,6 +12,7 @@ public static class RowConversion
     /// <summary>BF16 is the upper half of a float32: widening is a 16-bit left shift, exact for every value.</summary>
     public static float Bf16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Bf16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
     {
         if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source");

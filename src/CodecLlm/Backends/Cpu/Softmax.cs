@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
 /// <summary>Numerically stable softmax in place: exp(x - max) / sum.</summary>
 public static class Softmax
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(Span<float> x)
     {
         if (x.IsEmpty) return;
