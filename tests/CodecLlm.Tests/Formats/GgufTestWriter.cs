@@ -33,6 +33,12 @@ internal sealed class GgufTestWriter
         return this;
     }
 
+    public GgufTestWriter Without(string tensorName)
+    {
+        _tensors.RemoveAll(t => t.Name == tensorName);
+        return this;
+    }
+
     public GgufTestWriter F32Tensor(string name, long[] dims, float[] values)
     {
         byte[] bytes = new byte[values.Length * 4];

@@ -111,6 +111,7 @@ public sealed class GgufFile : IDisposable
         for (int i = 0; i < tensorCount; i++)
         {
             string name = c.String($"name of tensor #{i}");
+            if (name.Length == 0) throw new ModelFormatException($"{path}: tensor #{i} of {tensorCount} has an empty name (corrupt tensor table)");
             uint nDims = c.U32($"dimension count of '{name}'");
             if (nDims > 4) throw new ModelFormatException($"{path}: tensor '{name}' has {nDims} dimensions (GGUF allows at most 4)");
             long[] dims = new long[nDims];
