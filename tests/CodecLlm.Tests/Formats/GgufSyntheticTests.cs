@@ -34,8 +34,10 @@ public class GgufSyntheticTests
             long n = dims.Aggregate(1L, (a, b) => a * b);
             float[] v = Enumerable.Range(0, (int)n).Select(i => idx * 1000f + i).ToArray();
             idx++;
-            if (dims.Length == 2 && matrixType != 0)
-                w.Tensor(name, dims, matrixType, new byte[n]);
+            if (dims.Length == 2 && matrixType is 1 or 30)
+                w.Tensor(name, dims, matrixType, new byte[n * 2]); // F16, BF16
+            else if (dims.Length == 2 && matrixType != 0)
+                w.Tensor(name, dims, matrixType, new byte[n]); // a quantised type: the bytes are never read
             else
                 w.F32Tensor(name, dims, v);
         }
@@ -122,6 +124,19 @@ public class GgufSyntheticTests
         Assert.Equal(64, m.Config.MaxSequenceLength);
         Assert.Equal([3, 2], m.Config.EosTokenIds);
         Assert.Equal("{{ messages }}", m.ChatTemplate);
+    }
+
+    [Theory]
+    [InlineData(1u, TensorDType.F16)]
+    [InlineData(30u, TensorDType.BF16)]
+    public void HalfPrecisionMatrices(uint ggmlType, TensorDType expected)
+    {
+        string path = Write(TinyModel("llama", matrixType: ggmlType));
+        using GgufFile f = GgufFile.Open(path);
+        GgufModelContents m = GgufModelReader.Read(f);
+        Assert.Equal(expected, m.Tensors[TensorNames.Up(0)].DType);
+        Assert.Equal(Ff * Hidden * 2, m.Tensors[TensorNames.Up(0)].StoredLength);
+        Assert.Equal(TensorDType.F32, m.Tensors[TensorNames.MlpNorm(0)].DType);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ internal sealed unsafe class GgufCursor(string path, NativeBytes file)
 
     private ReadOnlySpan<byte> Take(long count, string what)
     {
-        if (count < 0 || count > Remaining)
+        if (count < 0 || count > Remaining || count > int.MaxValue)
             throw new ModelFormatException($"{path}: truncated GGUF file: {what} needs {count} bytes at offset {Position}, file has {file.Length}");
         ReadOnlySpan<byte> span = new(file.Pointer + Position, (int)count);
         Position += count;

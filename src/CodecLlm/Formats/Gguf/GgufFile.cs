@@ -144,7 +144,12 @@ public sealed class GgufFile : IDisposable
             if (type.ToFloatDType() is TensorDType dt)
             {
                 long elements = 1;
-                foreach (long d in dims) elements = checked(elements * d);
+                foreach (long d in dims)
+                {
+                    if (d != 0 && elements > long.MaxValue / 8 / d)
+                        throw new ModelFormatException($"{path}: tensor '{name}' dimensions [{string.Join(", ", dims)}] are too large");
+                    elements *= d;
+                }
                 length = elements * dt.ByteSize();
                 if (offset + length > file.Length)
                     throw new ModelFormatException($"{path}: tensor '{name}' data [{offset}, {offset + length}) lies beyond the end of the file ({file.Length} bytes)");

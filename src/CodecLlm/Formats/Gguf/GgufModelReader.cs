@@ -56,8 +56,13 @@ public static class GgufModelReader
 
     private static ModelConfig ReadConfig(GgufFile f, string arch, Dictionary<string, ModelTensor> tensors, GgufVocabulary? vocab)
     {
-        int Int(string key) => checked((int)f.RequireInt($"{arch}.{key}"));
-        int? OptInt(string key) => f.GetInt($"{arch}.{key}") is long v ? checked((int)v) : null;
+        int Int(string key) => OptInt(key) ?? throw new ModelFormatException($"{f.Path}: GGUF metadata '{arch}.{key}' is missing");
+        int? OptInt(string key) => f.GetInt($"{arch}.{key}") switch
+        {
+            null => null,
+            long v and >= 0 and <= int.MaxValue => (int)v,
+            long v => throw new ModelFormatException($"{f.Path}: GGUF metadata '{arch}.{key}' is {v}, out of range"),
+        };
 
         int hidden = Int("embedding_length");
         int heads = Int("attention.head_count");

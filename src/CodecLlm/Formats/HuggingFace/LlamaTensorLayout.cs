@@ -42,6 +42,7 @@ public static class LlamaTensorLayout
     /// </summary>
     public static void Validate(string source, ModelConfig config, IReadOnlyDictionary<string, ModelTensor> tensors)
     {
+        ValidateConfig(source, config);
         foreach ((string name, long[] shape) in Expected(config))
         {
             if (!tensors.TryGetValue(name, out ModelTensor? t))
@@ -49,5 +50,16 @@ public static class LlamaTensorLayout
             if (!t.Shape.SequenceEqual(shape))
                 throw new ModelFormatException($"{source}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}] from the config");
         }
+    }
+
+    /// <summary>Throws <see cref="ModelFormatException"/> when the hyper-parameters cannot describe a working model.</summary>
+    public static void ValidateConfig(string source, ModelConfig c)
+    {
+        if (c.HiddenSize <= 0 || c.IntermediateSize <= 0 || c.NumLayers <= 0 || c.NumHeads <= 0 || c.NumKvHeads <= 0 || c.VocabSize <= 0)
+            throw new ModelFormatException($"{source}: config has a non-positive size (hidden {c.HiddenSize}, intermediate {c.IntermediateSize}, layers {c.NumLayers}, heads {c.NumHeads}, kv heads {c.NumKvHeads}, vocab {c.VocabSize})");
+        if (c.NumHeads % c.NumKvHeads != 0)
+            throw new ModelFormatException($"{source}: {c.NumHeads} attention heads are not a multiple of {c.NumKvHeads} key/value heads");
+        if (c.HeadDim <= 0 || c.HeadDim % 2 != 0)
+            throw new ModelFormatException($"{source}: head dimension {c.HeadDim} must be positive and even (rope rotates pairs)");
     }
 }
