@@ -55,7 +55,7 @@ public static class HfWeights
             return byName;
         }
 
-        Dictionary<string, SafetensorsFile> shards = new(StringComparer.Ordinal);
+        Dictionary<string, (SafetensorsFile File, Dictionary<string, SafetensorsEntry> Entries)> shards = new(StringComparer.Ordinal);
         using HfJson json = HfJson.Open(index);
         if (json.Get("weight_map") is not JsonElement map || map.ValueKind != JsonValueKind.Object)
             throw new ModelFormatException($"{index}: \"weight_map\" is missing");
@@ -64,18 +64,21 @@ public static class HfWeights
             string shardName = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw json.Wrong(p.Name, p.Value, "a file name");
             if (shardName.Contains('/') || shardName.Contains('\\') || shardName.Contains(".."))
                 throw new ModelFormatException($"{index}: shard name '{shardName}' is not a plain file name");
-            if (!shards.TryGetValue(shardName, out SafetensorsFile? shard))
+            if (!shards.TryGetValue(shardName, out var shard))
             {
                 string shardPath = Path.Combine(directory, shardName);
                 if (!File.Exists(shardPath))
                     throw new ModelFormatException($"{index}: shard '{shardName}' (holding '{p.Name}') not found");
-                shard = SafetensorsFile.Open(shardPath);
-                files.Add(shard);
+                SafetensorsFile opened = SafetensorsFile.Open(shardPath);
+                files.Add(opened);
+                Dictionary<string, SafetensorsEntry> entries = new(StringComparer.Ordinal);
+                foreach (SafetensorsEntry e in opened.Entries) entries[e.Name] = e;
+                shard = (opened, entries);
                 shards[shardName] = shard;
             }
-            SafetensorsEntry entry = shard.Entries.FirstOrDefault(e => e.Name == p.Name)
-                ?? throw new ModelFormatException($"{index}: tensor '{p.Name}' is not in its shard '{shardName}'");
-            byName[p.Name] = (shard, entry);
+            if (!shard.Entries.TryGetValue(p.Name, out SafetensorsEntry? entry))
+                throw new ModelFormatException($"{index}: tensor '{p.Name}' is not in its shard '{shardName}'");
+            byName[p.Name] = (shard.File, entry);
         }
         return byName;
     }
