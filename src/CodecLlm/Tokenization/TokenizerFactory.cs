@@ -1,13 +1,32 @@
+using CodecLlm.Model;
+
 namespace CodecLlm.Tokenization;
 
 /// <summary>
 /// Builds the right <see cref="ITokenizer"/> for each place a tokenizer comes from.
-/// (Owned by the tokenization work: the bodies below are filled in there.)
 /// </summary>
 public static class TokenizerFactory
 {
-    /// <summary>A llama2.c tokenizer.bin (vocab size from the model header).</summary>
-    public static ITokenizer FromLlama2cFile(string path, int vocabSize) => throw new NotImplementedException("tokenizer.bin loading lands with the tokenization work");
+    /// <summary>A llama2.c tokenizer.bin (vocab size from the model header; 0 reads every token in the file).</summary>
+    public static ITokenizer FromLlama2cFile(string path, int vocabSize) => Llama2cTokenizer.Load(path, vocabSize);
+
+    /// <summary>
+    /// The tokenizer.bin that belongs to a llama2.c model: <c>tokenizer.bin</c> beside the model, else the
+    /// first <c>tok*.bin</c> there (e.g. tok512.bin); null when there is none.
+    /// </summary>
+    public static string? FindLlama2cTokenizer(string modelPath)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
+        if (!Directory.Exists(directory)) return null;
+        string exact = Path.Combine(directory, Llama2cTokenizer.FileName);
+        if (File.Exists(exact)) return exact;
+
+        string model = Path.GetFullPath(modelPath);
+        return Directory.EnumerateFiles(directory, "tok*.bin")
+            .Where(f => !string.Equals(Path.GetFullPath(f), model, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
 
     /// <summary>The vocabulary stored in a GGUF file's metadata.</summary>
     public static ITokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => throw new NotImplementedException("GGUF vocabularies land with the tokenization work");
@@ -16,5 +35,14 @@ public static class TokenizerFactory
     public static ITokenizer? FromHuggingFaceDirectory(string directory) => throw new NotImplementedException("HF tokenizers land with the tokenization work");
 
     /// <summary>Rebuilds a tokenizer embedded in a compressed model file.</summary>
-    public static ITokenizer FromSource(TokenizerSource source) => throw new NotImplementedException("tokenizer sources land with the tokenization work");
+    public static ITokenizer FromSource(TokenizerSource source) => source.Kind switch
+    {
+        Llama2cTokenizer.SourceKind => Llama2cTokenizer.Parse(SourceFile(source, Llama2cTokenizer.FileName), 0, "embedded " + Llama2cTokenizer.FileName),
+        _ => throw new TokenizerNotFoundException($"embedded tokenizer kind '{source.Kind}' is not known"),
+    };
+
+    private static byte[] SourceFile(TokenizerSource source, string name) =>
+        source.Files.TryGetValue(name, out byte[]? bytes)
+            ? bytes
+            : throw new TokenizerNotFoundException($"embedded tokenizer '{source.Kind}' lacks its file '{name}'");
 }
