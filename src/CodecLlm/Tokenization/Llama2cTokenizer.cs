@@ -19,20 +19,7 @@ public static class Llama2cTokenizer
     /// <summary>Loads <paramref name="path"/>, reading <paramref name="vocabSize"/> tokens (all of them when 0 or less).</summary>
     public static ScoreBpeTokenizer Load(string path, int vocabSize)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new TokenizerNotFoundException($"tokenizer file '{path}' not found");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TokenizerNotFoundException($"tokenizer file '{path}' cannot be read: {e.Message}");
-        }
-
+        byte[] bytes = TokenizerFactory.ReadTokenizerFile(path);
         return Parse(bytes, vocabSize, path);
     }
 
@@ -84,7 +71,7 @@ public static class Llama2cTokenizer
     {
         0 => TokenType.Unknown,
         BosId or EosId => TokenType.Control,
-        _ when piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>' => TokenType.Byte,
+        _ when BytePiece.Is(piece) => TokenType.Byte,
         _ => TokenType.Normal,
     };
 }

@@ -50,7 +50,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
             string piece = _pieces[id];
             switch (tokenTypes[id])
             {
-                case TokenType.Byte when TryParseBytePiece(piece, out byte value):
+                case TokenType.Byte when BytePiece.TryParse(piece, out byte value):
                     _output[id] = [value];
                     if (_byteTokens[value] < 0) _byteTokens[value] = id;
                     break;
@@ -212,13 +212,6 @@ public sealed class ScoreBpeTokenizer : ITokenizer
     }
 
     private bool IsMergeable(int id) => _lookup.TryGetValue(_pieces[id], out int found) && found == id;
-
-    private static bool TryParseBytePiece(string piece, out byte value)
-    {
-        value = 0;
-        return piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>'
-            && byte.TryParse(piece.AsSpan(3, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out value);
-    }
 
     private readonly record struct Candidate(int Left, int Right, int LeftId, int RightId, int Merged);
 }

@@ -28,6 +28,9 @@ public static class TokenizerFactory
             .FirstOrDefault();
     }
 
+    /// <summary>A SentencePiece BPE tokenizer.model (Llama 2, TinyLlama, Mistral) with the model's own BOS/EOS.</summary>
+    public static ITokenizer FromSentencePieceModel(string path) => SentencePieceModelTokenizer.Create(ReadTokenizerFile(path), path);
+
     /// <summary>The vocabulary stored in a GGUF file's metadata.</summary>
     public static ITokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => throw new NotImplementedException("GGUF vocabularies land with the tokenization work");
 
@@ -38,6 +41,7 @@ public static class TokenizerFactory
     public static ITokenizer FromSource(TokenizerSource source) => source.Kind switch
     {
         Llama2cTokenizer.SourceKind => Llama2cTokenizer.Parse(SourceFile(source, Llama2cTokenizer.FileName), 0, "embedded " + Llama2cTokenizer.FileName),
+        SentencePieceModelTokenizer.SourceKind => SentencePieceModelTokenizer.Create(SourceFile(source, SentencePieceModelTokenizer.FileName), "embedded " + SentencePieceModelTokenizer.FileName),
         _ => throw new TokenizerNotFoundException($"embedded tokenizer kind '{source.Kind}' is not known"),
     };
 
@@ -45,4 +49,21 @@ public static class TokenizerFactory
         source.Files.TryGetValue(name, out byte[]? bytes)
             ? bytes
             : throw new TokenizerNotFoundException($"embedded tokenizer '{source.Kind}' lacks its file '{name}'");
+
+    /// <summary>Reads a tokenizer file; a missing or unreadable one is <see cref="TokenizerNotFoundException"/>.</summary>
+    internal static byte[] ReadTokenizerFile(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new TokenizerNotFoundException($"tokenizer file '{path}' not found");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TokenizerNotFoundException($"tokenizer file '{path}' cannot be read: {e.Message}");
+        }
+    }
 }
