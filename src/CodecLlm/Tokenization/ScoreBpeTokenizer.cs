@@ -33,7 +33,8 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         IReadOnlyList<int> tokenTypes,
         int bosTokenId,
         IReadOnlyList<int> eosTokenIds,
-        TokenizerSource source)
+        TokenizerSource source,
+        bool addBos = true)
     {
         if (scores.Count != pieces.Count || tokenTypes.Count != pieces.Count)
             throw new ArgumentException($"{pieces.Count} pieces but {scores.Count} scores and {tokenTypes.Count} token types");
@@ -72,6 +73,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         BosTokenId = bosTokenId;
         EosTokenIds = [.. eosTokenIds];
         Source = source;
+        AddBos = addBos;
     }
 
     public int VocabSize => _pieces.Length;
@@ -81,6 +83,8 @@ public sealed class ScoreBpeTokenizer : ITokenizer
     public IReadOnlyList<int> EosTokenIds { get; }
 
     public TokenizerSource Source { get; }
+
+    public bool AddBos { get; }
 
     /// <summary>The piece of token <paramref name="id"/> in text form (space for '▁', byte tokens as &lt;0xXX&gt;).</summary>
     public string GetPiece(int id) => _pieces[id];

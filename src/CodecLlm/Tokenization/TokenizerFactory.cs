@@ -32,7 +32,7 @@ public static class TokenizerFactory
     public static ITokenizer FromSentencePieceModel(string path) => SentencePieceModelTokenizer.Create(ReadTokenizerFile(path), path);
 
     /// <summary>The vocabulary stored in a GGUF file's metadata.</summary>
-    public static ITokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => throw new NotImplementedException("GGUF vocabularies land with the tokenization work");
+    public static ITokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => GgufTokenizer.Create(vocabulary);
 
     /// <summary>tokenizer.model or tokenizer.json (+ tokenizer_config.json) in a Hugging Face directory; null when none is there.</summary>
     public static ITokenizer? FromHuggingFaceDirectory(string directory) => throw new NotImplementedException("HF tokenizers land with the tokenization work");
@@ -42,6 +42,7 @@ public static class TokenizerFactory
     {
         Llama2cTokenizer.SourceKind => Llama2cTokenizer.Parse(SourceFile(source, Llama2cTokenizer.FileName), 0, "embedded " + Llama2cTokenizer.FileName),
         SentencePieceModelTokenizer.SourceKind => SentencePieceModelTokenizer.Create(SourceFile(source, SentencePieceModelTokenizer.FileName), "embedded " + SentencePieceModelTokenizer.FileName),
+        GgufTokenizer.SourceKind => GgufTokenizer.FromSourceFile(SourceFile(source, GgufTokenizer.FileName)),
         _ => throw new TokenizerNotFoundException($"embedded tokenizer kind '{source.Kind}' is not known"),
     };
 
