@@ -18,11 +18,12 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
     private readonly byte[][] _output;
     private readonly bool[] _isByte;
 
-    private SentencePieceModelTokenizer(LlamaTokenizer tokenizer, int bosTokenId, IReadOnlyList<int> eosTokenIds, TokenizerSource source)
+    private SentencePieceModelTokenizer(LlamaTokenizer tokenizer, int bosTokenId, IReadOnlyList<int> eosTokenIds, bool addBos, TokenizerSource source)
     {
         _tokenizer = tokenizer;
         BosTokenId = bosTokenId;
         EosTokenIds = eosTokenIds;
+        AddBos = addBos;
         Source = source;
 
         int size = tokenizer.Vocabulary.Values.Max() + 1;
@@ -50,11 +51,16 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
 
     public TokenizerSource Source { get; }
 
+    public bool AddBos { get; }
+
+    /// <summary>The id of a piece as the model spells it ('▁' for spaces); null when it is not in the vocabulary.</summary>
+    public int? TokenToId(string piece) => _tokenizer.Vocabulary.TryGetValue(piece, out int id) ? id : null;
+
     /// <summary>
     /// Loads tokenizer.model bytes. BOS/EOS default to the model's own; a Hugging Face tokenizer_config.json
-    /// may name others (<paramref name="bosTokenId"/>, <paramref name="eosTokenIds"/>).
+    /// may name others and say whether to add BOS (see <see cref="WithSpecialTokens"/>).
     /// </summary>
-    public static SentencePieceModelTokenizer Create(byte[] model, string name, int? bosTokenId = null, IReadOnlyList<int>? eosTokenIds = null, IReadOnlyDictionary<string, byte[]>? extraSourceFiles = null)
+    public static SentencePieceModelTokenizer Create(byte[] model, string name)
     {
         LlamaTokenizer tokenizer;
         try
@@ -67,12 +73,15 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
             throw new ModelFormatException($"SentencePiece model '{name}' cannot be read: {OneLine(e.Message)}");
         }
 
-        var files = new Dictionary<string, byte[]>(extraSourceFiles ?? new Dictionary<string, byte[]>()) { [FileName] = model };
-        return new SentencePieceModelTokenizer(
-            tokenizer,
-            bosTokenId ?? tokenizer.BeginningOfSentenceId,
-            eosTokenIds ?? [tokenizer.EndOfSentenceId],
-            new TokenizerSource(SourceKind, files));
+        var files = new Dictionary<string, byte[]> { [FileName] = model };
+        return new SentencePieceModelTokenizer(tokenizer, tokenizer.BeginningOfSentenceId, [tokenizer.EndOfSentenceId], true, new TokenizerSource(SourceKind, files));
+    }
+
+    /// <summary>The same model with other BOS/EOS ids and BOS policy, and a source that carries the files they came from.</summary>
+    public SentencePieceModelTokenizer WithSpecialTokens(int bosTokenId, IReadOnlyList<int> eosTokenIds, bool addBos, IReadOnlyDictionary<string, byte[]> extraSourceFiles)
+    {
+        var files = new Dictionary<string, byte[]>(extraSourceFiles) { [FileName] = Source.Files[FileName] };
+        return new SentencePieceModelTokenizer(_tokenizer, bosTokenId, eosTokenIds, addBos, new TokenizerSource(SourceKind, files));
     }
 
     public IReadOnlyList<int> Encode(string text, bool addBos)

@@ -35,13 +35,14 @@ public static class TokenizerFactory
     public static ITokenizer FromGgufVocabulary(GgufVocabulary vocabulary) => GgufTokenizer.Create(vocabulary);
 
     /// <summary>tokenizer.model or tokenizer.json (+ tokenizer_config.json) in a Hugging Face directory; null when none is there.</summary>
-    public static ITokenizer? FromHuggingFaceDirectory(string directory) => throw new NotImplementedException("HF tokenizers land with the tokenization work");
+    public static ITokenizer? FromHuggingFaceDirectory(string directory) => HuggingFaceTokenizer.FromDirectory(directory);
 
     /// <summary>Rebuilds a tokenizer embedded in a compressed model file.</summary>
     public static ITokenizer FromSource(TokenizerSource source) => source.Kind switch
     {
         Llama2cTokenizer.SourceKind => Llama2cTokenizer.Parse(SourceFile(source, Llama2cTokenizer.FileName), 0, "embedded " + Llama2cTokenizer.FileName),
-        SentencePieceModelTokenizer.SourceKind => SentencePieceModelTokenizer.Create(SourceFile(source, SentencePieceModelTokenizer.FileName), "embedded " + SentencePieceModelTokenizer.FileName),
+        SentencePieceModelTokenizer.SourceKind => HuggingFaceTokenizer.FromFiles(WithFile(source, SentencePieceModelTokenizer.FileName), "embedded tokenizer"),
+        HuggingFaceTokenizer.SourceKind => HuggingFaceTokenizer.FromFiles(WithFile(source, HuggingFaceTokenizer.JsonFileName), "embedded tokenizer"),
         GgufTokenizer.SourceKind => GgufTokenizer.FromSourceFile(SourceFile(source, GgufTokenizer.FileName)),
         _ => throw new TokenizerNotFoundException($"embedded tokenizer kind '{source.Kind}' is not known"),
     };
@@ -50,6 +51,12 @@ public static class TokenizerFactory
         source.Files.TryGetValue(name, out byte[]? bytes)
             ? bytes
             : throw new TokenizerNotFoundException($"embedded tokenizer '{source.Kind}' lacks its file '{name}'");
+
+    private static IReadOnlyDictionary<string, byte[]> WithFile(TokenizerSource source, string name)
+    {
+        SourceFile(source, name);
+        return source.Files;
+    }
 
     /// <summary>Reads a tokenizer file; a missing or unreadable one is <see cref="TokenizerNotFoundException"/>.</summary>
     internal static byte[] ReadTokenizerFile(string path)
