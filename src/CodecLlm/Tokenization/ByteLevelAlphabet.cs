@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace CodecLlm.Tokenization;
 
 /// <summary>
@@ -13,11 +15,14 @@ internal static class ByteLevelAlphabet
 
     public static bool TryGetByte(char c, out byte value) => CharToByte.TryGetValue(c, out value);
 
-    /// <summary>The token spelling of <paramref name="utf8"/>.</summary>
-    public static string Encode(ReadOnlySpan<byte> utf8)
+    /// <summary>The token spelling of <paramref name="text"/>'s UTF-8 bytes.</summary>
+    public static string Encode(ReadOnlySpan<char> text)
     {
-        var chars = new char[utf8.Length];
-        for (int i = 0; i < utf8.Length; i++) chars[i] = ByteToChar[utf8[i]];
+        int n = Encoding.UTF8.GetByteCount(text);
+        Span<byte> utf8 = n <= 256 ? stackalloc byte[n] : new byte[n];
+        Encoding.UTF8.GetBytes(text, utf8);
+        Span<char> chars = n <= 256 ? stackalloc char[n] : new char[n];
+        for (int i = 0; i < n; i++) chars[i] = ByteToChar[utf8[i]];
         return new string(chars);
     }
 

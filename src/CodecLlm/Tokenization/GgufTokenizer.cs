@@ -56,8 +56,15 @@ public static class GgufTokenizer
             types[id] = v.TokenTypes?[id] ?? GuessType(id, v.Tokens[id], v);
         }
 
+        // Control and user-defined tokens written in the text (a chat template's </s>, [INST]) are those tokens.
+        var special = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int id = 0; id < n; id++)
+        {
+            if (types[id] is TokenType.Control or TokenType.UserDefined) special.TryAdd(pieces[id], id);
+        }
+
         IReadOnlyList<float> scores = v.Scores ?? new float[n]; // llama.cpp reads a missing score as 0
-        return new ScoreBpeTokenizer(pieces, scores, types, v.BosTokenId, v.EosTokenIds, source, v.AddBos);
+        return new ScoreBpeTokenizer(pieces, scores, types, v.BosTokenId, v.EosTokenIds, source, v.AddBos, special);
     }
 
     private static MergeBpeTokenizer CreateByteLevel(GgufVocabulary v, TokenizerSource source)

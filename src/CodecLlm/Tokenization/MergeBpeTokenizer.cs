@@ -14,6 +14,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
 {
     private const char Metaspace = '\u2581';
     private const int CacheLimit = 50_000;
+    private const int MaxCachedWordLength = 32;
 
     private readonly MergeBpeOptions _options;
     private readonly Dictionary<string, int> _vocab;
@@ -21,7 +22,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
     private readonly byte[][] _output;
     private readonly bool[] _stripsAtStart;
     private readonly int[] _byteTokens = new int[256];
-    private readonly Regex? _special;
+    private readonly SpecialTokenSplitter _special;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     public MergeBpeTokenizer(MergeBpeOptions options)
@@ -41,12 +42,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         _output = new byte[size][];
         _stripsAtStart = new bool[size];
         for (int id = 0; id < size; id++) _output[id] = OutputOf(id);
-
-        if (options.SpecialTokens.Count > 0)
-        {
-            IEnumerable<string> alternatives = options.SpecialTokens.Keys.OrderByDescending(s => s.Length).Select(Regex.Escape);
-            _special = new Regex(string.Join('|', alternatives), RegexOptions.CultureInvariant);
-        }
+        _special = new SpecialTokenSplitter(options.SpecialTokens);
     }
 
     public int VocabSize => _output.Length;
@@ -64,19 +60,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
         if (addBos && BosTokenId >= 0) ids.Add(BosTokenId);
-
-        int start = 0, segment = 0;
-        if (_special != null)
-        {
-            for (Match m = _special.Match(text); m.Success; m = m.NextMatch())
-            {
-                if (m.Index > start) EncodeSegment(text[start..m.Index], segment++, ids);
-                ids.Add(_options.SpecialTokens[m.Value]);
-                start = m.Index + m.Length;
-            }
-        }
-
-        if (start < text.Length) EncodeSegment(text[start..], segment, ids);
+        _special.Split(text, ids, (segment, index) => EncodeSegment(segment, index, ids));
         return ids;
     }
 
@@ -134,19 +118,20 @@ public sealed class MergeBpeTokenizer : ITokenizer
             if (_options.AddPrefixSpace && !text.StartsWith(' ')) text = " " + text;
             if (_options.PreTokenizer == null)
             {
-                EncodeWord(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(text)), ids);
+                EncodeWord(ByteLevelAlphabet.Encode(text), ids);
                 return;
             }
 
+            // Every stretch is kept: the matches and whatever lies between them (Split behaviour "Isolated").
             int last = 0;
             foreach (ValueMatch m in _options.PreTokenizer.EnumerateMatches(text))
             {
-                if (m.Index > last) EncodeWord(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(text[last..m.Index])), ids);
-                EncodeWord(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(text.AsSpan(m.Index, m.Length).ToArray())), ids);
+                if (m.Index > last) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last, m.Index - last)), ids);
+                EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(m.Index, m.Length)), ids);
                 last = m.Index + m.Length;
             }
 
-            if (last < text.Length) EncodeWord(ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(text[last..])), ids);
+            if (last < text.Length) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last)), ids);
             return;
         }
 
@@ -177,14 +162,15 @@ public sealed class MergeBpeTokenizer : ITokenizer
             return;
         }
 
-        if (_cache.TryGetValue(word, out int[]? cached))
+        bool cacheable = word.Length <= MaxCachedWordLength;
+        if (cacheable && _cache.TryGetValue(word, out int[]? cached))
         {
             ids.AddRange(cached);
             return;
         }
 
         int[] result = MergeWord(word);
-        if (_cache.Count < CacheLimit) _cache.TryAdd(word, result);
+        if (cacheable && _cache.Count < CacheLimit) _cache.TryAdd(word, result);
         ids.AddRange(result);
     }
 

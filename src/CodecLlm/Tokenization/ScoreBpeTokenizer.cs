@@ -23,10 +23,13 @@ public sealed class ScoreBpeTokenizer : ITokenizer
     private readonly int[] _byteTokens = new int[256];
     private readonly int _spaceToken;
     private readonly int _unknownToken;
+    private readonly SpecialTokenSplitter _special;
 
     /// <param name="pieces">Token texts, a space for '▁'; byte tokens spelled &lt;0xXX&gt;.</param>
     /// <param name="scores">Merge priority per token (higher merges first).</param>
     /// <param name="tokenTypes">llama.cpp token type per token (see <see cref="TokenType"/>).</param>
+    /// <param name="specialTokens">Texts matched verbatim before BPE (GGUF control and user-defined tokens); each
+    /// stretch of text between them gets its own dummy prefix, as in llama.cpp. None for llama2.c, as in run.c.</param>
     public ScoreBpeTokenizer(
         IReadOnlyList<string> pieces,
         IReadOnlyList<float> scores,
@@ -34,7 +37,8 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         int bosTokenId,
         IReadOnlyList<int> eosTokenIds,
         TokenizerSource source,
-        bool addBos = true)
+        bool addBos = true,
+        IReadOnlyDictionary<string, int>? specialTokens = null)
     {
         if (scores.Count != pieces.Count || tokenTypes.Count != pieces.Count)
             throw new ArgumentException($"{pieces.Count} pieces but {scores.Count} scores and {tokenTypes.Count} token types");
@@ -74,6 +78,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         EosTokenIds = [.. eosTokenIds];
         Source = source;
         AddBos = addBos;
+        _special = new SpecialTokenSplitter(specialTokens);
     }
 
     public int VocabSize => _pieces.Length;
@@ -96,29 +101,8 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         ArgumentNullException.ThrowIfNull(text);
         var tokens = new List<int>(text.Length + 2);
         if (addBos) tokens.Add(BosTokenId);
-        if (text.Length == 0) return tokens;
-
-        // The dummy prefix: SentencePiece treats the text as if it started with a space.
-        if (_spaceToken >= 0) tokens.Add(_spaceToken);
-        else AddBytes(tokens, " "u8);
-
-        // One token per code point, or its UTF-8 bytes as byte tokens when the code point is no piece.
-        Span<byte> utf8 = stackalloc byte[4];
-        foreach (Rune rune in text.EnumerateRunes())
-        {
-            if (_lookup.TryGetValue(rune.ToString(), out int id))
-            {
-                tokens.Add(id);
-            }
-            else
-            {
-                int n = rune.EncodeToUtf8(utf8);
-                AddBytes(tokens, utf8[..n]);
-            }
-        }
-
-        int start = addBos ? 1 : 0;
-        return Merge(tokens, start);
+        _special.Split(text, tokens, (segment, _) => EncodeText(segment, tokens));
+        return tokens;
     }
 
     public string Decode(IReadOnlyList<int> ids)
@@ -147,6 +131,33 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         return atStart && bytes.Length > 0 && bytes[0] == (byte)' ' && !IsByteToken(tokenId) ? bytes[1..] : bytes;
     }
 
+    /// <summary>run.c's encode of one stretch of ordinary text (non-empty): dummy prefix, code points, merges.</summary>
+    private void EncodeText(string text, List<int> output)
+    {
+        var tokens = new List<int>(text.Length + 1);
+
+        // The dummy prefix: SentencePiece treats the text as if it started with a space.
+        if (_spaceToken >= 0) tokens.Add(_spaceToken);
+        else AddBytes(tokens, " "u8);
+
+        // One token per code point, or its UTF-8 bytes as byte tokens when the code point is no piece.
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (Rune rune in text.EnumerateRunes())
+        {
+            if (_lookup.TryGetValue(rune.ToString(), out int id))
+            {
+                tokens.Add(id);
+            }
+            else
+            {
+                int n = rune.EncodeToUtf8(utf8);
+                AddBytes(tokens, utf8[..n]);
+            }
+        }
+
+        output.AddRange(Merge(tokens));
+    }
+
     private bool IsByteToken(int id) => _output[id].Length == 1 && _byteTokens[_output[id][0]] == id;
 
     private void AddBytes(List<int> tokens, ReadOnlySpan<byte> bytes)
@@ -170,23 +181,18 @@ public sealed class ScoreBpeTokenizer : ITokenizer
     /// Merges the best-scoring adjacent pair until none is a piece. Same result as run.c's quadratic loop
     /// (highest score first, leftmost among equal scores), with a priority queue over a linked list.
     /// </summary>
-    private List<int> Merge(List<int> tokens, int start)
+    private int[] Merge(List<int> tokens)
     {
         int n = tokens.Count;
-        var id = tokens.ToArray();
+        int[] id = [.. tokens];
         var next = new int[n];
         var prev = new int[n];
         var alive = new bool[n];
-        for (int i = 0; i < n; i++)
-        {
-            next[i] = i + 1 < n ? i + 1 : -1;
-            prev[i] = i - 1 >= start ? i - 1 : -1;
-            alive[i] = i >= start;
-        }
+        for (int i = 0; i < n; i++) (next[i], prev[i], alive[i]) = (i + 1 < n ? i + 1 : -1, i - 1, true);
 
         // Priority: higher score first, then the leftmost pair; symbol positions keep their text order.
         var queue = new PriorityQueue<Candidate, (float NegScore, int Left)>();
-        for (int i = start; i + 1 < n; i++) TryQueue(i, i + 1);
+        for (int i = 0; i + 1 < n; i++) TryQueue(i, i + 1);
 
         while (queue.TryDequeue(out Candidate c, out _))
         {
@@ -202,9 +208,8 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         }
 
         var result = new List<int>(n);
-        for (int i = 0; i < start; i++) result.Add(id[i]);
-        for (int i = start; i >= 0 && i < n; i = next[i]) result.Add(id[i]);
-        return result;
+        for (int i = 0; i >= 0 && i < n; i = next[i]) result.Add(id[i]);
+        return [.. result];
 
         void TryQueue(int left, int right)
         {

@@ -8,6 +8,8 @@ namespace CodecLlm.Tokenization;
 /// A SentencePiece BPE <c>tokenizer.model</c> (Llama 2, TinyLlama, Mistral), encoded by Microsoft.ML.Tokenizers'
 /// <see cref="LlamaTokenizer"/>. Token bytes come from the pieces: '▁' is a space, &lt;0xXX&gt; a raw byte, BOS/EOS
 /// nothing, &lt;unk&gt; " ⁇ "; the first piece after BOS (or at the start) loses its leading space.
+/// BOS/EOS/&lt;unk&gt; spelled in the text are matched as those tokens; each stretch of text between them gets
+/// its own dummy prefix (as Hugging Face's tokenizer.json and llama.cpp do).
 /// </summary>
 public sealed class SentencePieceModelTokenizer : ITokenizer
 {
@@ -17,6 +19,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
     private readonly LlamaTokenizer _tokenizer;
     private readonly byte[][] _output;
     private readonly bool[] _isByte;
+    private readonly SpecialTokenSplitter _special;
 
     private SentencePieceModelTokenizer(LlamaTokenizer tokenizer, int bosTokenId, IReadOnlyList<int> eosTokenIds, bool addBos, TokenizerSource source)
     {
@@ -25,6 +28,10 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
         EosTokenIds = eosTokenIds;
         AddBos = addBos;
         Source = source;
+
+        // BOS, EOS and <unk> written in the text (a chat template's </s>) are those tokens, as in Hugging Face.
+        int[] specialIds = [tokenizer.BeginningOfSentenceId, tokenizer.EndOfSentenceId, tokenizer.UnknownId, bosTokenId, .. eosTokenIds];
+        _special = new SpecialTokenSplitter(tokenizer.Vocabulary.Where(p => specialIds.Contains(p.Value)).ToDictionary(p => p.Key, p => p.Value));
 
         int size = tokenizer.Vocabulary.Values.Max() + 1;
         _output = new byte[size][];
@@ -89,7 +96,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
         if (addBos) ids.Add(BosTokenId);
-        if (text.Length > 0) ids.AddRange(_tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false));
+        _special.Split(text, ids, (segment, _) => ids.AddRange(_tokenizer.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false)));
         return ids;
     }
 

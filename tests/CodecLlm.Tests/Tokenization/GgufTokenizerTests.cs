@@ -20,6 +20,16 @@ public class GgufTokenizerTests
     }
 
     [Fact]
+    public void LlamaVocabularyMatchesControlTokensInTheText()
+    {
+        // llama.cpp (parse_special): "</s>" in the text is EOS and the text after it gets its own dummy prefix.
+        ITokenizer t = Stories.Value;
+        int[] expected = [1, .. t.Encode("Lily", false), 2, .. t.Encode("Tom", false)];
+        Assert.Equal(expected, t.Encode("Lily</s>Tom", true));
+        Assert.NotEqual(expected, Tok512.Value.Encode("Lily</s>Tom", true)); // llama2.c's run.c spells it out
+    }
+
+    [Fact]
     public void LlamaVocabularyTokenBytesMatchTokenizerBin()
     {
         Assert.Equal(512, Stories.Value.VocabSize);

@@ -20,7 +20,7 @@ public class SentencePieceModelTokenizerTests
         "Привет, мир! Γειά σου κόσμε. 日本語のテキスト。 한국어 문장.",
         "  two leading spaces and    four inner spaces  ",
         "def f(x):\n    return x ** 2  # comment\n",
-        "Special-looking text: <s> </s> <unk> <0x0A> [INST] stays text.",
+        "Special-looking text: <0x0A> [INST] <<SYS>> <|im_start|> stays text.",
         "\"Quotes\", 'apostrophes', (parens), [brackets], {braces}, #hash, @at, $100, 50%, a&b, x|y, ~tilde~",
     };
 
@@ -44,6 +44,17 @@ public class SentencePieceModelTokenizerTests
     [Theory]
     [MemberData(nameof(Llama2cTokenizerTests.LlamaCppCases), MemberType = typeof(Llama2cTokenizerTests))]
     public void MatchesLlamaCppReferenceIds(string text, int[] expected) => Assert.Equal(expected, Model.Value.Encode(text, addBos: false));
+
+    [Fact]
+    public void ControlTokensInTheTextAreThoseTokens()
+    {
+        // As Hugging Face and llama.cpp: "</s>" in a chat prompt is EOS, and the text after it starts a new segment.
+        ITokenizer t = Model.Value;
+        int[] expected = [1, .. t.Encode("Hi", false), 2, .. t.Encode("\n<|assistant|>", false)];
+        Assert.Equal(expected, t.Encode("Hi</s>\n<|assistant|>", addBos: true));
+        Assert.Equal([1, 1, 15043], t.Encode("<s>Hello", addBos: true));
+        Assert.Equal("Hi \n<|assistant|>", t.Decode(expected)); // EOS prints nothing; the new segment's dummy prefix stays (as in HF)
+    }
 
     [Fact]
     public void SpecialIds()
