@@ -86,7 +86,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
 
         byte[] bytes = _output[tokenId];
         bool atStart = previousTokenId == -1 || (previousTokenId == BosTokenId && BosTokenId >= 0);
-        return atStart && _stripsAtStart[tokenId] ? bytes[1..] : bytes;
+        return atStart && _stripsAtStart[tokenId] ? bytes[1..] : (byte[])bytes.Clone();
     }
 
     private byte[] OutputOf(int id)

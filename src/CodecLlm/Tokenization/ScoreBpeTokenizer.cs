@@ -128,7 +128,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
 
         byte[] bytes = _output[tokenId];
         bool atStart = previousTokenId == -1 || previousTokenId == BosTokenId;
-        return atStart && bytes.Length > 0 && bytes[0] == (byte)' ' && !IsByteToken(tokenId) ? bytes[1..] : bytes;
+        return atStart && bytes.Length > 0 && bytes[0] == (byte)' ' && !IsByteToken(tokenId) ? bytes[1..] : (byte[])bytes.Clone();
     }
 
     /// <summary>run.c's encode of one stretch of ordinary text (non-empty): dummy prefix, code points, merges.</summary>

@@ -120,7 +120,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
 
         byte[] bytes = _output[tokenId];
         bool atStart = previousTokenId == -1 || previousTokenId == BosTokenId;
-        return atStart && !_isByte[tokenId] && bytes.Length > 0 && bytes[0] == (byte)' ' ? bytes[1..] : bytes;
+        return atStart && !_isByte[tokenId] && bytes.Length > 0 && bytes[0] == (byte)' ' ? bytes[1..] : (byte[])bytes.Clone();
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
