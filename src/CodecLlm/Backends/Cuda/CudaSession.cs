@@ -51,8 +51,6 @@ public sealed unsafe class CudaSession : IInferenceSession
             "bf16" => 2,
             _ => throw new UnsupportedModelException($"unknown KV cache type '{options.KvCacheType}' (f32, f16, bf16)"),
         };
-        if ((c.HeadDim + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
-            throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _chunk = Math.Clamp(backendOptions.PrefillChunk, 1, MaxSequenceLength);
 
         Func<ModelTensor, bool> keep = t => backendOptions.CompressedGroups == null || backendOptions.CompressedGroups.Contains(TensorNames.GroupOf(t.Name));
@@ -62,6 +60,8 @@ public sealed unsafe class CudaSession : IInferenceSession
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
 
+        if ((c.HeadDim + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+            throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
         _stream = new CudaStream(ctx);

@@ -1,0 +1,144 @@
+using CodecLlm.Backends.Cpu;
+using CodecLlm.Backends.Cuda;
+using CodecLlm.Engine;
+using CodecLlm.Formats;
+using CodecLlm.Formats.Llama2c;
+using CodecLlm.Model;
+
+namespace CodecLlm.Tests.Backends.Cuda;
+
+/// <summary>The GPU engine against the CPU engine, and compressed against uncompressed on the GPU.</summary>
+[Collection("gpu")]
+public class CudaSessionTests
+{
+    private static double MaxRelDiff(float[] a, float[] b)
+    {
+        double num = 0, den = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            num = Math.Max(num, Math.Abs(a[i] - (double)b[i]));
+            den = Math.Max(den, Math.Abs((double)b[i]));
+        }
+        return num / den;
+    }
+
+    [Theory]
+    [InlineData("f32", true)]
+    [InlineData("f32", false)]
+    public void Stories260KGreedyMatchesCpuFor200Steps(string kv, bool graphs)
+    {
+        CudaContext c = GpuTest.Context();
+        if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
+        using LoadedModel model = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
+        using IInferenceSession cpu = new CpuBackend().CreateSession(model, new SessionOptions { Threads = 2 });
+        using var backend = new CudaBackend(new CudaBackendOptions { UseGraphs = graphs });
+        using CudaSession gpu = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv });
+        int vocab = model.Config.VocabSize;
+        float[] lc = new float[vocab], lg = new float[vocab];
+        int token = model.Config.BosTokenId;
+        double worst = 0;
+        for (int pos = 0; pos < 200; pos++)
+        {
+            cpu.Forward([token], pos, lc);
+            gpu.Forward([token], pos, lg);
+            worst = Math.Max(worst, MaxRelDiff(lg, lc));
+            int tc = Sampler.Argmax(lc), tg = Sampler.Argmax(lg);
+            Assert.True(tc == tg, $"step {pos}: CPU picked {tc}, GPU {tg} (max rel logit diff so far {worst:E2})");
+            token = tc;
+        }
+        Assert.True(worst < 1e-4, $"max relative logit difference {worst:E2}");
+    }
+
+    [Fact]
+    public void Stories260KPrefillMatchesCpuAndDecodeGreedyAgrees()
+    {
+        CudaContext c = GpuTest.Context();
+        if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
+        using LoadedModel model = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
+        using IInferenceSession cpu = new CpuBackend().CreateSession(model, new SessionOptions { Threads = 2 });
+        using var backend = new CudaBackend(new CudaBackendOptions { PrefillChunk = 16 });
+        using CudaSession gpu = backend.CreateCudaSession(model, new SessionOptions());
+        int[] prompt = [1, 403, 407, 261, 378, 430, 10, 300, 42, 17, 99, 250, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35];
+        float[] lc = new float[model.Config.VocabSize], lg = new float[model.Config.VocabSize];
+        cpu.Forward(prompt, 0, lc);
+        gpu.Forward(prompt, 0, lg);
+        Assert.True(MaxRelDiff(lg, lc) < 1e-4, $"prefill logits differ: {MaxRelDiff(lg, lc):E2}");
+        int next = gpu.ForwardGreedy(Sampler.Argmax(lg), prompt.Length, lg);
+        cpu.Forward([Sampler.Argmax(lc)], prompt.Length, lc);
+        Assert.Equal(Sampler.Argmax(lc), next);
+        Assert.Equal(Sampler.Argmax(lg), next);
+    }
+
+    private static readonly ModelConfig Small = new()
+    {
+        Architecture = "llama", HiddenSize = 512, IntermediateSize = 1376, NumLayers = 3, NumHeads = 8, NumKvHeads = 2,
+        VocabSize = 3000, MaxSequenceLength = 128, RopeStyle = RopeStyle.HalfSplit,
+    };
+
+    private static List<float[]> Run(IInferenceSession s, int steps)
+    {
+        var outs = new List<float[]>();
+        int[] prompt = Enumerable.Range(0, 9).Select(i => (i * 977 + 1) % s.Config.VocabSize).ToArray();
+        float[] l = new float[s.Config.VocabSize];
+        s.Forward(prompt, 0, l);
+        outs.Add((float[])l.Clone());
+        for (int i = 0; i < steps; i++)
+        {
+            s.Forward([Sampler.Argmax(l)], prompt.Length + i, l);
+            outs.Add((float[])l.Clone());
+        }
+        return outs;
+    }
+
+    [Theory]
+    [InlineData("fixed", true, "bf16")]
+    [InlineData("fixed", false, "f32")]
+    [InlineData("entropy", true, "f16")]
+    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv)
+    {
+        CudaContext c = GpuTest.Context();
+        using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 42);
+        using LoadedModel packed = InMemoryCompression.Compress(model, codec);
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4 });
+        List<float[]> a, b;
+        using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 24);
+        using (CudaSession s = backend.CreateCudaSession(packed, new SessionOptions { KvCacheType = kv }))
+        {
+            Assert.True(s.CompressedWeightBytes.Compressed > 0);
+            Assert.True(s.CompressedWeightBytes.Compressed < 0.8 * s.CompressedWeightBytes.Decoded);
+            b = Run(s, 24);
+        }
+        for (int i = 0; i < a.Count; i++)
+            Assert.True(a[i].AsSpan().SequenceEqual(b[i]), $"step {i}: logits differ");
+    }
+
+    [Fact]
+    public void SyntheticBf16ModelMatchesCpu()
+    {
+        CudaContext c = GpuTest.Context();
+        using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 7);
+        using IInferenceSession cpu = new CpuBackend().CreateSession(model, new SessionOptions { Threads = 2 });
+        using var backend = new CudaBackend();
+        using CudaSession gpu = backend.CreateCudaSession(model, new SessionOptions());
+        float[] lc = new float[Small.VocabSize], lg = new float[Small.VocabSize];
+        int token = 1;
+        for (int pos = 0; pos < 20; pos++)
+        {
+            cpu.Forward([token], pos, lc);
+            gpu.Forward([token], pos, lg);
+            Assert.True(MaxRelDiff(lg, lc) < 1e-4, $"step {pos}: {MaxRelDiff(lg, lc):E2}");
+            token = Sampler.Argmax(lc);
+        }
+    }
+
+    [Fact]
+    public void ModelThatDoesNotFitSaysBytesNeededAndFree()
+    {
+        CudaContext c = GpuTest.Context();
+        ModelConfig huge = Small with { NumLayers = 1, MaxSequenceLength = 100_000_000 };
+        using LoadedModel model = SyntheticModel.Create(Small with { NumLayers = 1 }, TensorDType.BF16, 1);
+        using var backend = new CudaBackend();
+        var e = Assert.ThrowsAny<CodecLlmException>(() => backend.CreateCudaSession(new LoadedModel("big", "synthetic", huge, model.Tensors, null, []), new SessionOptions()));
+        Assert.Contains("free", e.Message);
+    }
+}
