@@ -38,11 +38,15 @@ public static class BenchCommand
         Option<int> newTokens = new("--new-tokens") { Description = "Tokens to decode", DefaultValueFactory = _ => 128 };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<bool> json = new("--json") { Description = "Print the result as JSON" };
+        Option<string> codec = new("--codec") { Description = "cuda: codecs to compare with the uncompressed model (comma list)", DefaultValueFactory = _ => "fixed,entropy" };
+        Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
+        Option<int> batch = new("--batch") { Description = "cuda: batch size (1)", DefaultValueFactory = _ => 1 };
+        Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
         dtype.AcceptOnlyFromAmong("bf16", "f16", "f32");
 
         Command cmd = new("bench", "Measure prefill and decode speed");
-        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json })
+        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, codec, tensors, batch, kvCache })
             cmd.Options.Add(o);
 
         cmd.SetAction((ParseResult pr, CancellationToken ct) =>
@@ -52,6 +56,9 @@ public static class BenchCommand
             int prompt = pr.GetValue(promptTokens), decode = pr.GetValue(newTokens);
             int threadCount = pr.GetValue(threads) ?? Environment.ProcessorCount;
             string deviceName = pr.GetValue(device)!;
+            if (deviceName == "cuda")
+                return Task.FromResult(CudaBench.Run(modelPath, syntheticName, ParseDType(pr.GetValue(dtype)!), pr.GetValue(codec)!, pr.GetValue(tensors)!,
+                    prompt, decode, pr.GetValue(batch), pr.GetValue(kvCache)!, pr.GetValue(json), ct));
             IInferenceBackend backend = InferenceBackends.Create(deviceName);
 
             using LoadedModel loaded = modelPath != null

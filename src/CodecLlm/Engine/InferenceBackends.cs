@@ -11,7 +11,7 @@ public static class InferenceBackends
     public static IInferenceBackend Create(string device) => device.ToLowerInvariant() switch
     {
         "cpu" => new CpuBackend(),
-        "cuda" => throw new CodecLlmException("CUDA backend not available yet; use --device cpu"),
+        "cuda" => new Backends.Cuda.CudaBackend(new Backends.Cuda.CudaBackendOptions { Log = Console.Error }),
         _ => throw new CodecLlmException($"unknown device '{device}' (known: {string.Join(", ", Devices)})"),
     };
 }

@@ -77,7 +77,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         return w;
     }
 
-    private static GpuMatrix UploadMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, bool keepCompressed)
+    internal static GpuMatrix UploadMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, bool keepCompressed)
     {
         int rows = t.Rows, cols = t.Cols;
         if (keepCompressed)

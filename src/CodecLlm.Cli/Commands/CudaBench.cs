@@ -1,0 +1,125 @@
+using System.Text.Json;
+using CodecLlm.Backends.Cuda;
+using CodecLlm.Codecs;
+using CodecLlm.Engine;
+using CodecLlm.Model;
+
+namespace CodecLlm.Cli.Commands;
+
+/// <summary>What `codecllm bench --device cuda` measured.</summary>
+public sealed record CudaBenchReport(
+    string Gpu,
+    string Model,
+    int PromptTokens,
+    int NewTokens,
+    string KvCache,
+    IReadOnlyList<CudaBenchRow> Runs,
+    IReadOnlyList<KernelRate> Kernels);
+
+public sealed record CudaBenchRow(
+    string Variant,
+    double WeightsBytesRatio,
+    long PeakAllocatedBytes,
+    long DeviceUsedAtPeakBytes,
+    double PeakRatio,
+    double PrefillTokensPerSecond,
+    double DecodeTokensPerSecond,
+    double DecodeRatio,
+    double DecodeStepGpuMs,
+    string LogitsBitIdentical,
+    IReadOnlyDictionary<string, long> PeakByCategory);
+
+/// <summary>
+/// The GPU path of `codecllm bench`: the uncompressed model and each codec's compressed model in one process
+/// on one GPU — peak VRAM (our allocator and the driver's used memory), prefill and decode tok/s, ratios to
+/// uncompressed, logits bit-identical at every step — plus kernel throughputs on the largest matrices.
+/// </summary>
+public static class CudaBench
+{
+    public static int Run(string? modelPath, string? synthetic, TensorDType dtype, string codecs, string tensors, int prompt, int newTokens,
+        int batch, string kvCache, bool json, CancellationToken ct)
+    {
+        if (batch != 1) throw new CodecLlmException($"--batch {batch}: the CUDA backend runs batch 1");
+        using var backend = new CudaBackend(new CudaBackendOptions { Log = Console.Error });
+        CudaContext ctx = backend.Context;
+        Console.Error.WriteLine("preparing model...");
+        using LoadedModel model = modelPath != null
+            ? RunCommand.LoadModel(modelPath, null)
+            : CudaSyntheticModel.Create(ctx, SyntheticModel.Preset(synthetic!), dtype, 1, "synthetic:" + synthetic!.ToLowerInvariant());
+        var options = new SessionOptions { MaxSequenceLength = Math.Min(model.Config.MaxSequenceLength, prompt + newTokens), KvCacheType = kvCache };
+        TensorSelection selection = TensorSelection.Parse(tensors);
+
+        var runs = new List<(CudaBenchRun Run, double Weights)>();
+        CudaBenchmark.Reference? reference = null;
+        CudaBenchRun baseline = CudaBenchmark.Measure("uncompressed", backend, model, options, prompt, newTokens, 5, ref reference);
+        runs.Add((baseline, 1));
+        Console.Error.WriteLine($"uncompressed: {baseline.DecodeTokensPerSecond:F0} tok/s");
+        var encoded = new Dictionary<string, LoadedModel>();
+        try
+        {
+            foreach (string codec in codecs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                ct.ThrowIfCancellationRequested();
+                Console.Error.WriteLine($"encoding with {codec}...");
+                LoadedModel packed = InMemoryCompression.Compress(model, codec, selection);
+                encoded[codec] = packed;
+                var variants = codec == "fixed" ? new[] { ("fixed (fused)", true), ("fixed (decode to scratch)", false) } : new[] { (codec, true) };
+                foreach (var (name, fused) in variants)
+                {
+                    using var b = new CudaBackend(new CudaBackendOptions { FusedFixed = fused });
+                    CudaBenchRun r = CudaBenchmark.Measure(name, b, packed, options, prompt, newTokens, 5, ref reference);
+                    double weights = (double)(r.CompressedWeightBytes + WeightsBytes(model) - r.DecodedWeightBytes) / WeightsBytes(model);
+                    runs.Add((r, weights));
+                    Console.Error.WriteLine($"{name}: {r.DecodeTokensPerSecond:F0} tok/s, identical {r.LogitsBitIdentical}");
+                }
+            }
+            List<KernelRate> kernels = KernelRates(ctx, model, encoded);
+            var report = new CudaBenchReport(ctx.DeviceName, model.SourcePath, prompt, newTokens, kvCache,
+                runs.Select(x => Row(x.Run, x.Weights, baseline)).ToList(), kernels);
+            Console.Out.WriteLine(json ? JsonSerializer.Serialize(report, JsonOptions) : Describe(report));
+        }
+        finally
+        {
+            foreach (LoadedModel m in encoded.Values) m.Dispose();
+        }
+        return 0;
+    }
+
+    private static long WeightsBytes(LoadedModel m) => m.Tensors.Values.Sum(t => t.ByteLength);
+
+    private static CudaBenchRow Row(CudaBenchRun r, double weights, CudaBenchRun b) => new(
+        r.Name, weights, r.Memory.PeakAllocatedBytes, r.Memory.DeviceUsedAtPeak, (double)r.Memory.PeakAllocatedBytes / b.Memory.PeakAllocatedBytes,
+        r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, r.DecodeTokensPerSecond / b.DecodeTokensPerSecond, r.DecodeStepGpuMsMedian,
+        r.LogitsBitIdentical switch { null => "reference", true => "yes", false => "NO" },
+        r.Memory.PeakByCategory.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
+
+    /// <summary>Kernel rates over the largest group of equally shaped matrices (all layers' gate projections, say).</summary>
+    private static List<KernelRate> KernelRates(CudaContext ctx, LoadedModel model, Dictionary<string, LoadedModel> encoded)
+    {
+        var group = model.Tensors.Values.Where(t => t.Shape.Length == 2 && t.DType == TensorDType.BF16 && t.Name != TensorNames.Embedding)
+            .GroupBy(t => (t.Rows, t.Cols)).OrderByDescending(g => g.Sum(t => t.ByteLength)).FirstOrDefault()?.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        if (group == null) return [];
+        List<ModelTensor>? Of(string codec) => encoded.TryGetValue(codec, out LoadedModel? m) && group.All(t => m.Tensors[t.Name].Codec == codec)
+            ? group.Select(t => m.Tensors[t.Name]).ToList() : null;
+        return KernelThroughput.Measure(ctx, group, Of("fixed"), Of("entropy"));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static string Describe(CudaBenchReport r)
+    {
+        const double MiB = 1024.0 * 1024;
+        var lines = new List<string>
+        {
+            $"gpu     {r.Gpu}",
+            $"model   {r.Model}, prompt {r.PromptTokens}, new {r.NewTokens}, batch 1, KV cache {r.KvCache}",
+            "",
+            $"{"variant",-26} {"weights",8} {"peak MiB",9} {"(driver)",9} {"peak×",6} {"prefill/s",10} {"decode/s",9} {"decode×",8} {"step ms",8} {"bit-identical",13}",
+        };
+        foreach (CudaBenchRow x in r.Runs)
+            lines.Add($"{x.Variant,-26} {x.WeightsBytesRatio,8:F3} {x.PeakAllocatedBytes / MiB,9:F0} {x.DeviceUsedAtPeakBytes / MiB,9:F0} {x.PeakRatio,6:F3} {x.PrefillTokensPerSecond,10:F0} {x.DecodeTokensPerSecond,9:F0} {x.DecodeRatio,8:F3} {x.DecodeStepGpuMs,8:F3} {x.LogitsBitIdentical,13}");
+        lines.Add("");
+        foreach (KernelRate k in r.Kernels) lines.Add($"{k.Kernel,-20} {k.GigabytesPerSecond,8:F0} GB/s  {k.Matrices}; {k.Counting}");
+        return string.Join(Environment.NewLine, lines);
+    }
+}

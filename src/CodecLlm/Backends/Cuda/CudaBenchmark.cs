@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using CodecLlm.Engine;
+using CodecLlm.Model;
+
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>One model variant measured on the GPU.</summary>
+public sealed record CudaBenchRun(
+    string Name,
+    long CompressedWeightBytes,
+    long DecodedWeightBytes,
+    DeviceMemoryReport Memory,
+    double PrefillTokensPerSecond,
+    double DecodeTokensPerSecond,
+    double DecodeStepGpuMsMedian,
+    bool? LogitsBitIdentical,
+    int? FirstMismatchStep);
+
+/// <summary>
+/// Measures prefill and decode speed and peak device memory of a model variant on one GPU, and checks its
+/// logits against a reference variant at every step (same prompt, the reference's greedy tokens).
+/// Timing: warm-up, then <c>repeats</c> full runs; prefill and decode tok/s are the medians of the
+/// wall-clock rates (each decode step synchronises: the rate a generator sees), the GPU step time is
+/// the median over all steps of CUDA-event times.
+/// </summary>
+public static class CudaBenchmark
+{
+    public sealed class Reference
+    {
+        public required int[] Tokens { get; init; }
+        public required List<float[]> Logits { get; init; }
+    }
+
+    public static int[] Prompt(ModelConfig c, int n)
+    {
+        int[] p = new int[n];
+        p[0] = c.BosTokenId;
+        for (int i = 1; i < n; i++) p[i] = (int)((i * 2654435761L + 12345) % c.VocabSize);
+        return p;
+    }
+
+    public static CudaBenchRun Measure(string name, CudaBackend backend, LoadedModel model, SessionOptions options, int promptTokens, int newTokens,
+        int repeats, ref Reference? reference)
+    {
+        CudaContext ctx = backend.Context;
+        ctx.Synchronize();
+        ctx.Allocator.ResetPeak();
+        using CudaSession s = backend.CreateCudaSession(model, options);
+        int vocab = model.Config.VocabSize;
+        int[] prompt = Prompt(model.Config, promptTokens);
+
+        // Verification pass (untimed): logits at every step against the reference, or record them.
+        float[] logits = new float[vocab];
+        var seen = new List<float[]>();
+        var tokens = new int[newTokens];
+        s.Forward(prompt, 0, logits);
+        seen.Add((float[])logits.Clone());
+        for (int i = 0; i < newTokens; i++)
+        {
+            tokens[i] = reference?.Tokens[i] ?? Sampler.Argmax(logits);
+            s.Forward([tokens[i]], promptTokens + i, logits);
+            seen.Add((float[])logits.Clone());
+        }
+        bool? identical = null;
+        int? mismatch = null;
+        if (reference != null)
+        {
+            for (int i = 0; i < seen.Count && mismatch == null; i++)
+                if (!seen[i].AsSpan().SequenceEqual(reference.Logits[i])) mismatch = i;
+            identical = mismatch == null;
+        }
+        else
+        {
+            reference = new Reference { Tokens = tokens, Logits = seen };
+        }
+
+        using var e0 = new CudaEvent(ctx, timing: true);
+        using var e1 = new CudaEvent(ctx, timing: true);
+        var prefillRates = new List<double>();
+        var decodeRates = new List<double>();
+        var stepMs = new List<double>();
+        for (int r = 0; r <= repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            s.Forward(prompt, 0, logits);
+            double prefill = clock.Elapsed.TotalSeconds;
+            int token = tokens.Length > 0 ? tokens[0] : 0;
+            clock.Restart();
+            for (int i = 0; i < newTokens; i++)
+            {
+                e0.Record(s.Stream);
+                int next = s.ForwardGreedy(token, promptTokens + i, default);
+                e1.Record(s.Stream);
+                e1.Synchronize();
+                if (r > 0) stepMs.Add(e1.ElapsedSince(e0));
+                token = next;
+            }
+            double decode = clock.Elapsed.TotalSeconds;
+            if (r == 0) continue; // warm-up
+            prefillRates.Add(promptTokens / prefill);
+            decodeRates.Add(newTokens / decode);
+        }
+        var (compressed, decoded) = s.CompressedWeightBytes;
+        return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), Median(prefillRates), Median(decodeRates), Median(stepMs), identical, mismatch);
+    }
+
+    private static double Median(List<double> v)
+    {
+        if (v.Count == 0) return double.NaN;
+        v.Sort();
+        return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine from the main checkout's root (see docs/PERFORMANCE.md "GPU"):
+#   .devrun/tests  test build (tests/CodecLlm.Tests/bin/Release/net10.0)
+#   .devrun/cli    CLI build (src/CodecLlm.Cli/bin/Release/net10.0)
+#   .devrun/models stories260K (+ a few arctic-embed-xs matrices)
+#   .devrun/tools  this folder
+# Usage: bash .devrun/tools/device_run.sh [tests|hf|bench|all] ; logs under $OUT.
+set -uo pipefail
+what=${1:-all}
+OUT=${OUT:-/tmp/out}
+mkdir -p /tmp/dotnet "$OUT"
+tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
+export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH CODECLLM_SHARED_MODELS=$PWD/.devrun/models DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
+if [[ $what == all || $what == hf ]]; then
+  timeout 240 python3 .devrun/tools/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -5 | tee "$OUT/hf.log"
+  export CODECLLM_HF_REFERENCE=/tmp/hfref
+fi
+if [[ $what == all || $what == tests || $what == hf ]]; then
+  timeout 300 dotnet .devrun/tests/CodecLlm.Tests.dll -namespace 'CodecLlm.Tests.Backends.Cuda' > "$OUT/tests.log" 2>&1
+  grep -E 'FAIL|Assert|HF comparison|Total:|error' "$OUT/tests.log" | head -40
+fi
+if [[ $what == all || $what == bench ]]; then
+  timeout 420 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 128 --codec fixed,entropy --json > "$OUT/bench_tinyllama.json" 2> "$OUT/bench_tinyllama.err"
+  tail -5 "$OUT/bench_tinyllama.err"
+  python3 - "$OUT/bench_tinyllama.json" <<'PY'
+import json,sys
+r=json.load(open(sys.argv[1]))
+print(r["gpu"], r["model"])
+for x in r["runs"]:
+    print(f'{x["variant"]:28s} w={x["weights_bytes_ratio"]:.3f} peak={x["peak_allocated_bytes"]/2**20:7.0f}MiB drv={x["device_used_at_peak_bytes"]/2**20:7.0f}MiB peakx={x["peak_ratio"]:.3f} prefill={x["prefill_tokens_per_second"]:7.0f} decode={x["decode_tokens_per_second"]:6.0f} x{x["decode_ratio"]:.3f} step={x["decode_step_gpu_ms"]:.3f}ms ident={x["logits_bit_identical"]}')
+for k in r["kernels"]:
+    print(f'{k["kernel"]:20s} {k["gigabytes_per_second"]:7.0f} GB/s {k["matrices"]} ({k["counting"]})')
+PY
+fi
