@@ -42,12 +42,15 @@ internal sealed class CudaOps
     private readonly CudaContext _context;
     private readonly KernelLibrary _k;
     private readonly uint _gridCap;
+    private readonly uint _matvecGridCap;
 
     public CudaOps(CudaContext context)
     {
         _context = context;
         _k = context.Kernels;
         _gridCap = (uint)context.MultiprocessorCount * 8;
+        _matvecGridCap = (uint)context.MultiprocessorCount *
+            (uint)(int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : 8);
     }
 
     public static int DTypeCode(TensorDType t) => t switch
@@ -104,8 +107,10 @@ internal sealed class CudaOps
 
     /// <summary>Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer.</summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions) =>
-        _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), 128,
-            (uint)((p.HeadDim + maxPositions) * sizeof(float)), p);
+        _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
+            (uint)((p.HeadDim * (1 + Math.Max(1, (int)AttentionThreads / p.HeadDim)) + maxPositions) * sizeof(float)), p);
+
+    private const uint AttentionThreads = 256;
 
     public void Argmax(CudaStream s, ulong logits, ulong output, int n) =>
         _k.Function("sampling.cu", "argmax").Launch(s, 1, 1024, 0, new ArgmaxParams { Logits = logits, Out = output, N = n });
@@ -115,11 +120,11 @@ internal sealed class CudaOps
             new SynthParams { Out = output, N = n, Seed = seed, Mean = mean, Std = std, DType = dtype });
 
     /// <summary>
-    /// y = W x for up to three matrices sharing the input x (e.g. q, k, v). Optional: RMSNorm of x with
-    /// <paramref name="normW"/> first; out = resid + W x; <paramref name="dual"/>: targets are gate and up and
-    /// the first output receives silu(gate x) * (up x).
+    /// y = W x for up to three matrices sharing the input (e.g. q, k, v). The input is x as is, or
+    /// RMSNorm(x) * <paramref name="normW"/> when normW is set, or silu(x) * <paramref name="up"/> when up is set
+    /// (SwiGLU fused into the down projection). out = resid + W x when <paramref name="resid"/> is set.
     /// </summary>
-    public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, bool dual = false)
+    public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
         WeightEncoding enc = targets[0].Weight.Encoding;
@@ -132,10 +137,8 @@ internal sealed class CudaOps
             if (w.Encoding != enc || w.Cols != cols) throw new ArgumentException("matrices of one matvec must share encoding and columns");
             vec &= enc == WeightEncoding.Fixed || (cols % 8 == 0 && w.W % 16 == 0);
             segs[i] = new MvSeg { W = w.W, Aux0 = w.Aux0, Aux1 = w.Aux1, Aux2 = w.Aux2, Bias = targets[i].Bias, Out = targets[i].Out, Rows = w.Rows, GroupStart = groups };
-            if (!dual || i == 0) groups += (w.Rows + 3) / 4;
+            groups += (w.Rows + 3) / 4;
         }
-        if (dual && (targets.Length != 2 || targets[1].Weight.Rows != targets[0].Weight.Rows)) throw new ArgumentException("dual matvec takes gate and up of equal rows");
-        if (dual) segs[1].GroupStart = 0;
         string name = enc switch
         {
             WeightEncoding.F32 => "matvec_f32",
@@ -148,10 +151,11 @@ internal sealed class CudaOps
         var p = new MatvecParams
         {
             Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2],
-            X = x, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, TotalGroups = groups, Eps = eps, Dual = dual ? 1 : 0,
+            X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, TotalGroups = groups, Eps = eps,
+            Act = normW != 0 ? 1 : up != 0 ? 2 : 0,
         };
         const uint warps = 4;
-        uint grid = (uint)Math.Clamp((groups + warps - 1) / warps, 1, _gridCap);
+        uint grid = (uint)Math.Clamp((groups + warps - 1) / warps, 1, _matvecGridCap);
         uint padded = (uint)((cols + 255) / 256 * 256);
         _k.Function(file, name).Launch(s, grid, warps * 32, padded * sizeof(float), p);
     }

@@ -60,7 +60,7 @@ public sealed unsafe class CudaSession : IInferenceSession
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
 
-        if ((c.HeadDim + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+        if ((c.HeadDim + Math.Max(256, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
@@ -220,6 +220,7 @@ public sealed unsafe class CudaSession : IInferenceSession
         {
             int n = Math.Min(_chunk, tokens.Length - done);
             bool last = done + n == tokens.Length;
+            if (done > 0) _stream.Synchronize(); // the previous chunk's copy may still read the pinned staging buffer
             Span<int> pin = _pinnedIn.AsSpan<int>();
             tokens.Slice(done, n).CopyTo(pin);
             pin[_chunk] = startPos + done;
@@ -350,11 +351,11 @@ public sealed unsafe class CudaSession : IInferenceSession
             case StepKind.GateUp:
             {
                 GpuLayer l = _w.Layers[s.Layer];
-                _ops.Matvec(_stream, [new(op(l.Gate), _h.Pointer), new(op(l.Up), 0)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, dual: true);
+                _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps);
                 break;
             }
             case StepKind.Down:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _h.Pointer, c.IntermediateSize, resid: _x.Pointer);
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer);
                 break;
             case StepKind.Head:
                 HeadCompute(s, op, _x.Pointer);

@@ -83,7 +83,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         if (keepCompressed)
         {
             int groups = GpuDecoders.Validate(t, rows, cols);
-            DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength, MemoryCategory.CompressedWeights, t.Name);
+            DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, t.Name); // slack: fixed.cu escape window
             stream.CopyToDevice(blob, 0, t.StoredPointer, t.StoredLength);
             DeviceBuffer? table = null;
             if (t.Codec == "entropy")

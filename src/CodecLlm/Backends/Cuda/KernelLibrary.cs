@@ -43,7 +43,9 @@ public sealed unsafe class KernelLibrary : IDisposable
     {
         string source = ReadResource(file);
         var headers = Headers();
-        string[] options = [$"--gpu-architecture={_context.Arch}", "-std=c++17", "--fmad=true", "-default-device"];
+        // CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ...") overrides kernel tuning constants; it is part of the cache key.
+        string[] extra = (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] options = [$"--gpu-architecture={_context.Arch}", "-std=c++17", "--fmad=true", "-default-device", .. extra];
         string key = CacheKey(source, headers, options);
         string path = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(file)}-{key}.cubin");
         if (File.Exists(path))

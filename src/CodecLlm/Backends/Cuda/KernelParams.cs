@@ -93,9 +93,9 @@ internal struct MvSeg
 internal struct MatvecParams
 {
     public MvSeg Seg0, Seg1, Seg2;
-    public ulong X, NormW, Resid;
+    public ulong X, X2, NormW, Resid;
     public int NSeg, Cols, TotalGroups;
     public float Eps;
-    public int Dual;
+    public int Act;
 }
 #pragma warning restore CS0649

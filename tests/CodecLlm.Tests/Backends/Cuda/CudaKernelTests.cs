@@ -85,21 +85,27 @@ public class CudaKernelTests
         using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
         using DeviceBuffer nd = s.UploadNew<float>(c.Allocator, nw, MemoryCategory.Activations, "norm");
         using DeviceBuffer out1 = c.Allocator.Allocate((q + 2 * kv) * 4L, MemoryCategory.Activations, "qkv");
-        using DeviceBuffer out2 = c.Allocator.Allocate(hidden * 4L, MemoryCategory.Activations, "h");
+        using DeviceBuffer out2 = c.Allocator.Allocate(2 * hidden * 4L, MemoryCategory.Activations, "gate, up");
+        float[] wd = GpuTest.Gaussian(rnd, cols * hidden, 0.05);
+        using DeviceBuffer dd = UploadWeights(c, s, TensorDType.BF16, wd);
+        using DeviceBuffer out3 = c.Allocator.Allocate(cols * 4L, MemoryCategory.Activations, "down");
         s.Fill(out1, 0xff);
         s.Fill(out2, 0xff);
+        s.Fill(out3, 0xff);
         MatvecWeight W(DeviceBuffer b, int rows) => new(WeightEncoding.BF16, b.Pointer, rows, cols);
         ops.Matvec(s, [new(W(dq, q), out1.Pointer), new(W(dk, kv), out1.Pointer + (ulong)q * 4), new(W(dv, kv), out1.Pointer + (ulong)(q + kv) * 4)],
             xd.Pointer, cols, nd.Pointer, eps);
-        ops.Matvec(s, [new(W(dg, hidden), out2.Pointer), new(W(du, hidden), 0)], xd.Pointer, cols, nd.Pointer, eps, dual: true);
-        float[] y1 = s.Download<float>(out1, q + 2 * kv), y2 = s.Download<float>(out2, hidden);
+        ops.Matvec(s, [new(W(dg, hidden), out2.Pointer), new(W(du, hidden), out2.Pointer + (ulong)hidden * 4)], xd.Pointer, cols, nd.Pointer, eps);
+        ops.Matvec(s, [new(new MatvecWeight(WeightEncoding.BF16, dd.Pointer, cols, hidden), out3.Pointer)], out2.Pointer, hidden, up: out2.Pointer + (ulong)hidden * 4);
+        float[] y1 = s.Download<float>(out1, q + 2 * kv), y3 = s.Download<float>(out3, cols);
         float[] xn = RefRmsNorm(x, nw, eps);
         float[] Round(float[] a) => a.Select(v => GpuTest.FromBf16(GpuTest.ToBf16(v))).ToArray();
         float[] e1 = RefMatvec(Round(wq), q, cols, xn).Concat(RefMatvec(Round(wk), kv, cols, xn)).Concat(RefMatvec(Round(wv), kv, cols, xn)).Select(v => (float)v).ToArray();
         double[] g = RefMatvec(Round(wg), hidden, cols, xn), u = RefMatvec(Round(wu), hidden, cols, xn);
-        float[] e2 = g.Select((v, i) => (float)(v / (1 + Math.Exp(-v)) * u[i])).ToArray();
+        float[] h = g.Select((v, i) => (float)(v / (1 + Math.Exp(-v)) * u[i])).ToArray();
+        float[] e3 = RefMatvec(Round(wd), cols, hidden, h).Select(v => (float)v).ToArray();
         Assert.True(GpuTest.RelErr(y1, e1) < 1e-5, $"qkv rel err {GpuTest.RelErr(y1, e1)}");
-        Assert.True(GpuTest.RelErr(y2, e2) < 1e-5, $"swiglu rel err {GpuTest.RelErr(y2, e2)}");
+        Assert.True(GpuTest.RelErr(y3, e3) < 1e-4, $"swiglu + down rel err {GpuTest.RelErr(y3, e3)}");
     }
 
     [Fact]

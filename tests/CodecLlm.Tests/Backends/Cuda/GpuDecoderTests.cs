@@ -10,7 +10,7 @@ namespace CodecLlm.Tests.Backends.Cuda;
 [Collection("gpu")]
 public class GpuDecoderTests
 {
-    private static ushort[] RandomBf16(int n, int seed, bool specials)
+    private static ushort[] RandomBf16(int n, int seed, bool specials, int cols = 0)
     {
         var rnd = new Random(seed);
         ushort[] w = GpuTest.Gaussian(rnd, n, 0.02).Select(GpuTest.ToBf16).ToArray();
@@ -19,6 +19,8 @@ public class GpuDecoderTests
             ushort[] sp = [0x7FC1, 0xFF80, 0x7F80, 0x8000, 0x0000, 0x0001, 0x8077, 0x7F81];
             for (int i = 0; i < sp.Length; i++) w[rnd.Next(n)] = sp[i];
             for (int i = 0; i < n / 50; i++) w[rnd.Next(n)] = (ushort)rnd.Next(65536); // rare exponents: escapes
+            for (int r = 0; r < 4 && cols > 0 && (r + 1) * cols <= n; r++)
+                for (int k = 0; k < Math.Min(cols, 8); k++) w[r * cols + k] = (ushort)rnd.Next(65536); // a lane with many escapes
         }
         return w;
     }
@@ -35,7 +37,7 @@ public class GpuDecoderTests
     private static ushort[] GpuDecode(CudaContext c, CudaStream s, ModelTensor t, List<IDisposable> owned)
     {
         int groups = GpuDecoders.Validate(t, t.Rows, t.Cols);
-        DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength, MemoryCategory.CompressedWeights, "blob");
+        DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
         owned.Add(blob);
         s.Upload(blob, t.StoredBytes);
         DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
@@ -67,7 +69,7 @@ public class GpuDecoderTests
         var owned = new List<IDisposable>();
         try
         {
-            ushort[] data = RandomBf16(rows * cols, rows * 7 + cols, specials: true);
+            ushort[] data = RandomBf16(rows * cols, rows * 7 + cols, specials: true, cols);
             ModelTensor t = Encode(codec, data, rows, cols, owned);
             ushort[] cpu = MemoryMarshal.Cast<byte, ushort>(t.DecodeToArray()).ToArray();
             Assert.Equal(data, cpu);
@@ -123,9 +125,14 @@ public class GpuDecoderTests
         try
         {
             ushort[] data = RandomBf16(rows * cols, rows + cols, specials: false);
+            var rnd = new Random(rows);
+            for (int i = 0; i < data.Length / 40; i++) data[rnd.Next(data.Length)] = GpuTest.ToBf16((float)(rnd.NextDouble() * 1e-9)); // escapes
+            for (int r = 0; r < Math.Min(rows, 4); r++)
+                for (int k = 0; k < Math.Min(cols, 8); k++) data[r * cols + k] = GpuTest.ToBf16(1e-12f * MathF.Pow(2, r * 8 + k)); // lane 0 of tile 0: all escapes
             ModelTensor t = Encode("fixed", data, rows, cols, owned);
             DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
-            DeviceBuffer blob = s.UploadNew<byte>(c.Allocator, t.StoredBytes, MemoryCategory.CompressedWeights, "blob");
+            DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
+            s.Upload(blob, t.StoredBytes);
             float[] x = GpuTest.Gaussian(new Random(9), cols);
             float[] resid = GpuTest.Gaussian(new Random(10), rows);
             DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");

@@ -46,7 +46,10 @@ extern "C" __global__ void rope_kv_f16(const RopeKvParams p) { rope_kv<DT_F16>(p
 extern "C" __global__ void rope_kv_bf16(const RopeKvParams p) { rope_kv<DT_BF16>(p); }
 
 // One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
-// Dynamic shared memory: head_dim + max positions floats.
+// Scores: one warp per position (lanes split the head dimension, butterfly sum). Output: the block's
+// threads split into hd-wide groups that each sum a strided share of the positions; the groups' partial
+// sums are added in group order. Every sum has a fixed order, so results are reproducible.
+// Dynamic shared memory: head_dim * (1 + blockDim / head_dim) + max positions floats.
 struct AttnParams
 {
     const float* q; const void* kcache; const void* vcache; float* out;
@@ -60,21 +63,26 @@ template <int KV> __device__ void attention(const AttnParams& p)
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
     int pos = *p.pos0 + t, n = pos + 1;
-    int kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
+    int hd = p.head_dim;
+    int kvdim = p.n_kv_heads * hd, qdim = p.n_heads * hd;
     int kvh = h / (p.n_heads / p.n_kv_heads);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    int groups = blockDim.x >= hd ? blockDim.x / hd : 1;
     float* qs = sm;
-    float* att = sm + p.head_dim;
-    const float* q = p.q + (long long)t * qdim + h * p.head_dim;
-    for (int d = threadIdx.x; d < p.head_dim; d += blockDim.x) qs[d] = q[d];
+    float* part = sm + hd;            // groups x hd partial outputs
+    float* att = part + groups * hd;  // n scores
+    const float* q = p.q + (long long)t * qdim + h * hd;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[d];
     __syncthreads();
+    const long long kbase = (long long)kvh * hd;
     float mx = __int_as_float(0xff800000);
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
+    for (int j = warp; j < n; j += nwarps)
     {
-        long long off = (long long)j * kvdim + kvh * p.head_dim;
+        long long off = (long long)j * kvdim + kbase;
         float s = 0.f;
-        for (int d = 0; d < p.head_dim; ++d) s += qs[d] * load_elem<KV>(p.kcache, off + d);
-        s *= p.scale;
-        att[j] = s;
+        for (int d = lane; d < hd; d += 32) s += qs[d] * load_elem<KV>(p.kcache, off + d);
+        s = warp_sum(s) * p.scale;
+        if (lane == 0) att[j] = s;
         mx = fmaxf(mx, s);
     }
     mx = block_max(mx, red);
@@ -88,11 +96,24 @@ template <int KV> __device__ void attention(const AttnParams& p)
     sum = block_sum(sum, red);
     __syncthreads();
     float inv = 1.0f / sum;
-    float* o = p.out + (long long)t * qdim + h * p.head_dim;
-    for (int d = threadIdx.x; d < p.head_dim; d += blockDim.x)
+    int grp = threadIdx.x / hd;
+    if (grp < groups)
     {
-        float acc = 0.f;
-        for (int j = 0; j < n; ++j) acc += (att[j] * inv) * load_elem<KV>(p.vcache, (long long)j * kvdim + kvh * p.head_dim + d);
+        for (int d = threadIdx.x % hd; d < hd; d += (groups == 1 ? blockDim.x : hd))
+        {
+            float acc = 0.f;
+            const long long vb = kbase + d;
+#pragma unroll 4
+            for (int j = grp; j < n; j += groups) acc += (att[j] * inv) * load_elem<KV>(p.vcache, (long long)j * kvdim + vb);
+            part[grp * hd + d] = acc;
+        }
+    }
+    __syncthreads();
+    float* o = p.out + (long long)t * qdim + h * hd;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x)
+    {
+        float acc = part[d];
+        for (int g = 1; g < groups; ++g) acc += part[g * hd + d];
         o[d] = acc;
     }
 }

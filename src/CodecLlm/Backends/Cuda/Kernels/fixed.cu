@@ -54,37 +54,61 @@ struct FixedDec
         f.esc_start = __ldg(esc_starts + tile0 + t);
     }
 
-    // The 32 BF16 bit patterns of the lane, j = row * 8 + column. All 32 lanes must call this together.
-    __device__ __forceinline__ void decode_bits(const Frag& f, u16 out[32]) const
+    // Calls f(j, bits32) for the lane's 32 weights, j = row * 8 + column, with bits32 the weight as F32 bits
+    // (= BF16 bits << 16). All 32 lanes must call this together (warp prefix sum of escape counts).
+    // Exponents come from the code table by one byte permute; a lane's escapes (usually 0..2) are read
+    // as one 8-byte window, selected by byte permute too; a lane with more than 8 escapes reads bytes.
+    template <class F>
+    __device__ __forceinline__ void decode_each(const Frag& f, F&& emit) const
     {
         u32 mask = f.p0 & f.p1 & f.p2;
         int count = __popc(mask);
         int lane = threadIdx.x & 31;
         int incl = count;
+#pragma unroll
         for (int o = 1; o < 32; o <<= 1)
         {
             int v = __shfl_up_sync(0xffffffffu, incl, o);
             if (lane >= o) incl += v;
         }
         const u8* my_esc = esc + f.esc_start + (incl - count);
+        u32 e_lo = 0, e_hi = 0;
+        if (count > 0)
+        {
+            const u32* w = (const u32*)((u64)my_esc & ~(u64)3);
+            u32 sh = ((u32)(u64)my_esc & 3u) * 8u;
+            u32 w0 = w[0], w1 = w[1], w2 = w[2];
+            e_lo = __funnelshift_r(w0, w1, sh);
+            e_hi = __funnelshift_r(w1, w2, sh);
+        }
+        u32 t_lo = (u32)table, t_hi = (u32)(table >> 32);
         u32 rest[8] = {f.a.x, f.a.y, f.a.z, f.a.w, f.b.x, f.b.y, f.b.z, f.b.w};
 #pragma unroll
         for (int j = 0; j < 32; ++j)
         {
-            u32 r = (rest[j >> 2] >> ((j & 3) * 8)) & 0xffu;
-            u32 code = ((f.p0 >> j) & 1u) | (((f.p1 >> j) & 1u) << 1) | (((f.p2 >> j) & 1u) << 2);
-            u32 e = (u32)(table >> (code * 8)) & 0xffu;
-            if (code == 7u) e = my_esc[__popc(mask & ((1u << j) - 1u))];
-            out[j] = (u16)(((r & 0x80u) << 8) | (e << 7) | (r & 0x7fu));
+            u32 b1 = j >= 1 ? f.p1 >> (j - 1) : f.p1 << 1;
+            u32 b2 = j >= 2 ? f.p2 >> (j - 2) : f.p2 << (2 - j);
+            u32 code = ((f.p0 >> j) & 1u) | (b1 & 2u) | (b2 & 4u);
+            u32 e = __byte_perm(t_lo, t_hi, code) & 0xffu;
+            if (code == 7u)
+            {
+                u32 k = __popc(mask & ((1u << j) - 1u));
+                e = k < 8 ? __byte_perm(e_lo, e_hi, k) & 0xffu : (u32)my_esc[k];
+            }
+            u32 r = __byte_perm(rest[j >> 2], 0u, 0x4440u + (j & 3)); // rest byte in bits 0..7
+            u32 bits = ((r & 0x80u) << 24) | (e << 23) | ((r & 0x7fu) << 16);
+            emit(j, bits);
         }
+    }
+
+    __device__ __forceinline__ void decode_bits(const Frag& f, u16 out[32]) const
+    {
+        decode_each(f, [&](int j, u32 bits) { out[j] = (u16)(bits >> 16); });
     }
 
     __device__ __forceinline__ void decode(const Frag& f, float w[4][8]) const
     {
-        u16 bits[32];
-        decode_bits(f, bits);
-#pragma unroll
-        for (int j = 0; j < 32; ++j) w[j >> 3][j & 7] = bf16_to_f32(bits[j]);
+        decode_each(f, [&](int j, u32 bits) { w[j >> 3][j & 7] = __uint_as_float(bits); });
     }
 };
 

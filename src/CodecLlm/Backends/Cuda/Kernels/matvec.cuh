@@ -13,7 +13,7 @@
 //     struct Frag { ... };                           // registers holding one chunk's encoded weights
 //     __device__ Dec(const MvSeg& s, int cols, int row0);
 //     __device__ void fetch(int chunk, int lane, Frag& f) const;    // global loads only
-//     __device__ void decode(const Frag& f, float w[4][8]) const;   // register arithmetic
+//     __device__ void decode(const Frag& f, float w[4][8]) const;   // register arithmetic (warp-uniform call)
 //   };
 #pragma once
 #include "common.cuh"
@@ -38,65 +38,69 @@ struct MatvecParams
 {
     MvSeg seg[3];
     const float* x;       // [cols]
+    const float* x2;      // SwiGLU: the up projection; x is the gate
     const float* norm_w;  // RMSNorm weights applied to x first, or null
     const float* resid;   // out = resid + W x when set (may alias out)
     int nseg;
     int cols;
     int total_groups;
     float eps;
-    int dual;             // SwiGLU: seg[0] = gate, seg[1] = up (same rows); out0 = silu(gate x) * (up x)
+    int act;              // input transform: 0 none, 1 RMSNorm(x) * norm_w, 2 silu(x) * x2
 };
 
-template <class Dec>
-__device__ __forceinline__ void mv_accumulate(const Dec& d, int nchunks, int lane, const float* xs, float acc[4])
+#ifndef MV_PREFETCH
+#define MV_PREFETCH 1
+#endif
+
+__device__ __forceinline__ MvSeg mv_seg(const MatvecParams& p, int g)
 {
-    int c = 0;
-#pragma unroll 1
-    for (; c + Dec::UNROLL <= nchunks; c += Dec::UNROLL)
-    {
-        typename Dec::Frag f[Dec::UNROLL];
-#pragma unroll
-        for (int u = 0; u < Dec::UNROLL; ++u) d.fetch(c + u, lane, f[u]);
-#pragma unroll
-        for (int u = 0; u < Dec::UNROLL; ++u)
-        {
-            float w[4][8];
-            d.decode(f[u], w);
-            const float4* xp = (const float4*)(xs + (c + u) * MV_CHUNK + lane * 8);
-            float4 xa = xp[0], xb = xp[1];
-            float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
-#pragma unroll
-            for (int r = 0; r < 4; ++r)
-#pragma unroll
-                for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
-        }
-    }
-#pragma unroll 1
-    for (; c < nchunks; ++c)
-    {
-        typename Dec::Frag f;
-        d.fetch(c, lane, f);
-        float w[4][8];
-        d.decode(f, w);
-        const float4* xp = (const float4*)(xs + c * MV_CHUNK + lane * 8);
-        float4 xa = xp[0], xb = xp[1];
-        float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
-#pragma unroll
-        for (int r = 0; r < 4; ++r)
-#pragma unroll
-            for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
-    }
+    int s = 0;
+    if (p.nseg > 1 && g >= p.seg[1].group_start) s = 1;
+    if (p.nseg > 2 && g >= p.seg[2].group_start) s = 2;
+    return s == 0 ? p.seg[0] : s == 1 ? p.seg[1] : p.seg[2];
 }
 
-// Dynamic shared memory: cols rounded up to 256, floats.
+template <class Dec>
+__device__ __forceinline__ void mv_fma(const Dec& d, const typename Dec::Frag& f, const float* xs, int chunk, int lane, float acc[4])
+{
+    float w[4][8];
+    d.decode(f, w);
+    const float4* xp = (const float4*)(xs + chunk * MV_CHUNK + lane * 8);
+    float4 xa = xp[0], xb = xp[1];
+    float xv[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
+}
+
+// Dynamic shared memory: cols rounded up to 256, floats. Each warp walks its 4-row groups; the weights of
+// the first UNROLL chunks of a group are fetched before the input is staged / the previous group is
+// reduced, so the memory system stays busy.
 template <class Dec>
 __device__ void matvec(const MatvecParams& p)
 {
     extern __shared__ float xs[];
     __shared__ float red[32];
+    const int U = Dec::UNROLL;
     int padded = (p.cols + MV_CHUNK - 1) / MV_CHUNK * MV_CHUNK;
+    int lane = threadIdx.x & 31;
+    int nchunks = padded / MV_CHUNK;
+    int warps = gridDim.x * (blockDim.x >> 5);
+    int g = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+
+    typename Dec::Frag f[U];
+    if (MV_PREFETCH && g < p.total_groups)
+    {
+        MvSeg sg = mv_seg(p, g);
+        Dec d(sg, p.cols, (g - sg.group_start) * MV_ROWS);
+#pragma unroll
+        for (int u = 0; u < U; ++u)
+            if (u < nchunks) d.fetch(u, lane, f[u]);
+    }
+
     float scale = 1.f;
-    if (p.norm_w)
+    if (p.act == 1)
     {
         float ss = 0.f;
         for (int i = threadIdx.x; i < p.cols; i += blockDim.x) ss += p.x[i] * p.x[i];
@@ -104,44 +108,59 @@ __device__ void matvec(const MatvecParams& p)
         scale = 1.0f / sqrtf(ss / (float)p.cols + p.eps);
     }
     for (int i = threadIdx.x; i < padded; i += blockDim.x)
-        xs[i] = i < p.cols ? (p.norm_w ? p.norm_w[i] * (p.x[i] * scale) : p.x[i]) : 0.f;
+    {
+        float v = 0.f;
+        if (i < p.cols)
+        {
+            float xi = p.x[i];
+            if (p.act == 1) v = p.norm_w[i] * (xi * scale);
+            else if (p.act == 2) v = (xi / (1.0f + expf(-xi))) * p.x2[i];
+            else v = xi;
+        }
+        xs[i] = v;
+    }
     __syncthreads();
 
-    int lane = threadIdx.x & 31;
-    int nchunks = padded / MV_CHUNK;
-    int warps = gridDim.x * (blockDim.x >> 5);
-    for (int g = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5); g < p.total_groups; g += warps)
+    for (; g < p.total_groups; g += warps)
     {
-        int s = 0;
-        if (p.nseg > 1 && g >= p.seg[1].group_start) s = 1;
-        if (p.nseg > 2 && g >= p.seg[2].group_start) s = 2;
-        if (p.dual) s = 0;
-        const MvSeg sg = s == 0 ? p.seg[0] : s == 1 ? p.seg[1] : p.seg[2];
+        MvSeg sg = mv_seg(p, g);
         int row0 = (g - sg.group_start) * MV_ROWS;
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        mv_accumulate(Dec(sg, p.cols, row0), nchunks, lane, xs, acc);
-        float acc2[4] = {0.f, 0.f, 0.f, 0.f};
-        if (p.dual) mv_accumulate(Dec(p.seg[1], p.cols, row0), nchunks, lane, xs, acc2);
-#pragma unroll
-        for (int r = 0; r < 4; ++r)
+        Dec d(sg, p.cols, row0);
+        if (!MV_PREFETCH)
         {
-            acc[r] = warp_sum(acc[r]);
-            acc2[r] = warp_sum(acc2[r]);
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+                if (u < nchunks) d.fetch(u, lane, f[u]);
         }
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int c = 0;;)
+        {
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+                if (c + u < nchunks) mv_fma(d, f[u], xs, c + u, lane, acc);
+            c += U;
+            if (c >= nchunks) break;
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+                if (c + u < nchunks) d.fetch(c + u, lane, f[u]);
+        }
+        int gn = g + warps;
+        if (MV_PREFETCH && gn < p.total_groups)
+        {
+            MvSeg sn = mv_seg(p, gn);
+            Dec dn(sn, p.cols, (gn - sn.group_start) * MV_ROWS);
+#pragma unroll
+            for (int u = 0; u < U; ++u)
+                if (u < nchunks) dn.fetch(u, lane, f[u]);
+        }
+#pragma unroll
+        for (int r = 0; r < 4; ++r) acc[r] = warp_sum(acc[r]);
         int row = row0 + lane;
         if (lane < 4 && row < sg.rows)
         {
             float v = lane == 0 ? acc[0] : lane == 1 ? acc[1] : lane == 2 ? acc[2] : acc[3];
-            if (p.dual)
-            {
-                float u = lane == 0 ? acc2[0] : lane == 1 ? acc2[1] : lane == 2 ? acc2[2] : acc2[3];
-                v = (v / (1.0f + expf(-v))) * u;
-            }
-            else
-            {
-                if (sg.bias) v += sg.bias[row];
-                if (p.resid) v += p.resid[row];
-            }
+            if (sg.bias) v += sg.bias[row];
+            if (p.resid) v += p.resid[row];
             sg.out[row] = v;
         }
     }
@@ -154,7 +173,10 @@ struct RawDec
 {
     static const int BYTES = DT == DT_F32 ? 4 : 2;
     static const int WORDS = 8 * BYTES / 4;   // 32-bit words per row per lane
-    static const int UNROLL = DT == DT_F32 ? 2 : 4;
+#ifndef MV_UNROLL16
+#define MV_UNROLL16 4
+#endif
+    static const int UNROLL = DT == DT_F32 ? 2 : MV_UNROLL16;
     struct Frag { u32 v[4][WORDS]; };
 
     const u8* w;
