@@ -20,9 +20,24 @@ if [[ $what == all || $what == tests || $what == hf ]]; then
   timeout 300 dotnet .devrun/tests/CodecLlm.Tests.dll -namespace 'CodecLlm.Tests.Backends.Cuda' > "$OUT/tests.log" 2>&1
   grep -E 'FAIL|Assert|HF comparison|Total:|error' "$OUT/tests.log" | head -40
 fi
+if [[ $what == all || $what == sweep ]]; then
+  # Tuning sweep: decode tok/s and kernel rates for matvec variants (compile-time defines, grid size).
+  for v in "default||" "unroll8|-DMV_UNROLL16=8|" "unroll2|-DMV_UNROLL16=2|" "noprefetch|-DMV_PREFETCH=0|" "grid4|-DMV_UNROLL16=4|4" "grid16||16"; do
+    IFS='|' read -r name defs grid <<< "$v"
+    CODECLLM_NVRTC_DEFINES="$defs" CODECLLM_MV_BLOCKS_PER_SM="$grid" timeout 120 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b \
+      --prompt-tokens 32 --new-tokens 128 --codec fixed --json > "$OUT/sweep_$name.json" 2> "$OUT/sweep_$name.err"
+    python3 - "$OUT/sweep_$name.json" "$name" <<'PY'
+import json,sys
+r=json.load(open(sys.argv[1]))
+runs=" ".join(f'{x["variant"].split()[0][:5]}{x["variant"][-7:-1] if "(" in x["variant"] else ""}={x["decode_tokens_per_second"]:.0f}' for x in r["runs"])
+ks=" ".join(f'{k["kernel"].replace(" ","_")}={k["gigabytes_per_second"]:.0f}' for k in r["kernels"])
+print(f"{sys.argv[2]:11s} {runs} | {ks}")
+PY
+  done
+fi
 if [[ $what == all || $what == bench ]]; then
   timeout 420 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 128 --codec fixed,entropy --json > "$OUT/bench_tinyllama.json" 2> "$OUT/bench_tinyllama.err"
-  tail -5 "$OUT/bench_tinyllama.err"
+  tail -3 "$OUT/bench_tinyllama.err"
   python3 - "$OUT/bench_tinyllama.json" <<'PY'
 import json,sys
 r=json.load(open(sys.argv[1]))

@@ -102,6 +102,10 @@ internal sealed class CudaOps
         _k.Function("elementwise.cu", name).Launch(s, Grid(n), Threads, 0, new ConvertParams { In = input, Out = output, N = n });
     }
 
+    /// <summary>f32 to hi + lo pairs of f16/bf16 (toType 1/2): output[0..n) hi, output[n..2n) lo.</summary>
+    public void Split(CudaStream s, ulong input, ulong output, int toType, long n) =>
+        _k.Function("elementwise.cu", toType == 1 ? "split_f16" : "split_bf16").Launch(s, Grid(n), Threads, 0, new ConvertParams { In = input, Out = output, N = n });
+
     public void RopeKv(CudaStream s, int kvType, in RopeKvParams p) =>
         _k.Function("attention.cu", "rope_kv_" + Suffix(kvType)).Launch(s, (uint)p.T, 128, 0, p);
 

@@ -83,17 +83,18 @@ public sealed unsafe class CudaSession : IInferenceSession
         _buffers.Add(_invFreq);
         int t = _chunk, wsz = _wType == 0 ? 4 : 2;
         _x = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "x");
-        _xn = Alloc((long)wsz * t * Math.Max(c.HiddenSize, c.IntermediateSize), MemoryCategory.Activations, "xn");
+        int split = _wType == 0 ? 1 : 2; // f16/bf16 GEMM inputs are hi + lo pairs
+        _xn = Alloc((long)split * wsz * t * Math.Max(c.HiddenSize, c.IntermediateSize), MemoryCategory.Activations, "xn");
         _q = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "q");
         _k = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "k");
         _v = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "v");
         _att = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "att");
-        _attc = Alloc((long)wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
+        _attc = Alloc((long)split * wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
         _tmp = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "tmp");
         _gate = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "gate");
         _up = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "up");
         _h = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "h");
-        _hc = Alloc((long)wsz * t * c.IntermediateSize, MemoryCategory.Activations, "h (gemm input)");
+        _hc = Alloc((long)split * wsz * t * c.IntermediateSize, MemoryCategory.Activations, "h (gemm input)");
         _logits = Alloc(4L * c.VocabSize, MemoryCategory.Activations, "logits");
         _tokens = Alloc(4L * t, MemoryCategory.Workspace, "tokens");
         _pos = Alloc(4, MemoryCategory.Workspace, "position");
@@ -406,10 +407,11 @@ public sealed unsafe class CudaSession : IInferenceSession
                 case StepKind.Qkv:
                 {
                     GpuLayer l = _w.Layers[s.Layer];
-                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _xn.Pointer, _wType, c.HiddenSize, n, eps);
-                    Gemm(op(l.Q), _xn.Pointer, _q.Pointer, n);
-                    Gemm(op(l.K), _xn.Pointer, _k.Pointer, n);
-                    Gemm(op(l.V), _xn.Pointer, _v.Pointer, n);
+                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                    ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    Gemm(op(l.Q), xin, _q.Pointer, n, (long)n * c.HiddenSize);
+                    Gemm(op(l.K), xin, _k.Pointer, n, (long)n * c.HiddenSize);
+                    Gemm(op(l.V), xin, _v.Pointer, n, (long)n * c.HiddenSize);
                     if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
                     if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
                     if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
@@ -417,20 +419,21 @@ public sealed unsafe class CudaSession : IInferenceSession
                     break;
                 }
                 case StepKind.O:
-                    Gemm(op(_w.Layers[s.Layer].O), GemmInput(_att, _attc, (long)n * c.QDim), _tmp.Pointer, n);
+                    Gemm(op(_w.Layers[s.Layer].O), GemmInput(_att, _attc, (long)n * c.QDim), _tmp.Pointer, n, (long)n * c.QDim);
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
                     break;
                 case StepKind.GateUp:
                 {
                     GpuLayer l = _w.Layers[s.Layer];
-                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _xn.Pointer, _wType, c.HiddenSize, n, eps);
-                    Gemm(op(l.Gate), _xn.Pointer, _gate.Pointer, n);
-                    Gemm(op(l.Up), _xn.Pointer, _up.Pointer, n);
+                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                    ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    Gemm(op(l.Gate), xin, _gate.Pointer, n, (long)n * c.HiddenSize);
+                    Gemm(op(l.Up), xin, _up.Pointer, n, (long)n * c.HiddenSize);
                     _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
                     break;
                 }
                 case StepKind.Down:
-                    Gemm(op(_w.Layers[s.Layer].Down), GemmInput(_h, _hc, (long)n * c.IntermediateSize), _tmp.Pointer, n);
+                    Gemm(op(_w.Layers[s.Layer].Down), GemmInput(_h, _hc, (long)n * c.IntermediateSize), _tmp.Pointer, n, (long)n * c.IntermediateSize);
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
                     break;
                 case StepKind.Head:
@@ -440,20 +443,32 @@ public sealed unsafe class CudaSession : IInferenceSession
         });
     }
 
-    /// <summary>The GEMM's B operand: the f32 activations themselves, or converted to the weights' type.</summary>
+    /// <summary>
+    /// The GEMM's B operand: the f32 activations themselves, or (f16/bf16 weights) hi + lo halves in the
+    /// weights' type, so the activations keep ~16 mantissa bits through the tensor-core GEMM.
+    /// </summary>
     private ulong GemmInput(DeviceBuffer f32, DeviceBuffer converted, long count)
     {
         if (_wType == 0) return f32.Pointer;
-        _ops.Convert(_stream, f32.Pointer, 0, converted.Pointer, _wType, count);
+        _ops.Split(_stream, f32.Pointer, converted.Pointer, _wType, count);
         return converted.Pointer;
     }
 
-    /// <summary>Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]; X has W's element type.</summary>
-    private void Gemm(MatvecWeight w, ulong x, ulong y, int n)
+    /// <summary>
+    /// Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]. For f16/bf16 weights X is the hi
+    /// half and X + <paramref name="loOffset"/> elements the lo half: Y = W·hi + W·lo.
+    /// </summary>
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, long loOffset)
+    {
+        Gemm(w, x, y, n, beta: 0);
+        if (w.Encoding != WeightEncoding.F32) Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1);
+    }
+
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, float beta)
     {
         if (w.Encoding == WeightEncoding.Fixed) throw new InvalidOperationException("GEMM operands must be decoded");
         int type = w.Encoding switch { WeightEncoding.F32 => Cublas.CUDA_R_32F, WeightEncoding.F16 => Cublas.CUDA_R_16F, _ => Cublas.CUDA_R_16BF };
-        float alpha = 1, beta = 0;
+        float alpha = 1;
         Cublas.Check(Cublas.cublasGemmEx(_cublas.DangerousGetHandle(), Cublas.CUBLAS_OP_T, Cublas.CUBLAS_OP_N, w.Rows, n, w.Cols, &alpha,
             w.W, type, w.Cols, x, type, w.Cols, &beta, y, Cublas.CUDA_R_32F, w.Rows, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
     }

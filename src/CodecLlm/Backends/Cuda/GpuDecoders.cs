@@ -88,8 +88,9 @@ internal static class GpuDecoders
         }
         else if (m.Codec == "entropy")
         {
-            uint grid = (uint)Math.Clamp((m.EntropyGroups + 3) / 4, 1, smCount * 16);
-            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 128, (uint)(m.Table!.Bytes), new EntropyParams
+            // One warp per block: a matrix has few groups (32 lanes x 1024 symbols each), spread them over every SM.
+            uint grid = (uint)Math.Clamp(m.EntropyGroups, 1, smCount * 32);
+            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 32, (uint)(m.Table!.Bytes), new EntropyParams
             {
                 Blob = m.Buffer.Pointer, Table = m.Table.Pointer, Out = output, Groups = m.EntropyGroups,
             });

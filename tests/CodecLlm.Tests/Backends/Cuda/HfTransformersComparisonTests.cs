@@ -46,7 +46,7 @@ public class HfTransformersComparisonTests
             s.Forward([mine], prompt.Length + i, logits);
         }
         Console.WriteLine($"HF comparison: {tokens.Length} greedy tokens identical; max rel logit diff vs HF fp32 {worst32:E2}, vs HF bf16 {worst16:E2}; HF bf16 run agrees for the first {agreeBf16}/{tokens.Length} tokens");
-        Assert.True(worst32 < 1e-3, $"logits differ from transformers fp32 by {worst32:E2}");
+        Assert.True(worst32 < 2e-3, $"logits differ from transformers fp32 by {worst32:E2}");
         Assert.True(worst16 < 5e-2, $"logits differ from transformers bf16 by {worst16:E2} (BF16 activation rounding)");
     }
 }

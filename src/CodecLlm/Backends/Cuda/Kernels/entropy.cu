@@ -31,22 +31,37 @@ extern "C" __global__ void entropy_decode(const EntropyParams p)
         buf <<= (off & 31);
         int avail = 64 - (int)(off & 31);
         u32 next = w + 2;
+        u32 pre = __ldg(words + next); // the next word, loaded ahead of its refill
         long long idx = first + lane;
-        for (long long i = 0; i < count; ++i, idx += 32)
-        {
-            u16 entry = tab[(u32)(buf >> (64 - L))];
-            int len = entry >> 8;
-            u32 e = entry & 0xffu;
-            buf <<= len;
-            avail -= len;
-            if (avail <= 32)
-            {
-                buf |= (u64)__ldg(words + next) << (32 - avail);
-                ++next;
-                avail += 32;
-            }
-            u32 r = rest[idx];
-            p.out[idx] = (u16)(((r & 0x80u) << 8) | (e << 7) | (r & 0x7fu));
+        long long i = 0;
+#define CL_DECODE_ONE(r, o)                                              \
+        {                                                                \
+            u16 entry = tab[(u32)(buf >> (64 - L))];                     \
+            int len = entry >> 8;                                        \
+            u32 e = entry & 0xffu;                                       \
+            buf <<= len;                                                 \
+            avail -= len;                                                \
+            if (avail <= 32)                                             \
+            {                                                            \
+                buf |= (u64)pre << (32 - avail);                         \
+                avail += 32;                                             \
+                pre = __ldg(words + ++next);                             \
+            }                                                            \
+            p.out[o] = (u16)((((r) & 0x80u) << 8) | (e << 7) | ((r) & 0x7fu)); \
         }
+        for (; i + 4 <= count; i += 4, idx += 128)
+        {
+            u32 r0 = __ldg(rest + idx), r1 = __ldg(rest + idx + 32), r2 = __ldg(rest + idx + 64), r3 = __ldg(rest + idx + 96);
+            CL_DECODE_ONE(r0, idx)
+            CL_DECODE_ONE(r1, idx + 32)
+            CL_DECODE_ONE(r2, idx + 64)
+            CL_DECODE_ONE(r3, idx + 96)
+        }
+        for (; i < count; ++i, idx += 32)
+        {
+            u32 r0 = __ldg(rest + idx);
+            CL_DECODE_ONE(r0, idx)
+        }
+#undef CL_DECODE_ONE
     }
 }
