@@ -20,6 +20,27 @@ if [[ $what == all || $what == tests || $what == hf ]]; then
   timeout 300 dotnet .devrun/tests/CodecLlm.Tests.dll -namespace 'CodecLlm.Tests.Backends.Cuda' > "$OUT/tests.log" 2>&1
   grep -E 'FAIL|Assert|HF comparison|Total:|error' "$OUT/tests.log" | head -40
 fi
+if [[ $what == all || $what == profile ]]; then
+  # Per-kernel GPU time of decode steps (Nsight Compute), grouped by kernel and grid size.
+  timeout 200 ncu --csv --metrics gpu__time_duration.sum,launch__grid_size -k regex:'matvec|attention|rope|embed|argmax' --launch-skip 1500 --launch-count 270 \
+    dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 24 --codec fixed > "$OUT/ncu.csv" 2> "$OUT/ncu.err"
+  python3 - "$OUT/ncu.csv" <<'PY'
+import csv,sys,collections
+rows=[r for r in csv.reader(open(sys.argv[1])) if len(r)>10]
+h=rows[0]; data=rows[1:]
+ki=h.index("Kernel Name"); mi=h.index("Metric Name"); vi=h.index("Metric Value"); ii=h.index("ID")
+per=collections.defaultdict(dict)
+for r in data: per[r[ii]][r[mi]]=r[vi]; per[r[ii]]["k"]=r[ki]
+agg=collections.defaultdict(lambda:[0,0.0])
+for d in per.values():
+    key=(d["k"].split("(")[0], d.get("launch__grid_size","?"))
+    agg[key][0]+=1; agg[key][1]+=float(d.get("gpu__time_duration.sum","0").replace(",",""))
+tot=sum(v[1] for v in agg.values())
+for (k,g),(n,t) in sorted(agg.items(), key=lambda kv:-kv[1][1]):
+    print(f"{k:24s} grid {g:>6s} n={n:4d} avg {t/n/1000:8.2f} us  total {t/1000:9.1f} us ({100*t/tot:4.1f}%)")
+PY
+  for f in ~/.cache/codecllm/kernels/{matvec,fixed,attention}-*.cubin; do cuobjdump -res-usage "$f" 2>/dev/null | grep -A1 -E 'matvec_bf16_vec|matvec_fixed|attention_f32|fixed_decode' | grep -E 'Function|REG' | paste - - | sed 's/Resource usage://' | cut -c1-160; done
+fi
 if [[ $what == all || $what == sweep ]]; then
   # Tuning sweep: decode tok/s and kernel rates for matvec variants (compile-time defines, grid size).
   for v in "default||" "unroll8|-DMV_UNROLL16=8|" "unroll2|-DMV_UNROLL16=2|" "noprefetch|-DMV_PREFETCH=0|" "grid4|-DMV_UNROLL16=4|4" "grid16||16"; do

@@ -158,8 +158,8 @@ internal sealed class CudaOps
             X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, TotalGroups = groups, Eps = eps,
             Act = normW != 0 ? 1 : up != 0 ? 2 : 0,
         };
-        const uint warps = 4;
-        uint grid = (uint)Math.Clamp((groups + warps - 1) / warps, 1, _matvecGridCap);
+        const uint warps = 4; // split the columns of each 4-row group (matvec.cuh)
+        uint grid = (uint)Math.Clamp(groups, 1, _matvecGridCap);
         uint padded = (uint)((cols + 255) / 256 * 256);
         _k.Function(file, name).Launch(s, grid, warps * 32, padded * sizeof(float), p);
     }

@@ -56,8 +56,8 @@ struct FixedDec
 
     // Calls f(j, bits32) for the lane's 32 weights, j = row * 8 + column, with bits32 the weight as F32 bits
     // (= BF16 bits << 16). All 32 lanes must call this together (warp prefix sum of escape counts).
-    // Exponents come from the code table by one byte permute; a lane's escapes (usually 0..2) are read
-    // as one 8-byte window, selected by byte permute too; a lane with more than 8 escapes reads bytes.
+    // Exponents come from the code table by byte permutes, four at a time; a lane's escapes (usually
+    // 0..2) are read as one 8-byte window and selected by byte permute too; beyond 8 it reads bytes.
     template <class F>
     __device__ __forceinline__ void decode_each(const Frag& f, F&& emit) const
     {
@@ -65,11 +65,14 @@ struct FixedDec
         int count = __popc(mask);
         int lane = threadIdx.x & 31;
         int incl = count;
-#pragma unroll
-        for (int o = 1; o < 32; o <<= 1)
+        if (__any_sync(0xffffffffu, count != 0))
         {
-            int v = __shfl_up_sync(0xffffffffu, incl, o);
-            if (lane >= o) incl += v;
+#pragma unroll
+            for (int o = 1; o < 32; o <<= 1)
+            {
+                int v = __shfl_up_sync(0xffffffffu, incl, o);
+                if (lane >= o) incl += v;
+            }
         }
         const u8* my_esc = esc + f.esc_start + (incl - count);
         u32 e_lo = 0, e_hi = 0;
@@ -81,24 +84,46 @@ struct FixedDec
             e_lo = __funnelshift_r(w0, w1, sh);
             e_hi = __funnelshift_r(w1, w2, sh);
         }
-        u32 t_lo = (u32)table, t_hi = (u32)(table >> 32);
+        u32 t_lo = (u32)table, t_hi = (u32)(table >> 32) & 0x00ffffffu; // code 7 reads 0; escapes are patched in
         u32 rest[8] = {f.a.x, f.a.y, f.a.z, f.a.w, f.b.x, f.b.y, f.b.z, f.b.w};
 #pragma unroll
-        for (int j = 0; j < 32; ++j)
+        for (int q = 0; q < 8; ++q)
         {
-            u32 b1 = j >= 1 ? f.p1 >> (j - 1) : f.p1 << 1;
-            u32 b2 = j >= 2 ? f.p2 >> (j - 2) : f.p2 << (2 - j);
-            u32 code = ((f.p0 >> j) & 1u) | (b1 & 2u) | (b2 & 4u);
-            u32 e = __byte_perm(t_lo, t_hi, code) & 0xffu;
-            if (code == 7u)
+            // Weights j = 4q .. 4q+3: their 3-bit codes become the four nibbles of a byte-permute selector
+            // that picks their four exponent bytes out of the 8-byte table at once.
+            const int j0 = 4 * q;
+            u32 sel = spread4(f.p0 >> j0) | (spread4(f.p1 >> j0) << 1) | (spread4(f.p2 >> j0) << 2);
+            u32 e4 = __byte_perm(t_lo, t_hi, sel);
+            u32 m4 = (mask >> j0) & 0xfu;
+            if (m4)
             {
-                u32 k = __popc(mask & ((1u << j) - 1u));
-                e = k < 8 ? __byte_perm(e_lo, e_hi, k) & 0xffu : (u32)my_esc[k];
+#pragma unroll
+                for (int k = 0; k < 4; ++k)
+                    if ((m4 >> k) & 1u)
+                    {
+                        u32 idx = __popc(mask & ((1u << (j0 + k)) - 1u));
+                        u32 e = idx < 8 ? __byte_perm(e_lo, e_hi, idx) & 0xffu : (u32)my_esc[idx];
+                        e4 = (e4 & ~(0xffu << (8 * k))) | (e << (8 * k));
+                    }
             }
-            u32 r = __byte_perm(rest[j >> 2], 0u, 0x4440u + (j & 3)); // rest byte in bits 0..7
-            u32 bits = ((r & 0x80u) << 24) | (e << 23) | ((r & 0x7fu) << 16);
-            emit(j, bits);
+            // Two BF16 weights per 32-bit word: sign | exponent | mantissa.
+            u32 ea = __byte_perm(e4, 0u, 0x5150u), ra = __byte_perm(rest[q], 0u, 0x5150u);
+            u32 eb = __byte_perm(e4, 0u, 0x5352u), rb = __byte_perm(rest[q], 0u, 0x5352u);
+            u32 pa = ((ra & 0x00800080u) << 8) | (ea << 7) | (ra & 0x007f007fu);
+            u32 pb = ((rb & 0x00800080u) << 8) | (eb << 7) | (rb & 0x007f007fu);
+            emit(j0, pa << 16);
+            emit(j0 + 1, pa & 0xffff0000u);
+            emit(j0 + 2, pb << 16);
+            emit(j0 + 3, pb & 0xffff0000u);
         }
+    }
+
+    // Bits 0..3 of x moved to bits 0, 4, 8, 12.
+    static __device__ __forceinline__ u32 spread4(u32 x)
+    {
+        x &= 0xfu;
+        x = (x | (x << 6)) & 0x0303u;
+        return (x | (x << 3)) & 0x1111u;
     }
 
     __device__ __forceinline__ void decode_bits(const Frag& f, u16 out[32]) const

@@ -1,8 +1,9 @@
 // Batch-1 matrix-vector product y = W x for row-major W [rows, cols], shared by every weight encoding.
 //
-// Work split (the tile shape of the `fixed` codec): a warp owns a group of 4 rows; it walks the columns
-// in chunks of 256, lane l taking columns 8l .. 8l+7 of each of the 4 rows. Each lane accumulates its
-// 8 products per row in column order, chunk after chunk, then a butterfly shuffle sums the 32 lanes.
+// Work split (the tile shape of the `fixed` codec): a block owns a group of 4 rows; the columns are cut in
+// chunks of 256, lane l taking columns 8l .. 8l+7 of each of the 4 rows, and the block's warps share the
+// chunks. Each lane accumulates its 8 products per row in column order, chunk after chunk; a butterfly
+// shuffle sums the 32 lanes; the warps' sums are added in warp order.
 // A "decoder" policy supplies the 4x8 weights of a chunk: raw F32/F16/BF16 loads, or a codec that
 // decodes them in registers. Because every policy hands the same values to the same loop, a decoding
 // policy produces bit-identical results to the raw policy over the decoded tensor.
@@ -74,20 +75,23 @@ __device__ __forceinline__ void mv_fma(const Dec& d, const typename Dec::Frag& f
         for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
 }
 
-// Dynamic shared memory: cols rounded up to 256, floats. Each warp walks its 4-row groups; the weights of
-// the first UNROLL chunks of a group are fetched before the input is staged / the previous group is
-// reduced, so the memory system stays busy.
+// Dynamic shared memory: cols rounded up to 256, floats. A block owns one 4-row group at a time and
+// its warps split the columns: warp w takes chunks w, w + W, w + 2W, ... (W warps), accumulating in
+// chunk order; the warps' partial sums are then added in warp order. The weights of a warp's first
+// UNROLL chunks are fetched before the input is staged / the previous group is reduced, so the memory
+// system stays busy. Blocks loop over groups (grid-stride).
 template <class Dec>
 __device__ void matvec(const MatvecParams& p)
 {
     extern __shared__ float xs[];
     __shared__ float red[32];
+    __shared__ float part[32][4];
     const int U = Dec::UNROLL;
     int padded = (p.cols + MV_CHUNK - 1) / MV_CHUNK * MV_CHUNK;
-    int lane = threadIdx.x & 31;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
     int nchunks = padded / MV_CHUNK;
-    int warps = gridDim.x * (blockDim.x >> 5);
-    int g = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    int mine = warp < nchunks ? (nchunks - warp + nw - 1) / nw : 0;   // chunks of this warp
+    int g = blockIdx.x;
 
     typename Dec::Frag f[U];
     if (MV_PREFETCH && g < p.total_groups)
@@ -96,7 +100,7 @@ __device__ void matvec(const MatvecParams& p)
         Dec d(sg, p.cols, (g - sg.group_start) * MV_ROWS);
 #pragma unroll
         for (int u = 0; u < U; ++u)
-            if (u < nchunks) d.fetch(u, lane, f[u]);
+            if (u < mine) d.fetch(warp + u * nw, lane, f[u]);
     }
 
     float scale = 1.f;
@@ -121,7 +125,7 @@ __device__ void matvec(const MatvecParams& p)
     }
     __syncthreads();
 
-    for (; g < p.total_groups; g += warps)
+    for (; g < p.total_groups; g += gridDim.x)
     {
         MvSeg sg = mv_seg(p, g);
         int row0 = (g - sg.group_start) * MV_ROWS;
@@ -130,39 +134,43 @@ __device__ void matvec(const MatvecParams& p)
         {
 #pragma unroll
             for (int u = 0; u < U; ++u)
-                if (u < nchunks) d.fetch(u, lane, f[u]);
+                if (u < mine) d.fetch(warp + u * nw, lane, f[u]);
         }
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        for (int c = 0;;)
+        for (int k = 0; k < mine;)
         {
 #pragma unroll
             for (int u = 0; u < U; ++u)
-                if (c + u < nchunks) mv_fma(d, f[u], xs, c + u, lane, acc);
-            c += U;
-            if (c >= nchunks) break;
+                if (k + u < mine) mv_fma(d, f[u], xs, warp + (k + u) * nw, lane, acc);
+            k += U;
+            if (k >= mine) break;
 #pragma unroll
             for (int u = 0; u < U; ++u)
-                if (c + u < nchunks) d.fetch(c + u, lane, f[u]);
+                if (k + u < mine) d.fetch(warp + (k + u) * nw, lane, f[u]);
         }
-        int gn = g + warps;
+        int gn = g + gridDim.x;
         if (MV_PREFETCH && gn < p.total_groups)
         {
             MvSeg sn = mv_seg(p, gn);
             Dec dn(sn, p.cols, (gn - sn.group_start) * MV_ROWS);
 #pragma unroll
             for (int u = 0; u < U; ++u)
-                if (u < nchunks) dn.fetch(u, lane, f[u]);
+                if (u < mine) dn.fetch(warp + u * nw, lane, f[u]);
         }
 #pragma unroll
         for (int r = 0; r < 4; ++r) acc[r] = warp_sum(acc[r]);
+        if (lane < 4) part[warp][lane] = lane == 0 ? acc[0] : lane == 1 ? acc[1] : lane == 2 ? acc[2] : acc[3];
+        __syncthreads();
         int row = row0 + lane;
-        if (lane < 4 && row < sg.rows)
+        if (warp == 0 && lane < 4 && row < sg.rows)
         {
-            float v = lane == 0 ? acc[0] : lane == 1 ? acc[1] : lane == 2 ? acc[2] : acc[3];
+            float v = part[0][lane];
+            for (int w = 1; w < nw; ++w) v += part[w][lane];
             if (sg.bias) v += sg.bias[row];
             if (p.resid) v += p.resid[row];
             sg.out[row] = v;
         }
+        __syncthreads();
     }
 }
 
