@@ -107,7 +107,7 @@ internal sealed class CudaOps
         _k.Function("elementwise.cu", toType == 1 ? "split_f16" : "split_bf16").Launch(s, Grid(n), Threads, 0, new ConvertParams { In = input, Out = output, N = n });
 
     public void RopeKv(CudaStream s, int kvType, in RopeKvParams p) =>
-        _k.Function("attention.cu", "rope_kv_" + Suffix(kvType)).Launch(s, (uint)p.T, 128, 0, p);
+        _k.Function("attention.cu", "rope_kv_" + Suffix(kvType)).Launch(s, ((uint)p.T, (uint)(p.NHeads + p.NKvHeads), 1u), 64, 0, p);
 
     /// <summary>Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer.</summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions) =>

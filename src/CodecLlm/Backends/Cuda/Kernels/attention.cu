@@ -12,34 +12,34 @@ struct RopeKvParams
     int T; int n_heads; int n_kv_heads; int head_dim; int style;
 };
 
+// Grid (T, n_heads + n_kv_heads): one block per token and head; kv-head blocks also append v.
 template <int KV> __device__ void rope_kv(const RopeKvParams& p)
 {
-    int t = blockIdx.x;
+    int t = blockIdx.x, head = blockIdx.y;
     int pos = *p.pos0 + t;
     int half = p.head_dim / 2, kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
-    int pairs = (p.n_heads + p.n_kv_heads) * half;
-    for (int idx = threadIdx.x; idx < pairs; idx += blockDim.x)
+    bool isq = head < p.n_heads;
+    int kvh = head - p.n_heads;
+    float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim : p.k + (long long)t * kvdim + kvh * p.head_dim;
+    for (int i = threadIdx.x; i < half; i += blockDim.x)
     {
-        int head = idx / half, i = idx % half;
-        bool isq = head < p.n_heads;
-        float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim
-                          : p.k + (long long)t * kvdim + (head - p.n_heads) * p.head_dim;
         int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
-        float angle = (float)pos * p.inv_freq[i];
-        float c = cosf(angle), s = sinf(angle);
+        float s, c;
+        sincosf((float)pos * p.inv_freq[i], &s, &c);
         float x0 = base[a], x1 = base[b];
         float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
         base[a] = r0;
         base[b] = r1;
         if (!isq)
         {
-            long long off = (long long)pos * kvdim + (head - p.n_heads) * p.head_dim;
+            long long off = (long long)pos * kvdim + kvh * p.head_dim;
             store_elem<KV>(p.kcache, off + a, r0);
             store_elem<KV>(p.kcache, off + b, r1);
         }
     }
-    for (int i = threadIdx.x; i < kvdim; i += blockDim.x)
-        store_elem<KV>(p.vcache, (long long)pos * kvdim + i, p.v[(long long)t * kvdim + i]);
+    if (!isq)
+        for (int i = threadIdx.x; i < p.head_dim; i += blockDim.x)
+            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, p.v[(long long)t * kvdim + kvh * p.head_dim + i]);
 }
 extern "C" __global__ void rope_kv_f32(const RopeKvParams p) { rope_kv<DT_F32>(p); }
 extern "C" __global__ void rope_kv_f16(const RopeKvParams p) { rope_kv<DT_F16>(p); }
@@ -76,14 +76,28 @@ template <int KV> __device__ void attention(const AttnParams& p)
     __syncthreads();
     const long long kbase = (long long)kvh * hd;
     float mx = __int_as_float(0xff800000);
-    for (int j = warp; j < n; j += nwarps)
+    // Four positions per warp step, their key loads issued together.
+    for (int j0 = warp * 4; j0 < n; j0 += nwarps * 4)
     {
-        long long off = (long long)j * kvdim + kbase;
-        float s = 0.f;
-        for (int d = lane; d < hd; d += 32) s += qs[d] * load_elem<KV>(p.kcache, off + d);
-        s = warp_sum(s) * p.scale;
-        if (lane == 0) att[j] = s;
-        mx = fmaxf(mx, s);
+        float s4[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int d = lane; d < hd; d += 32)
+        {
+            float kv[4];
+#pragma unroll
+            for (int u = 0; u < 4; ++u) kv[u] = j0 + u < n ? load_elem<KV>(p.kcache, (long long)(j0 + u) * kvdim + kbase + d) : 0.f;
+#pragma unroll
+            for (int u = 0; u < 4; ++u) s4[u] += qs[d] * kv[u];
+        }
+#pragma unroll
+        for (int u = 0; u < 4; ++u)
+        {
+            float s = warp_sum(s4[u]) * p.scale;
+            if (j0 + u < n)
+            {
+                if (lane == 0) att[j0 + u] = s;
+                mx = fmaxf(mx, s);
+            }
+        }
     }
     mx = block_max(mx, red);
     float sum = 0.f;
@@ -103,7 +117,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
         {
             float acc = 0.f;
             const long long vb = kbase + d;
-#pragma unroll 4
+#pragma unroll 8
             for (int j = grp; j < n; j += groups) acc += (att[j] * inv) * load_elem<KV>(p.vcache, (long long)j * kvdim + vb);
             part[grp * hd + d] = acc;
         }

@@ -75,6 +75,71 @@ __device__ __forceinline__ void mv_fma(const Dec& d, const typename Dec::Frag& f
         for (int j = 0; j < 8; ++j) acc[r] = fmaf(w[r][j], xv[j], acc[r]);
 }
 
+// Stages the (transformed) input vector in shared memory: x, RMSNorm(x) * norm_w, or silu(x) * x2, zero
+// padded to a multiple of 256. Loads are 16 bytes wide and unrolled so that they are all in flight at
+// once (a loop of dependent scalar loads costs one L2 round trip per element).
+__device__ __forceinline__ void mv_stage(const MatvecParams& p, float* xs, float* red, int padded)
+{
+    const bool vec = (p.cols & 3) == 0 && (((u64)p.x | (u64)p.x2 | (u64)p.norm_w) & 15) == 0;
+    float ss = 0.f;
+    if (vec)
+    {
+        const float4* x4 = (const float4*)p.x;
+        const float4* y4 = (const float4*)p.x2;
+        float4* s4 = (float4*)xs;
+#pragma unroll 4
+        for (int i = threadIdx.x; i < p.cols / 4; i += blockDim.x)
+        {
+            float4 v = x4[i];
+            if (p.act == 2)
+            {
+                float4 u = y4[i];
+                v.x = (v.x / (1.0f + expf(-v.x))) * u.x;
+                v.y = (v.y / (1.0f + expf(-v.y))) * u.y;
+                v.z = (v.z / (1.0f + expf(-v.z))) * u.z;
+                v.w = (v.w / (1.0f + expf(-v.w))) * u.w;
+            }
+            ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+            s4[i] = v;
+        }
+    }
+    else
+    {
+#pragma unroll 4
+        for (int i = threadIdx.x; i < p.cols; i += blockDim.x)
+        {
+            float v = p.x[i];
+            if (p.act == 2) v = (v / (1.0f + expf(-v))) * p.x2[i];
+            ss += v * v;
+            xs[i] = v;
+        }
+    }
+    for (int i = p.cols + threadIdx.x; i < padded; i += blockDim.x) xs[i] = 0.f;
+    if (p.act == 1)
+    {
+        ss = block_sum(ss, red);
+        float scale = 1.0f / sqrtf(ss / (float)p.cols + p.eps);
+        // Each thread rescales the elements it staged itself: no barrier needed before this pass.
+        if (vec)
+        {
+            const float4* w4 = (const float4*)p.norm_w;
+            float4* s4 = (float4*)xs;
+#pragma unroll 4
+            for (int i = threadIdx.x; i < p.cols / 4; i += blockDim.x)
+            {
+                float4 w = w4[i], v = s4[i];
+                s4[i] = make_float4(w.x * (v.x * scale), w.y * (v.y * scale), w.z * (v.z * scale), w.w * (v.w * scale));
+            }
+        }
+        else
+        {
+#pragma unroll 4
+            for (int i = threadIdx.x; i < p.cols; i += blockDim.x) xs[i] = p.norm_w[i] * (xs[i] * scale);
+        }
+    }
+    __syncthreads();
+}
+
 // Dynamic shared memory: cols rounded up to 256, floats. A block owns one 4-row group at a time and
 // its warps split the columns: warp w takes chunks w, w + W, w + 2W, ... (W warps), accumulating in
 // chunk order; the warps' partial sums are then added in warp order. The weights of a warp's first
@@ -103,26 +168,7 @@ __device__ void matvec(const MatvecParams& p)
             if (u < mine) d.fetch(warp + u * nw, lane, f[u]);
     }
 
-    float scale = 1.f;
-    if (p.act == 1)
-    {
-        float ss = 0.f;
-        for (int i = threadIdx.x; i < p.cols; i += blockDim.x) ss += p.x[i] * p.x[i];
-        ss = block_sum(ss, red);
-        scale = 1.0f / sqrtf(ss / (float)p.cols + p.eps);
-    }
-    for (int i = threadIdx.x; i < padded; i += blockDim.x)
-    {
-        float v = 0.f;
-        if (i < p.cols)
-        {
-            float xi = p.x[i];
-            if (p.act == 1) v = p.norm_w[i] * (xi * scale);
-            else if (p.act == 2) v = (xi / (1.0f + expf(-xi))) * p.x2[i];
-            else v = xi;
-        }
-        xs[i] = v;
-    }
+    mv_stage(p, xs, red, padded);
     __syncthreads();
 
     for (; g < p.total_groups; g += gridDim.x)
