@@ -12,10 +12,17 @@ internal struct FixedDecodeParams
 }
 
 [StructLayout(LayoutKind.Sequential)]
-internal struct EntropyParams
+internal struct EntropyTensorParams
 {
     public ulong Blob, Table, Out;
-    public int Groups;
+    public int Groups, GroupStart;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct EntropyParams
+{
+    public EntropyTensorParams T0, T1, T2, T3;
+    public int Count, TotalGroups;
 }
 
 /// <summary>
@@ -75,6 +82,28 @@ internal static class GpuDecoders
         return table;
     }
 
+    /// <summary>Decodes up to four entropy tensors in one launch (their lane streams run side by side).</summary>
+    public static void DecodeEntropy(KernelLibrary kernels, CudaStream stream, IReadOnlyList<(GpuMatrix M, ulong Out)> items, int smCount)
+    {
+        for (int first = 0; first < items.Count; first += 4)
+        {
+            var t = new EntropyTensorParams[4];
+            int groups = 0, count = Math.Min(4, items.Count - first);
+            uint shared = 0;
+            for (int i = 0; i < count; i++)
+            {
+                var (m, output) = items[first + i];
+                t[i] = new EntropyTensorParams { Blob = m.Buffer.Pointer, Table = m.Table!.Pointer, Out = output, Groups = m.EntropyGroups, GroupStart = groups };
+                groups += m.EntropyGroups;
+                shared = Math.Max(shared, (uint)m.Table.Bytes);
+            }
+            // One warp per block: spread the groups over every SM.
+            uint grid = (uint)Math.Clamp(groups, 1, smCount * 32);
+            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 32, shared,
+                new EntropyParams { T0 = t[0], T1 = t[1], T2 = t[2], T3 = t[3], Count = count, TotalGroups = groups });
+        }
+    }
+
     /// <summary>Decodes rows [4*rg0, 4*rg1) (fixed) or the whole tensor (entropy) into <paramref name="output"/> as BF16.</summary>
     public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
     {
@@ -88,12 +117,7 @@ internal static class GpuDecoders
         }
         else if (m.Codec == "entropy")
         {
-            // One warp per block: a matrix has few groups (32 lanes x 1024 symbols each), spread them over every SM.
-            uint grid = (uint)Math.Clamp(m.EntropyGroups, 1, smCount * 32);
-            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 32, (uint)(m.Table!.Bytes), new EntropyParams
-            {
-                Blob = m.Buffer.Pointer, Table = m.Table.Pointer, Out = output, Groups = m.EntropyGroups,
-            });
+            DecodeEntropy(kernels, stream, [(m, output)], smCount);
         }
         else
         {

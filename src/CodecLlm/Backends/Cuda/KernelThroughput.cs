@@ -48,7 +48,15 @@ public static class KernelThroughput
             {
                 List<GpuMatrix> en = entropyBlobs.Select(t => Keep(owned, CudaWeights.UploadMatrix(ctx, s, t, true))).ToList();
                 ms = Time(ctx, s, passes, () => { foreach (GpuMatrix m in en) GpuDecoders.Decode(ctx.Kernels, s, m, dst.Pointer, smCount: ctx.MultiprocessorCount); });
-                rates.Add(new KernelRate("decode entropy", label, decodedBytes / ms / 1e6, "decoded bytes written"));
+                rates.Add(new KernelRate("decode entropy", label, decodedBytes / ms / 1e6, "decoded bytes written, one tensor per launch"));
+                DeviceBuffer dst4 = Keep(owned, ctx.Allocator.Allocate(4 * raw.Max(t => t.ByteLength), MemoryCategory.Scratch, "dst x4"));
+                long stride = raw.Max(t => t.ByteLength);
+                ms = Time(ctx, s, passes, () =>
+                {
+                    for (int i = 0; i < en.Count; i += 4)
+                        GpuDecoders.DecodeEntropy(ctx.Kernels, s, en.Skip(i).Take(4).Select((m, k) => (m, dst4.Pointer + (ulong)(k * stride))).ToList(), ctx.MultiprocessorCount);
+                });
+                rates.Add(new KernelRate("decode entropy x4", label, decodedBytes / ms / 1e6, "decoded bytes written, four tensors per launch"));
             }
         }
         finally

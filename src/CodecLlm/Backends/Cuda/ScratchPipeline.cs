@@ -68,8 +68,10 @@ internal sealed class ScratchPipeline : IDisposable
         if (i >= _units.Count) return;
         _decode.Wait(_free[i & 1]);
         ulong slot = _slots[i & 1].Pointer;
-        foreach (ScratchPart p in _units[i])
+        foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
             GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
+        var entropy = _units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset)).ToList();
+        if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, _decode, entropy, _ctx.MultiprocessorCount);
         _ready[i & 1].Record(_decode);
     }
 
