@@ -49,8 +49,10 @@ internal sealed class CudaOps
         _context = context;
         _k = context.Kernels;
         _gridCap = (uint)context.MultiprocessorCount * 8;
+        // Few enough blocks that each loops over several row groups: every block stages the whole input
+        // vector, so more blocks means more L2 traffic (CODECLLM_MV_BLOCKS_PER_SM overrides, for tuning).
         _matvecGridCap = (uint)context.MultiprocessorCount *
-            (uint)(int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : 8);
+            (uint)(int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : 4);
     }
 
     public static int DTypeCode(TensorDType t) => t switch
@@ -112,9 +114,9 @@ internal sealed class CudaOps
     /// <summary>Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer.</summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions) =>
         _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
-            (uint)((p.HeadDim * (1 + Math.Max(1, (int)AttentionThreads / p.HeadDim)) + maxPositions) * sizeof(float)), p);
+            (uint)((p.HeadDim * (3 + Math.Max(1, (int)AttentionThreads / p.HeadDim)) + maxPositions) * sizeof(float)), p);
 
-    private const uint AttentionThreads = 256;
+    private const uint AttentionThreads = 512;
 
     public void Argmax(CudaStream s, ulong logits, ulong output, int n) =>
         _k.Function("sampling.cu", "argmax").Launch(s, 1, 1024, 0, new ArgmaxParams { Logits = logits, Out = output, N = n });

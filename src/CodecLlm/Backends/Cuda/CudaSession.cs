@@ -60,7 +60,7 @@ public sealed unsafe class CudaSession : IInferenceSession
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
 
-        if ((c.HeadDim + Math.Max(256, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+        if ((3 * c.HeadDim + Math.Max(256, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
@@ -382,10 +382,22 @@ public sealed unsafe class CudaSession : IInferenceSession
         ModelConfig c = _cfg;
         long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
         ulong kc = _kCache.Pointer + (ulong)(kvLayer * layer), vc = _vCache.Pointer + (ulong)(kvLayer * layer);
+        int style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1;
+        if (n == 1)
+        {
+            // Decode: RoPE and the cache append happen inside the attention kernel.
+            _ops.Attention(_stream, _kvType, new AttnParams
+            {
+                Q = _q.Pointer, KCache = kc, VCache = vc, Out = _att.Pointer, Pos0 = _pos.Pointer,
+                T = 1, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Scale = 1f / MathF.Sqrt(c.HeadDim),
+                KNew = _k.Pointer, VNew = _v.Pointer, InvFreq = _invFreq.Pointer, Style = style, FuseRope = 1,
+            }, MaxSequenceLength);
+            return;
+        }
         _ops.RopeKv(_stream, _kvType, new RopeKvParams
         {
             Q = _q.Pointer, K = _k.Pointer, V = _v.Pointer, KCache = kc, VCache = vc, InvFreq = _invFreq.Pointer, Pos0 = _pos.Pointer,
-            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1,
+            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Style = style,
         });
         _ops.Attention(_stream, _kvType, new AttnParams
         {

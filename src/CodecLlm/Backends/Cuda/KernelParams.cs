@@ -62,6 +62,8 @@ internal struct AttnParams
     public ulong Q, KCache, VCache, Out, Pos0;
     public int T, NHeads, NKvHeads, HeadDim;
     public float Scale;
+    public ulong KNew, VNew, InvFreq;
+    public int Style, FuseRope;
 }
 
 [StructLayout(LayoutKind.Sequential)]

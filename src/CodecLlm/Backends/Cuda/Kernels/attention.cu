@@ -49,13 +49,38 @@ extern "C" __global__ void rope_kv_bf16(const RopeKvParams p) { rope_kv<DT_BF16>
 // Scores: one warp per position (lanes split the head dimension, butterfly sum). Output: the block's
 // threads split into hd-wide groups that each sum a strided share of the positions; the groups' partial
 // sums are added in group order. Every sum has a fixed order, so results are reproducible.
-// Dynamic shared memory: head_dim * (1 + blockDim / head_dim) + max positions floats.
+// Dynamic shared memory: head_dim * (3 + blockDim / head_dim) + max positions floats.
 struct AttnParams
 {
     const float* q; const void* kcache; const void* vcache; float* out;
     const int* pos0;
     int T; int n_heads; int n_kv_heads; int head_dim; float scale;
+    // Decode (T == 1) with RoPE fused: q, k of the new token come unrotated; every block rotates q and
+    // the new k itself, uses the new k/v (rounded to the cache type) for the last position, and the
+    // first block of each kv head appends them to the cache.
+    const float* k_new; const float* v_new; const float* inv_freq; int style; int fuse_rope;
 };
+
+template <int KV> __device__ __forceinline__ float kv_round(float x)
+{
+    if (KV == DT_F32) return x;
+    if (KV == DT_F16) return f16_to_f32(f32_to_f16(x));
+    return bf16_to_f32(f32_to_bf16(x));
+}
+
+__device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float* inv_freq, int style)
+{
+    int half = hd / 2;
+    for (int i = threadIdx.x; i < half; i += blockDim.x)
+    {
+        int a = style == 0 ? 2 * i : i, b = style == 0 ? 2 * i + 1 : i + half;
+        float s, c;
+        sincosf((float)pos * inv_freq[i], &s, &c);
+        float x0 = v[a], x1 = v[b];
+        v[a] = x0 * c - x1 * s;
+        v[b] = x0 * s + x1 * c;
+    }
+}
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
@@ -69,11 +94,40 @@ template <int KV> __device__ void attention(const AttnParams& p)
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
     int groups = blockDim.x >= hd ? blockDim.x / hd : 1;
     float* qs = sm;
-    float* part = sm + hd;            // groups x hd partial outputs
+    float* knew = sm + hd;            // fused RoPE: the new token's key and value
+    float* vnew = knew + hd;
+    float* part = vnew + hd;          // groups x hd partial outputs
     float* att = part + groups * hd;  // n scores
     const float* q = p.q + (long long)t * qdim + h * hd;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[d];
+    const bool fused = p.fuse_rope != 0;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x)
+    {
+        qs[d] = q[d];
+        if (fused)
+        {
+            knew[d] = p.k_new[kvh * hd + d];
+            vnew[d] = kv_round<KV>(p.v_new[kvh * hd + d]);
+        }
+    }
     __syncthreads();
+    if (fused)
+    {
+        rope_smem(qs, hd, pos, p.inv_freq, p.style);
+        rope_smem(knew, hd, pos, p.inv_freq, p.style);
+        __syncthreads();
+        bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
+        for (int d = threadIdx.x; d < hd; d += blockDim.x)
+        {
+            float k = knew[d];
+            if (writer)
+            {
+                store_elem<KV>((void*)p.kcache, (long long)pos * kvdim + kvh * hd + d, k);
+                store_elem<KV>((void*)p.vcache, (long long)pos * kvdim + kvh * hd + d, vnew[d]);
+            }
+            knew[d] = kv_round<KV>(k);
+        }
+        __syncthreads();
+    }
     const long long kbase = (long long)kvh * hd;
     float mx = __int_as_float(0xff800000);
     // Four positions per warp step, their key loads issued together.
@@ -84,7 +138,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
         {
             float kv[4];
 #pragma unroll
-            for (int u = 0; u < 4; ++u) kv[u] = j0 + u < n ? load_elem<KV>(p.kcache, (long long)(j0 + u) * kvdim + kbase + d) : 0.f;
+            for (int u = 0; u < 4; ++u)
+                kv[u] = j0 + u >= n ? 0.f : fused && j0 + u == pos ? knew[d] : load_elem<KV>(p.kcache, (long long)(j0 + u) * kvdim + kbase + d);
 #pragma unroll
             for (int u = 0; u < 4; ++u) s4[u] += qs[d] * kv[u];
         }
@@ -118,7 +173,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
             float acc = 0.f;
             const long long vb = kbase + d;
 #pragma unroll 8
-            for (int j = grp; j < n; j += groups) acc += (att[j] * inv) * load_elem<KV>(p.vcache, (long long)j * kvdim + vb);
+            for (int j = grp; j < n; j += groups)
+                acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(p.vcache, (long long)j * kvdim + vb));
             part[grp * hd + d] = acc;
         }
     }

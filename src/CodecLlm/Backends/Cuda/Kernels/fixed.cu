@@ -8,7 +8,10 @@
 
 struct FixedDec
 {
-    static const int UNROLL = 4;
+#ifndef MV_UNROLL_FX
+#define MV_UNROLL_FX 4
+#endif
+    static const int UNROLL = MV_UNROLL_FX;
     struct Frag { uint4 a, b; u32 p0, p1, p2, esc_start; };
 
     const u8* group;        // first tile of this row group

@@ -15,6 +15,7 @@ extern "C" __global__ void argmax(const ArgmaxParams p)
     __shared__ int si[32];
     float v = __int_as_float(0xff800000);
     int idx = 0x7fffffff;
+#pragma unroll 8
     for (int i = threadIdx.x; i < p.n; i += blockDim.x) better(v, idx, p.logits[i], i);
     for (int o = 16; o > 0; o >>= 1)
     {
