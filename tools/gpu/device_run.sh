@@ -43,9 +43,9 @@ PY
 fi
 if [[ $what == all || $what == sweep ]]; then
   # Tuning sweep: decode tok/s and kernel rates for matvec variants (compile-time defines, grid size).
-  for v in ${SWEEP:-"default||" "bps2||2" "bps8||8" "fx2|-DMV_UNROLL_FX=2|" "bps2fx2|-DMV_UNROLL_FX=2|2" "u16_2|-DMV_UNROLL16=2|"}; do
-    IFS='|' read -r name defs grid <<< "$v"
-    CODECLLM_NVRTC_DEFINES="$defs" CODECLLM_MV_BLOCKS_PER_SM="$grid" timeout 120 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b \
+  for v in "default|||1" "nopdl|||0" "u16_4|-DMV_UNROLL16=4||1"; do
+    IFS='|' read -r name defs grid pdl <<< "$v"
+    CODECLLM_NVRTC_DEFINES="$defs" CODECLLM_MV_BLOCKS_PER_SM="$grid" CODECLLM_PDL="$pdl" timeout 120 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b \
       --prompt-tokens 32 --new-tokens 128 --codec fixed --json > "$OUT/sweep_$name.json" 2> "$OUT/sweep_$name.err"
     python3 - "$OUT/sweep_$name.json" "$name" <<'PY'
 import json,sys

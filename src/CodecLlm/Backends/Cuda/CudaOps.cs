@@ -42,7 +42,10 @@ internal sealed class CudaOps
     private readonly CudaContext _context;
     private readonly KernelLibrary _k;
     private readonly uint _gridCap;
-    private readonly uint _matvecGridCap;
+    private readonly uint _matvecGridCap, _matvecGridCapFixed;
+
+    /// <summary>Programmatic dependent launches for matvecs (CODECLLM_PDL=0 turns them off).</summary>
+    public static bool UseProgrammaticLaunch { get; } = Environment.GetEnvironmentVariable("CODECLLM_PDL") != "0";
 
     public CudaOps(CudaContext context)
     {
@@ -51,8 +54,10 @@ internal sealed class CudaOps
         _gridCap = (uint)context.MultiprocessorCount * 8;
         // Few enough blocks that each loops over several row groups: every block stages the whole input
         // vector, so more blocks means more L2 traffic (CODECLLM_MV_BLOCKS_PER_SM overrides, for tuning).
-        _matvecGridCap = (uint)context.MultiprocessorCount *
-            (uint)(int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : 4);
+        // Measured on an H100 (docs/PERFORMANCE.md): raw 4 per SM, fused fixed (more arithmetic) 8 per SM.
+        int? env = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : null;
+        _matvecGridCap = (uint)(context.MultiprocessorCount * (env ?? 4));
+        _matvecGridCapFixed = (uint)(context.MultiprocessorCount * (env ?? 8));
     }
 
     public static int DTypeCode(TensorDType t) => t switch
@@ -130,7 +135,8 @@ internal sealed class CudaOps
     /// RMSNorm(x) * <paramref name="normW"/> when normW is set, or silu(x) * <paramref name="up"/> when up is set
     /// (SwiGLU fused into the down projection). out = resid + W x when <paramref name="resid"/> is set.
     /// </summary>
-    public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0)
+    public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0,
+        bool programmatic = false)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
         WeightEncoding enc = targets[0].Weight.Encoding;
@@ -161,8 +167,8 @@ internal sealed class CudaOps
             Act = normW != 0 ? 1 : up != 0 ? 2 : 0,
         };
         const uint warps = 4; // split the columns of each 4-row group (matvec.cuh)
-        uint grid = (uint)Math.Clamp(groups, 1, _matvecGridCap);
+        uint grid = (uint)Math.Clamp(groups, 1, enc == WeightEncoding.Fixed ? _matvecGridCapFixed : _matvecGridCap);
         uint padded = (uint)((cols + 255) / 256 * 256);
-        _k.Function(file, name).Launch(s, grid, warps * 32, padded * sizeof(float), p);
+        _k.Function(file, name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
     }
 }

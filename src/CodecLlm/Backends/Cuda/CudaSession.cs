@@ -336,27 +336,28 @@ public sealed unsafe class CudaSession : IInferenceSession
     {
         ModelConfig c = _cfg;
         float eps = c.RmsNormEps;
+        bool pdl = s.Scratch == null; // scratch steps also wait on the decode stream: keep those launches ordinary
         switch (s.Kind)
         {
             case StepKind.Qkv:
             {
                 GpuLayer l = _w.Layers[s.Layer];
                 _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
-                    _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps);
+                    _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl);
                 Attend(s.Layer, 1);
                 break;
             }
             case StepKind.O:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer);
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer, programmatic: pdl);
                 break;
             case StepKind.GateUp:
             {
                 GpuLayer l = _w.Layers[s.Layer];
-                _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps);
+                _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl);
                 break;
             }
             case StepKind.Down:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer);
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl);
                 break;
             case StepKind.Head:
                 HeadCompute(s, op, _x.Pointer);

@@ -157,14 +157,46 @@ public sealed unsafe class CudaFunction
 
     public string Name { get; }
 
-    public void Launch<T>(CudaStream stream, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, in T parameters) where T : unmanaged
+    /// <summary>
+    /// Launches the kernel. <paramref name="programmatic"/>: programmatic dependent launch — the kernel may
+    /// start while the previous kernel on the stream drains; it must execute griddepcontrol.wait before
+    /// reading that kernel's output (matvec.cuh does, after prefetching its weights).
+    /// </summary>
+    public void Launch<T>(CudaStream stream, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, in T parameters, bool programmatic) where T : unmanaged
     {
+        if (!programmatic)
+        {
+            Launch(stream, grid, block, sharedBytes, parameters);
+            return;
+        }
         if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        EnsureShared(sharedBytes);
+        CuDriver.LaunchAttribute attr = new() { Id = CuDriver.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION, Value = 1 };
+        var config = new CuDriver.LaunchConfig
+        {
+            GridX = grid.X, GridY = grid.Y, GridZ = grid.Z, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
+            Stream = stream.Handle, Attributes = &attr, AttributeCount = 1,
+        };
+        fixed (T* p = &parameters)
+        {
+            void* arg = p;
+            CuDriver.Check(CuDriver.cuLaunchKernelEx(&config, _function, &arg, null), $"cuLaunchKernelEx({Name})");
+        }
+    }
+
+    private void EnsureShared(uint sharedBytes)
+    {
         if (sharedBytes > _sharedLimit)
         {
             CuDriver.Check(CuDriver.cuFuncSetAttribute(_function, CuDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int)sharedBytes), $"cuFuncSetAttribute({Name})");
             _sharedLimit = (int)sharedBytes;
         }
+    }
+
+    public void Launch<T>(CudaStream stream, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, in T parameters) where T : unmanaged
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        EnsureShared(sharedBytes);
         fixed (T* p = &parameters)
         {
             void* arg = p;

@@ -67,6 +67,28 @@ internal static unsafe partial class CuDriver
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, IntPtr stream, void** parameters, void** extra);
+    /// <summary>CUlaunchConfig (cuda.h): grid, block, shared bytes, stream, attributes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LaunchConfig
+    {
+        public uint GridX, GridY, GridZ, BlockX, BlockY, BlockZ, SharedBytes;
+        public IntPtr Stream;
+        public LaunchAttribute* Attributes;
+        public uint AttributeCount;
+    }
+
+    /// <summary>CUlaunchAttribute: id, padding, a 64-byte value union.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 72)]
+    public struct LaunchAttribute
+    {
+        public int Id;
+        public int Pad;
+        public int Value;
+    }
+
+    public const int CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
+
+    [LibraryImport(CudaLibraries.Driver)] public static partial int cuLaunchKernelEx(LaunchConfig* config, IntPtr function, void** parameters, void** extra);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuStreamCreate(IntPtr* stream, uint flags);
     [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuStreamDestroy_v2")] public static partial int cuStreamDestroy(IntPtr stream);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuStreamSynchronize(IntPtr stream);

@@ -84,6 +84,8 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
+    // The next kernel (a matvec) may start prefetching its weights now.
+    asm volatile("griddepcontrol.launch_dependents;");
     extern __shared__ float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
