@@ -35,9 +35,9 @@ internal static class CompletionEndpoint
                 ? client.GetStreamingResponseAsync(request.Messages!.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)), request.Options, aborted)
                 : client.GetStreamingCompletionAsync(request.Prompt!, request.Options, aborted);
         }
-        catch (ChatTemplateException e)
+        catch (ChatTemplateException ex)
         {
-            throw OpenAiError.BadRequest(e.Message, "messages");
+            throw OpenAiError.BadRequest(ex.Message, "messages");
         }
 
         string id = (kind == OpenAiJson.Kind.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N")[..24];
