@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using CodecLlm.Backends.Cpu;
 using CodecLlm.Engine;
 using CodecLlm.Formats;
 using CodecLlm.Model;
@@ -33,7 +32,7 @@ public sealed class CodecLlmChatClient : IChatClient
         _options = options ?? new CodecLlmChatClientOptions();
         _model = model;
         _tokenizer = model.RequireTokenizer();
-        IInferenceBackend backend = _options.Backend ?? CreateBackend(_options.Device);
+        IInferenceBackend backend = _options.Backend ?? InferenceBackends.Create(_options.Device);
         Template = ChatTemplate.FromJinja(model.ChatTemplate);
         (_bosText, _eosText) = SpecialTokenText.Resolve(_tokenizer);
         _pool = new SessionPool(model, backend, _options.Session, Math.Max(1, _options.MaxConcurrentRequests));
@@ -182,12 +181,6 @@ public sealed class CodecLlmChatClient : IChatClient
             },
         };
     }
-
-    private static IInferenceBackend CreateBackend(string device) => device.ToLowerInvariant() switch
-    {
-        "cpu" => new CpuBackend(),
-        _ => throw new UnsupportedModelException($"device '{device}' is not available here (known: cpu, cuda)"),
-    };
 
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
