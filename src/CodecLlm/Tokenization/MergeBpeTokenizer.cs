@@ -23,6 +23,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
     private readonly bool[] _stripsAtStart;
     private readonly int[] _byteTokens = new int[256];
     private readonly SpecialTokenSplitter _special;
+    private readonly CodePointSplitter? _splitter;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     public MergeBpeTokenizer(MergeBpeOptions options)
@@ -43,6 +44,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         _stripsAtStart = new bool[size];
         for (int id = 0; id < size; id++) _output[id] = OutputOf(id);
         _special = new SpecialTokenSplitter(options.SpecialTokens);
+        if (options.PreTokenizer != null) _splitter = new CodePointSplitter(options.PreTokenizer);
     }
 
     public int VocabSize => _output.Length;
@@ -122,16 +124,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
                 return;
             }
 
-            // Every stretch is kept: the matches and whatever lies between them (Split behaviour "Isolated").
-            int last = 0;
-            foreach (ValueMatch m in _options.PreTokenizer.EnumerateMatches(text))
-            {
-                if (m.Index > last) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last, m.Index - last)), ids);
-                EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(m.Index, m.Length)), ids);
-                last = m.Index + m.Length;
-            }
-
-            if (last < text.Length) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last)), ids);
+            _splitter!.Split(text, piece => EncodeWord(ByteLevelAlphabet.Encode(piece), ids));
             return;
         }
 
