@@ -66,18 +66,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         return ids;
     }
 
-    public string Decode(IReadOnlyList<int> ids)
-    {
-        var bytes = new List<byte>(ids.Count * 4);
-        int previous = -1;
-        foreach (int id in ids)
-        {
-            bytes.AddRange(GetTokenBytes(id, previous));
-            previous = id;
-        }
-
-        return Encoding.UTF8.GetString([.. bytes]);
-    }
+    public string Decode(IReadOnlyList<int> ids) => TokenSequence.Decode(this, ids);
 
     /// <inheritdoc/>
     /// <remarks>In Metaspace mode the first piece (at the start or after BOS) loses the '▁' prefix it was given.</remarks>
