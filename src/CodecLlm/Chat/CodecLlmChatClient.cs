@@ -82,7 +82,7 @@ public sealed class CodecLlmChatClient : IChatClient
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        string prompt = RenderPrompt(messages);
+        string prompt = RenderPrompt(messages, options);
         return GenerateAsync(prompt, fromTemplate: !Template.IsFallback, options, cancellationToken);
     }
 
@@ -91,10 +91,14 @@ public sealed class CodecLlmChatClient : IChatClient
         CancellationToken cancellationToken = default) =>
         GenerateAsync(prompt, fromTemplate: false, options, cancellationToken);
 
-    /// <summary>The prompt text a conversation becomes (the chat template applied, with the generation prompt).</summary>
-    public string RenderPrompt(IEnumerable<ChatMessage> messages)
+    /// <summary>
+    /// The prompt text a conversation becomes: the chat template applied, with the generation prompt;
+    /// <see cref="ChatOptions.Instructions"/> become a leading system message.
+    /// </summary>
+    public string RenderPrompt(IEnumerable<ChatMessage> messages, ChatOptions? options = null)
     {
         List<ChatMessageText> texts = messages.Select(m => new ChatMessageText(m.Role.Value, m.Text)).ToList();
+        if (options?.Instructions is { Length: > 0 } instructions) texts.Insert(0, new ChatMessageText("system", instructions));
         return Template.Render(texts, addGenerationPrompt: true, _bosText, _eosText);
     }
 

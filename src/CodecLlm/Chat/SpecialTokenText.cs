@@ -1,33 +1,43 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CodecLlm.Tokenization;
 
 namespace CodecLlm.Chat;
 
 /// <summary>
 /// The text of the BOS and EOS tokens that chat templates insert as <c>bos_token</c> / <c>eos_token</c>:
-/// from tokenizer_config.json when the tokenizer came with one (a string or an object with "content"),
-/// otherwise the SentencePiece Llama convention "&lt;s&gt;" / "&lt;/s&gt;".
+/// tokenizer_config.json's bos_token / eos_token (a string, or an object with "content") when the tokenizer
+/// came with one; else the token strings of a GGUF vocabulary; else the SentencePiece Llama convention
+/// "&lt;s&gt;" / "&lt;/s&gt;" (Llama 2, TinyLlama, Mistral, llama2.c models).
 /// </summary>
 internal static class SpecialTokenText
 {
+    private static readonly JsonSerializerOptions GgufJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static (string Bos, string Eos) Resolve(ITokenizer tokenizer)
     {
-        string bos = "<s>", eos = "</s>";
-        if (tokenizer.Source.Files.TryGetValue("tokenizer_config.json", out byte[]? json))
+        IReadOnlyDictionary<string, byte[]> files = tokenizer.Source.Files;
+        try
         {
-            try
+            if (files.TryGetValue("tokenizer_config.json", out byte[]? config))
             {
-                using JsonDocument doc = JsonDocument.Parse(json);
-                bos = Read(doc.RootElement, "bos_token") ?? bos;
-                eos = Read(doc.RootElement, "eos_token") ?? eos;
+                using JsonDocument doc = JsonDocument.Parse(config);
+                return (Read(doc.RootElement, "bos_token") ?? "<s>", Read(doc.RootElement, "eos_token") ?? "</s>");
             }
-            catch (JsonException)
+
+            if (files.TryGetValue(GgufTokenizer.FileName, out byte[]? gguf) && JsonSerializer.Deserialize<GgufVocabulary>(gguf, GgufJson) is { } v)
             {
-                // a broken tokenizer_config.json was reported by the tokenizer loader already; keep the defaults
+                string? bos = v.BosTokenId >= 0 && v.BosTokenId < v.Tokens.Count ? v.Tokens[v.BosTokenId] : null;
+                string? eos = v.EosTokenIds.Count > 0 && v.EosTokenIds[0] >= 0 && v.EosTokenIds[0] < v.Tokens.Count ? v.Tokens[v.EosTokenIds[0]] : null;
+                return (bos ?? "<s>", eos ?? "</s>");
             }
         }
+        catch (JsonException)
+        {
+            // unreadable metadata was reported when the tokenizer loaded; fall back to the convention
+        }
 
-        return (bos, eos);
+        return ("<s>", "</s>");
     }
 
     private static string? Read(JsonElement root, string name)

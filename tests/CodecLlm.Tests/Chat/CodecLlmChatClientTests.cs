@@ -64,6 +64,14 @@ public class CodecLlmChatClientTests
     }
 
     [Fact]
+    public void Instructions_BecomeALeadingSystemMessage()
+    {
+        using CodecLlmChatClient client = ChatTestModels.Stories260K();
+        Assert.Equal("System: Be brief\nUser: Hi\nAssistant:",
+            client.RenderPrompt([new ChatMessage(ChatRole.User, "Hi")], new ChatOptions { Instructions = "Be brief" }));
+    }
+
+    [Fact]
     public async Task Options_StopSequencesSeedAndTemperature()
     {
         using CodecLlmChatClient client = ChatTestModels.Stories260K();
