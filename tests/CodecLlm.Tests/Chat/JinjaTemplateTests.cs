@@ -76,6 +76,8 @@ public class JinjaTemplateTests
     [InlineData("{{ x.y }}", "'x' is undefined")]
     [InlineData("{{ 'a' + 1 }}", "unsupported operand types")]
     [InlineData("{{ raise_exception('bad conversation') }}", "bad conversation")]
+    [InlineData("{{ 'x' * 100000000 }}", "too long")]
+    [InlineData("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "too deep")]
     public void Errors_AreOneLineChatTemplateExceptions(string template, string expectedFragment)
     {
         ChatTemplateException e = Assert.Throws<ChatTemplateException>(() => Render(template));

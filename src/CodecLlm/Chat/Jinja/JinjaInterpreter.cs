@@ -95,7 +95,7 @@ internal sealed class JinjaInterpreter
                 scope.Set(sb.Name, captured.ToString());
                 return Flow.Normal;
             case MacroStmt m:
-                scope.Set(m.Name, MakeMacro(m));
+                scope.Set(m.Name, MakeMacro(m, scope));
                 return Flow.Normal;
             case BreakStmt:
                 return Flow.Break;
@@ -167,9 +167,10 @@ internal sealed class JinjaInterpreter
         }
     }
 
-    private JinjaFunction MakeMacro(MacroStmt m) => new(m.Name, (args, kwargs) =>
+    /// <summary>A macro sees the scope it was defined in (so it can call itself and other macros), plus its parameters.</summary>
+    private JinjaFunction MakeMacro(MacroStmt m, Scope definedIn) => new(m.Name, (args, kwargs) =>
     {
-        Scope call = new(_globals);
+        Scope call = new(definedIn);
         for (int i = 0; i < m.Parameters.Count; i++)
         {
             (string name, Expr? defaultValue) = m.Parameters[i];

@@ -13,8 +13,8 @@ internal static class JinjaOperators
         {
             case ("+", string x, string y): return x + y;
             case ("+", List<object?> x, List<object?> y): return x.Concat(y).ToList();
-            case ("*", string s, long n): return n <= 0 ? "" : string.Concat(Enumerable.Repeat(s, (int)n));
-            case ("*", long n, string s): return n <= 0 ? "" : string.Concat(Enumerable.Repeat(s, (int)n));
+            case ("*", string s, long n): return Repeat(s, n, line);
+            case ("*", long n, string s): return Repeat(s, n, line);
         }
 
         if (!JinjaValues.IsNumber(a) || !JinjaValues.IsNumber(b))
@@ -81,6 +81,14 @@ internal static class JinjaOperators
         Undefined u => throw new ChatTemplateException($"chat template line {line}: '{u.Name}' is undefined"),
         _ => throw new ChatTemplateException($"chat template line {line}: 'in' needs a string, list or dict, not {JinjaValues.TypeName(container)}"),
     };
+
+    /// <summary>str * n, refusing results over 10 million characters (a template must not exhaust memory).</summary>
+    private static string Repeat(string s, long n, int line)
+    {
+        if (n <= 0 || s.Length == 0) return "";
+        if (n > 10_000_000 / s.Length) throw new ChatTemplateException($"chat template line {line}: string repetition too long");
+        return string.Concat(Enumerable.Repeat(s, (int)n));
+    }
 
     private static long FloorDiv(long x, long y) => (long)Math.Floor((double)x / y);
 
