@@ -51,6 +51,7 @@ public sealed class CodecLlmServer : IAsyncDisposable
 
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null; // RequestBody enforces the limit with an OpenAI-shaped 413
@@ -143,9 +144,6 @@ public sealed class CodecLlmServer : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
-
-    /// <summary>Completes when the host shuts down (Ctrl+C in the CLI) or <paramref name="cancellationToken"/> fires.</summary>
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

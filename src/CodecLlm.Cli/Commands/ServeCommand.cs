@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Runtime.InteropServices;
 using CodecLlm.Chat;
 using CodecLlm.Engine;
 using CodecLlm.Model;
@@ -63,9 +64,16 @@ public static class ServeCommand
             CodecLlmModelInfo info = client.ModelInfo;
             Console.Error.WriteLine($"codecllm: ready: model '{info.ModelId}' ({info.Format}, {info.Backend}, context {info.ContextLength}, " +
                                     (info.HasChatTemplate ? "chat template from the model" : "no chat template: plain fallback") + ")");
+            // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too.
+            using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            });
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {

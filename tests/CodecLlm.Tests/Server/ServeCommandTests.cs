@@ -55,6 +55,38 @@ public partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_StopsCleanlyOnSigterm()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "SIGTERM is POSIX");
+        ProcessStartInfo psi = new("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "CodecLlm.Cli.dll"), "serve", "--model", TestPaths.Stories260KBin, "--port", "0" })
+            psi.ArgumentList.Add(a);
+        using Process serve = Process.Start(psi)!;
+        try
+        {
+            string? line;
+            do
+            {
+                line = await serve.StandardError.ReadLineAsync(Ct);
+                Assert.True(line != null, "serve exited before it was ready");
+            }
+            while (!line.Contains("codecllm: ready"));
+
+            using (Process kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                await kill.WaitForExitAsync(Ct);
+            using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(20));
+            await serve.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, serve.ExitCode);
+            Assert.Contains("codecllm: stopping", await serve.StandardError.ReadToEndAsync(Ct));
+        }
+        finally
+        {
+            if (!serve.HasExited) serve.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public void Serve_MissingModel_IsOneLineError()
     {
         (int exit, _, string stderr) = CliProcess.Run("serve", "--model", "/nonexistent/model.gguf", "--port", "0");
