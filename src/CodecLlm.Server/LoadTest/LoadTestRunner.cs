@@ -79,6 +79,8 @@ public static class LoadTestRunner
                     error = e.Message;
                 }
 
+                if (error != null) await Task.Delay(10, cancellationToken); // no busy loop against a server that is down
+
                 lock (latencies)
                 {
                     if (error != null)
