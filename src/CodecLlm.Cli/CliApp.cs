@@ -12,6 +12,9 @@ public static class CliApp
         // Each verb lives in Commands/<Verb>Command.cs and is added here.
         root.Subcommands.Add(Commands.RunCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
+        root.Subcommands.Add(Commands.CompressCommand.Create());
+        root.Subcommands.Add(Commands.InspectCommand.Create());
+        root.Subcommands.Add(Commands.VerifyCommand.Create());
         return root;
     }
 
