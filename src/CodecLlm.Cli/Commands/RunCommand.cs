@@ -68,15 +68,17 @@ public static class RunCommand
         return cmd;
     }
 
-    /// <summary>Loads any supported model. (Switches to ModelLoader.Load once the formats work is merged.)</summary>
+    /// <summary>Loads any supported model through <see cref="ModelLoader"/> (llama2.c .bin directly while the loader does not list it).</summary>
     internal static LoadedModel LoadModel(string path, string? tokenizerPath)
     {
         ModelLoadOptions options = new() { TokenizerPath = tokenizerPath };
-        if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"{path}: not found");
         Llama2cFormat llama2c = new();
-        if (llama2c.CanLoad(path)) return llama2c.Load(path, options);
-        throw new UnsupportedModelException($"{path}: unrecognised model format");
+        if (!ModelLoader.Formats.Any(f => f is Llama2cFormat) && File.Exists(path) && llama2c.CanLoad(path) && !OtherFormatCanLoad(path))
+            return llama2c.Load(path, options);
+        return ModelLoader.Load(path, options);
     }
+
+    private static bool OtherFormatCanLoad(string path) => ModelLoader.Formats.Any(f => f.CanLoad(path));
 
     private static void ValidateSampling(GenerationOptions o)
     {

@@ -24,7 +24,7 @@ public class Stories260KGenerationTests
     public async Task Greedy_EmptyPrompt_ReproducesLlama2cReferenceText()
     {
         string reference = ReferenceText();
-        Assert.True(reference.Length > 600);
+        Assert.True(reference.Length > 500, "the reference paragraph is about 560 characters");
         using LoadedModel model = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
         using IInferenceSession session = new CpuBackend().CreateSession(model, new SessionOptions());
         GenerationOptions options = new() { MaxTokens = 256, Sampling = new SamplingOptions { Temperature = 0 } };
