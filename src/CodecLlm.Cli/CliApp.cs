@@ -15,6 +15,7 @@ public static class CliApp
         root.Subcommands.Add(Commands.CompressCommand.Create());
         root.Subcommands.Add(Commands.InspectCommand.Create());
         root.Subcommands.Add(Commands.VerifyCommand.Create());
+        root.Subcommands.Add(Commands.DemoCommand.Create());
         return root;
     }
 
