@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using CodecLlm.Engine;
 using CodecLlm.Formats;
-using CodecLlm.Formats.Llama2c;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -68,17 +67,9 @@ public static class RunCommand
         return cmd;
     }
 
-    /// <summary>Loads any supported model through <see cref="ModelLoader"/> (llama2.c .bin directly while the loader does not list it).</summary>
-    internal static LoadedModel LoadModel(string path, string? tokenizerPath)
-    {
-        ModelLoadOptions options = new() { TokenizerPath = tokenizerPath };
-        Llama2cFormat llama2c = new();
-        if (!ModelLoader.Formats.Any(f => f is Llama2cFormat) && File.Exists(path) && llama2c.CanLoad(path) && !OtherFormatCanLoad(path))
-            return llama2c.Load(path, options);
-        return ModelLoader.Load(path, options);
-    }
-
-    private static bool OtherFormatCanLoad(string path) => ModelLoader.Formats.Any(f => f.CanLoad(path));
+    /// <summary>Loads any supported model (compressed, GGUF, HF directory, llama2.c) through <see cref="ModelLoader"/>.</summary>
+    internal static LoadedModel LoadModel(string path, string? tokenizerPath) =>
+        ModelLoader.Load(path, new ModelLoadOptions { TokenizerPath = tokenizerPath });
 
     private static void ValidateSampling(GenerationOptions o)
     {
