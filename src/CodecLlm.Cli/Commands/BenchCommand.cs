@@ -61,7 +61,8 @@ public static class BenchCommand
             ct.ThrowIfCancellationRequested();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
-                Threads = threadCount, MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
+                Threads = threadCount,
+                MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
             });
             ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
             long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);

@@ -39,7 +39,10 @@ public static class RunCommand
                 MaxTokens = pr.GetValue(maxTokens),
                 Sampling = new SamplingOptions
                 {
-                    Temperature = pr.GetValue(temperature), TopP = pr.GetValue(topP), TopK = pr.GetValue(topK), Seed = pr.GetValue(seed),
+                    Temperature = pr.GetValue(temperature),
+                    TopP = pr.GetValue(topP),
+                    TopK = pr.GetValue(topK),
+                    Seed = pr.GetValue(seed),
                 },
             };
             ValidateSampling(options);
@@ -48,7 +51,8 @@ public static class RunCommand
             ITokenizer tok = loaded.RequireTokenizer();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
-                Threads = pr.GetValue(threads), MaxSequenceLength = pr.GetValue(context),
+                Threads = pr.GetValue(threads),
+                MaxSequenceLength = pr.GetValue(context),
             });
 
             GenerationResult result = new();

@@ -9,8 +9,16 @@ public class CpuSessionTests
 {
     private static readonly ModelConfig Small = new()
     {
-        Architecture = "qwen2", HiddenSize = 512, IntermediateSize = 640, NumLayers = 2, NumHeads = 8, NumKvHeads = 2,
-        VocabSize = 300, MaxSequenceLength = 96, RopeStyle = RopeStyle.HalfSplit, AttentionBias = true,
+        Architecture = "qwen2",
+        HiddenSize = 512,
+        IntermediateSize = 640,
+        NumLayers = 2,
+        NumHeads = 8,
+        NumKvHeads = 2,
+        VocabSize = 300,
+        MaxSequenceLength = 96,
+        RopeStyle = RopeStyle.HalfSplit,
+        AttentionBias = true,
     };
 
     private static float[][] RunAll(LoadedModel model, int threads, int steps = 84)
@@ -98,24 +106,46 @@ public class CpuSessionTests
         // rmsnorm → (5, -1) / √13; logits = (4/√13, 10/√13).
         ModelConfig c = new()
         {
-            Architecture = "qwen2", HiddenSize = 2, IntermediateSize = 1, NumLayers = 1, NumHeads = 1, NumKvHeads = 1, VocabSize = 2,
-            MaxSequenceLength = 4, RmsNormEps = 0, TiedEmbeddings = true, AttentionBias = true, RopeStyle = RopeStyle.Interleaved,
+            Architecture = "qwen2",
+            HiddenSize = 2,
+            IntermediateSize = 1,
+            NumLayers = 1,
+            NumHeads = 1,
+            NumKvHeads = 1,
+            VocabSize = 2,
+            MaxSequenceLength = 4,
+            RmsNormEps = 0,
+            TiedEmbeddings = true,
+            AttentionBias = true,
+            RopeStyle = RopeStyle.Interleaved,
         };
         Dictionary<string, float[]> values = new()
         {
             [TensorNames.Embedding] = [1, 1, 2, 0],
             [TensorNames.AttnNorm(0)] = [1, 1],
-            [TensorNames.Q(0)] = [0, 0, 0, 0], [TensorNames.K(0)] = [0, 0, 0, 0], [TensorNames.V(0)] = [0, 0, 0, 0],
-            [TensorNames.QBias(0)] = [0, 0], [TensorNames.KBias(0)] = [0, 0], [TensorNames.VBias(0)] = [3, -1],
+            [TensorNames.Q(0)] = [0, 0, 0, 0],
+            [TensorNames.K(0)] = [0, 0, 0, 0],
+            [TensorNames.V(0)] = [0, 0, 0, 0],
+            [TensorNames.QBias(0)] = [0, 0],
+            [TensorNames.KBias(0)] = [0, 0],
+            [TensorNames.VBias(0)] = [3, -1],
             [TensorNames.O(0)] = [1, 0, 0, 1],
             [TensorNames.MlpNorm(0)] = [1, 1],
-            [TensorNames.Gate(0)] = [0, 0], [TensorNames.Up(0)] = [0, 0], [TensorNames.Down(0)] = [0, 0],
+            [TensorNames.Gate(0)] = [0, 0],
+            [TensorNames.Up(0)] = [0, 0],
+            [TensorNames.Down(0)] = [0, 0],
             [TensorNames.FinalNorm] = [1, 1],
         };
         Dictionary<string, long[]> shapes = new()
         {
-            [TensorNames.Embedding] = [2, 2], [TensorNames.Q(0)] = [2, 2], [TensorNames.K(0)] = [2, 2], [TensorNames.V(0)] = [2, 2],
-            [TensorNames.O(0)] = [2, 2], [TensorNames.Gate(0)] = [1, 2], [TensorNames.Up(0)] = [1, 2], [TensorNames.Down(0)] = [2, 1],
+            [TensorNames.Embedding] = [2, 2],
+            [TensorNames.Q(0)] = [2, 2],
+            [TensorNames.K(0)] = [2, 2],
+            [TensorNames.V(0)] = [2, 2],
+            [TensorNames.O(0)] = [2, 2],
+            [TensorNames.Gate(0)] = [1, 2],
+            [TensorNames.Up(0)] = [1, 2],
+            [TensorNames.Down(0)] = [2, 1],
         };
         Dictionary<string, ModelTensor> tensors = [];
         List<IDisposable> owned = [];
