@@ -38,11 +38,12 @@ public static class BenchCommand
         Option<int> newTokens = new("--new-tokens") { Description = "Tokens to decode", DefaultValueFactory = _ => 128 };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<bool> json = new("--json") { Description = "Print the result as JSON" };
+        Option<int> probeMib = new("--bandwidth-buffer-mib") { Description = "Buffer size of the CPU memory bandwidth probe", DefaultValueFactory = _ => 1024 };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
         dtype.AcceptOnlyFromAmong("bf16", "f16", "f32");
 
         Command cmd = new("bench", "Measure prefill and decode speed");
-        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json })
+        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, probeMib })
             cmd.Options.Add(o);
 
         cmd.SetAction((ParseResult pr, CancellationToken ct) =>
@@ -60,12 +61,13 @@ public static class BenchCommand
             ct.ThrowIfCancellationRequested();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
-                Threads = threadCount, MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
+                Threads = threadCount,
+                MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
             });
             ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
             long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);
             long peakMemory = Process.GetCurrentProcess().PeakWorkingSet64; // before the bandwidth probe's buffer
-            double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount) : double.NaN;
+            double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount, Math.Max(1, pr.GetValue(probeMib)) * (1L << 20)) : double.NaN;
 
             BenchReport report = new(deviceName, modelPath ?? "synthetic:" + syntheticName!.ToLowerInvariant(), WeightsDType(loaded), threadCount,
                 prompt, decode, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, bytesPerToken, bandwidth,

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -20,8 +19,7 @@ public static class Generator
     public static IAsyncEnumerable<GeneratedToken> GenerateAsync(IInferenceSession session, ITokenizer tokenizer, string prompt,
         GenerationOptions options, CancellationToken cancellationToken = default, GenerationResult? result = null)
     {
-        IReadOnlyList<int> ids = prompt.Length == 0 ? [] : tokenizer.Encode(prompt, options.AddBos);
-        if (ids.Count == 0) ids = [tokenizer.BosTokenId];
+        IReadOnlyList<int> ids = prompt.Length == 0 ? [] : tokenizer.Encode(prompt, options.AddBos && tokenizer.AddBos);
         return GenerateAsync(session, tokenizer, ids, options, cancellationToken, result);
     }
 
@@ -29,7 +27,11 @@ public static class Generator
         GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default, GenerationResult? result = null)
     {
         result ??= new GenerationResult();
-        if (promptIds.Count == 0) promptIds = [tokenizer.BosTokenId];
+        if (promptIds.Count == 0)
+        {
+            if (tokenizer.BosTokenId < 0) throw new CodecLlmException("the prompt is empty and this tokenizer has no BOS token to start from");
+            promptIds = [tokenizer.BosTokenId]; // an empty prompt starts from BOS alone
+        }
         if (promptIds.Count >= session.MaxSequenceLength)
             throw new CodecLlmException($"the prompt has {promptIds.Count} tokens; the context holds {session.MaxSequenceLength} (prompt plus at least one new token)");
         result.PromptIds = promptIds;
@@ -38,7 +40,7 @@ public static class Generator
         Sampler sampler = new(options.Sampling);
         result.Seed = sampler.Seed;
         HashSet<int> endTokens = [.. session.Config.EosTokenIds, .. tokenizer.EosTokenIds];
-        Decoder utf8 = new UTF8Encoding(false, false).GetDecoder();
+        Utf8StreamDecoder utf8 = new();
         StopSequenceFilter stops = new(options.StopSequences);
         float[] logits = new float[session.Config.VocabSize];
         int[] one = new int[1];
@@ -67,7 +69,7 @@ public static class Generator
             generated++;
             result.AddToken(token);
             bool last = generated >= options.MaxTokens || pos >= session.MaxSequenceLength;
-            string text = stops.Push(DecodeBytes(utf8, tokenizer.GetTokenBytes(token, previous), flush: last));
+            string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
             if (last) text += stops.Flush();
             result.AddText(text);
             yield return new GeneratedToken(token, text);
@@ -82,19 +84,12 @@ public static class Generator
             session.Forward(one, pos++, logits);
         }
 
-        string tail = stops.Push(DecodeBytes(utf8, [], flush: true)) + stops.Flush();
+        string tail = stops.Push(utf8.Flush()) + stops.Flush();
         if (tail.Length > 0)
         {
             result.AddText(tail);
             yield return new GeneratedToken(-1, tail);
         }
         result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
-    }
-
-    private static string DecodeBytes(Decoder decoder, byte[] bytes, bool flush)
-    {
-        char[] chars = new char[decoder.GetCharCount(bytes, flush) + 1];
-        int n = decoder.GetChars(bytes, chars, flush);
-        return new string(chars, 0, n);
     }
 }

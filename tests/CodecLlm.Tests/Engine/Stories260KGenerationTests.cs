@@ -20,12 +20,16 @@ public class Stories260KGenerationTests
         return md[start..end];
     }
 
-    [Fact]
-    public async Task Greedy_EmptyPrompt_ReproducesLlama2cReferenceText()
+    [Theory]
+    [InlineData("bin")]
+    [InlineData("gguf")] // the llama.cpp project's GGUF of the same model, with its own vocabulary metadata
+    public async Task Greedy_EmptyPrompt_ReproducesLlama2cReferenceText(string format)
     {
         string reference = ReferenceText();
-        Assert.True(reference.Length > 600);
-        using LoadedModel model = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
+        Assert.True(reference.Length > 500, "the reference paragraph is about 560 characters");
+        using LoadedModel model = format == "bin"
+            ? new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions())
+            : ModelLoader.Load(TestPaths.Stories260KGguf);
         using IInferenceSession session = new CpuBackend().CreateSession(model, new SessionOptions());
         GenerationOptions options = new() { MaxTokens = 256, Sampling = new SamplingOptions { Temperature = 0 } };
         GenerationResult result = new();
