@@ -52,6 +52,14 @@ public static class ServeCommand
                 MaxConcurrentRequests = parallelRequests,
                 Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads) },
             };
+            // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too;
+            // registered before anything is printed, so a signal that follows "ready" is never lost.
+            using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            });
             CodecLlmServerOptions serverOptions = new() { Host = hostName, Port = portNumber, ApiKey = pr.GetValue(apiKey) };
 
             await using CodecLlmServer server = await CodecLlmServer.StartAsync(serverOptions,
@@ -64,13 +72,6 @@ public static class ServeCommand
             CodecLlmModelInfo info = client.ModelInfo;
             Console.Error.WriteLine($"codecllm: ready: model '{info.ModelId}' ({info.Format}, {info.Backend}, context {info.ContextLength}, " +
                                     (info.HasChatTemplate ? "chat template from the model" : "no chat template: plain fallback") + ")");
-            // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too.
-            using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);
