@@ -8,8 +8,9 @@ namespace CodecLlm.Engine;
 /// <summary>
 /// Autoregressive generation over any <see cref="IInferenceSession"/>: run the prompt, then repeatedly sample a
 /// token, stream its text (never splitting a UTF-8 character), and feed it back; stop at an end token, a stop
-/// sequence, MaxTokens or the end of the context. Cancellation throws <see cref="OperationCanceledException"/>
-/// after recording <see cref="FinishReason.Cancelled"/> in the <see cref="GenerationResult"/>.
+/// sequence, MaxTokens or the end of the context. The <see cref="GenerationResult"/> gets its statistics however
+/// the stream ends: cancellation (which throws <see cref="OperationCanceledException"/>) and a consumer that stops
+/// enumerating early both record <see cref="FinishReason.Cancelled"/>.
 /// The session's Forward is called synchronously on the thread that advances the enumerator. When an end token
 /// stops generation while text is still held back (a partial stop sequence or an unfinished UTF-8 character),
 /// that text comes as a final item with TokenId -1.
@@ -52,44 +53,55 @@ public static class Generator
         clock.Restart();
 
         int pos = promptIds.Count, generated = 0, previous = promptIds[^1];
-        FinishReason reason = FinishReason.Length;
-        while (generated < options.MaxTokens)
+        FinishReason reason = FinishReason.Cancelled; // stays so if the consumer stops early or cancels
+        try
         {
-            if (cancellationToken.IsCancellationRequested)
+            while (true)
             {
-                result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, FinishReason.Cancelled);
+                if (generated >= options.MaxTokens)
+                {
+                    reason = FinishReason.Length;
+                    break;
+                }
                 cancellationToken.ThrowIfCancellationRequested();
+                int token = sampler.Sample(logits);
+                if (endTokens.Contains(token))
+                {
+                    reason = FinishReason.Stop;
+                    break;
+                }
+                generated++;
+                result.AddToken(token);
+                bool last = generated >= options.MaxTokens || pos >= session.MaxSequenceLength;
+                string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
+                if (last) text += stops.Flush();
+                result.AddText(text);
+                yield return new GeneratedToken(token, text);
+                if (stops.Stopped)
+                {
+                    reason = FinishReason.Stop;
+                    break;
+                }
+                if (last)
+                {
+                    reason = FinishReason.Length;
+                    break;
+                }
+                previous = token;
+                one[0] = token;
+                session.Forward(one, pos++, logits);
             }
-            int token = sampler.Sample(logits);
-            if (endTokens.Contains(token))
-            {
-                reason = FinishReason.Stop;
-                break;
-            }
-            generated++;
-            result.AddToken(token);
-            bool last = generated >= options.MaxTokens || pos >= session.MaxSequenceLength;
-            string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
-            if (last) text += stops.Flush();
-            result.AddText(text);
-            yield return new GeneratedToken(token, text);
-            if (stops.Stopped)
-            {
-                reason = FinishReason.Stop;
-                break;
-            }
-            if (last) break;
-            previous = token;
-            one[0] = token;
-            session.Forward(one, pos++, logits);
-        }
 
-        string tail = stops.Push(utf8.Flush()) + stops.Flush();
-        if (tail.Length > 0)
-        {
-            result.AddText(tail);
-            yield return new GeneratedToken(-1, tail);
+            string tail = stops.Push(utf8.Flush()) + stops.Flush();
+            if (tail.Length > 0)
+            {
+                result.AddText(tail);
+                yield return new GeneratedToken(-1, tail);
+            }
         }
-        result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
+        finally
+        {
+            result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
+        }
     }
 }
