@@ -21,17 +21,4 @@ internal static class ChatTestModels
         return new CodecLlmChatClient(model, new CodecLlmChatClientOptions { ModelId = "stories260K", MaxConcurrentRequests = concurrency });
     }
 
-    /// <summary>
-    /// The last code block of stories260K.md: `./run stories260K.bin -z tok512.bin -t 0.0`, i.e. greedy
-    /// generation from BOS alone. Its text is what our greedy decoding of an empty prompt must give.
-    /// </summary>
-    public static string ReferenceText()
-    {
-        string md = File.ReadAllText(TestPaths.Stories260KMd);
-        int start = md.IndexOf("$ ./run stories260K/stories260K.bin -z stories260K/tok512.bin -t 0.0\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "reference command not found in stories260K.md");
-        start = md.IndexOf('\n', start) + 1;
-        int end = md.IndexOf("\n```", start, StringComparison.Ordinal);
-        return md[start..end];
-    }
 }

@@ -14,7 +14,7 @@ public class CodecLlmChatClientTests
     public async Task RawCompletion_OfEmptyPrompt_IsLlama2cReferenceText()
     {
         using CodecLlmChatClient client = ChatTestModels.Stories260K();
-        string reference = ChatTestModels.ReferenceText();
+        string reference = TestPaths.Stories260KGreedyReference();
         ChatResponse response = await client.GetStreamingCompletionAsync("", Greedy(200), Ct).ToChatResponseAsync(Ct);
         Assert.True(response.Text.Length > 300);
         Assert.StartsWith(response.Text, reference);
@@ -75,7 +75,7 @@ public class CodecLlmChatClientTests
     public async Task Options_StopSequencesSeedAndTemperature()
     {
         using CodecLlmChatClient client = ChatTestModels.Stories260K();
-        string reference = ChatTestModels.ReferenceText();
+        string reference = TestPaths.Stories260KGreedyReference();
 
         // stop at the first "." of the reference text: everything before it, finish reason stop
         ChatResponse stopped = await client.GetStreamingCompletionAsync("", new ChatOptions { Temperature = 0, MaxOutputTokens = 200, StopSequences = ["."] }, Ct).ToChatResponseAsync(Ct);
@@ -157,7 +157,7 @@ public class CodecLlmChatClientTests
 
         // the GGUF holds the same weights and vocabulary: greedy output is llama2.c's reference too
         ChatResponse r = await client.GetStreamingCompletionAsync("", Greedy(100), Ct).ToChatResponseAsync(Ct);
-        Assert.StartsWith(r.Text, ChatTestModels.ReferenceText());
+        Assert.StartsWith(r.Text, TestPaths.Stories260KGreedyReference());
 
         await Assert.ThrowsAsync<ModelFormatException>(() => CodecLlmChatClient.LoadAsync("/nonexistent/model.gguf", null, null, Ct));
     }

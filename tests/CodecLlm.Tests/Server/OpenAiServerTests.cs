@@ -51,7 +51,7 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
     [Fact]
     public async Task Completions_EmptyPrompt_IsLlama2cReferenceText_PlainAndStreamed()
     {
-        string reference = ChatTestModels.ReferenceText();
+        string reference = TestPaths.Stories260KGreedyReference();
         const string request = """{"model": "stories260K", "prompt": "", "max_tokens": 200, "temperature": 0}""";
         (HttpStatusCode status, JsonElement body) = await ServerHttp.PostJsonAsync(fixture.Http, "/v1/completions", request, Ct);
         Assert.Equal(HttpStatusCode.OK, status);
@@ -220,7 +220,7 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
 
         (HttpStatusCode ok, JsonElement good) = await ServerHttp.PostJsonAsync(fixture.Http, "/v1/completions", """{"prompt": "", "max_tokens": 5, "temperature": 0}""", Ct);
         Assert.Equal(HttpStatusCode.OK, ok);
-        Assert.StartsWith(good.GetProperty("choices")[0].GetProperty("text").GetString()!, ChatTestModels.ReferenceText());
+        Assert.StartsWith(good.GetProperty("choices")[0].GetProperty("text").GetString()!, TestPaths.Stories260KGreedyReference());
     }
 
     [Fact]

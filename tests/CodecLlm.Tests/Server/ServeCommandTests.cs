@@ -40,7 +40,7 @@ public partial class ServeCommandTests
             Assert.Equal(HttpStatusCode.OK, status);
             (status, JsonElement body) = await ServerHttp.PostJsonAsync(http, "/v1/completions", """{"prompt": "", "max_tokens": 30, "temperature": 0}""", Ct);
             Assert.Equal(HttpStatusCode.OK, status);
-            Assert.StartsWith(body.GetProperty("choices")[0].GetProperty("text").GetString()!, ChatTestModels.ReferenceText());
+            Assert.StartsWith(body.GetProperty("choices")[0].GetProperty("text").GetString()!, TestPaths.Stories260KGreedyReference());
 
             (int exit, string stdout, string stderr) = CliProcess.Run("loadtest", "--url", url.ToString(), "--clients", "2", "--seconds", "1", "--max-tokens", "8");
             Assert.True(exit == 0, stderr + stdout);
