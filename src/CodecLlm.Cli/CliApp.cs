@@ -15,6 +15,9 @@ public static class CliApp
         root.Subcommands.Add(Commands.CompressCommand.Create());
         root.Subcommands.Add(Commands.InspectCommand.Create());
         root.Subcommands.Add(Commands.VerifyCommand.Create());
+        root.Subcommands.Add(Commands.DemoCommand.Create());
+        root.Subcommands.Add(Commands.ServeCommand.Create());
+        root.Subcommands.Add(Commands.LoadTestCommand.Create());
         return root;
     }
 

@@ -25,6 +25,21 @@ public static class TestPaths
 
     public static string ArcticBf16 => Path.Combine(SharedModels, "arctic-embed-xs", "arctic-embed-xs.bf16.safetensors");
 
+    /// <summary>
+    /// llama2.c's published greedy output for stories260K: the code block after
+    /// `./run stories260K.bin -z tok512.bin -t 0.0` in stories260K.md (256 steps from BOS alone).
+    /// Greedy decoding of an empty prompt must reproduce it.
+    /// </summary>
+    public static string Stories260KGreedyReference()
+    {
+        string md = File.ReadAllText(Stories260KMd);
+        int start = md.IndexOf("$ ./run stories260K/stories260K.bin -z stories260K/tok512.bin -t 0.0\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "reference command not found in stories260K.md");
+        start = md.IndexOf('\n', start) + 1;
+        int end = md.IndexOf("\n```", start, StringComparison.Ordinal);
+        return md[start..end];
+    }
+
     /// <summary>A fresh temporary directory, deleted by the caller (or left in /tmp).</summary>
     public static string NewTempDir()
     {

@@ -42,11 +42,12 @@ public static class BenchCommand
         Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
         Option<int> batch = new("--batch") { Description = "cuda: batch size (1)", DefaultValueFactory = _ => 1 };
         Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
+        Option<int> probeMib = new("--bandwidth-buffer-mib") { Description = "Buffer size of the CPU memory bandwidth probe", DefaultValueFactory = _ => 1024 };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
         dtype.AcceptOnlyFromAmong("bf16", "f16", "f32");
 
         Command cmd = new("bench", "Measure prefill and decode speed");
-        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, codec, tensors, batch, kvCache })
+        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, probeMib, codec, tensors, batch, kvCache })
             cmd.Options.Add(o);
 
         cmd.SetAction((ParseResult pr, CancellationToken ct) =>
@@ -67,12 +68,13 @@ public static class BenchCommand
             ct.ThrowIfCancellationRequested();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
-                Threads = threadCount, MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
+                Threads = threadCount,
+                MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
             });
             ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
             long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);
             long peakMemory = Process.GetCurrentProcess().PeakWorkingSet64; // before the bandwidth probe's buffer
-            double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount) : double.NaN;
+            double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount, Math.Max(1, pr.GetValue(probeMib)) * (1L << 20)) : double.NaN;
 
             BenchReport report = new(deviceName, modelPath ?? "synthetic:" + syntheticName!.ToLowerInvariant(), WeightsDType(loaded), threadCount,
                 prompt, decode, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, bytesPerToken, bandwidth,

@@ -3,11 +3,10 @@ using CodecLlm.Model;
 
 namespace CodecLlm.Cli.Commands;
 
-/// <summary>How the codec verbs (compress, verify --against) open models: through the model loaders when they recognise the path.</summary>
+/// <summary>How the codec verbs (compress, verify --against) open models: through <see cref="ModelLoader"/> when a format recognises the path.</summary>
 internal static class ModelSources
 {
-    public static bool IsModel(string path) => false;
+    public static bool IsModel(string path) => ModelLoader.Formats.Any(f => f.CanLoad(path));
 
-    public static LoadedModel Load(string path, ModelLoadOptions options) =>
-        throw new UnsupportedModelException($"{path}: model loaders are not available in this build");
+    public static LoadedModel Load(string path, ModelLoadOptions options) => ModelLoader.Load(path, options);
 }

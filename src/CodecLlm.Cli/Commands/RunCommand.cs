@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using CodecLlm.Engine;
 using CodecLlm.Formats;
-using CodecLlm.Formats.Llama2c;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -40,7 +39,10 @@ public static class RunCommand
                 MaxTokens = pr.GetValue(maxTokens),
                 Sampling = new SamplingOptions
                 {
-                    Temperature = pr.GetValue(temperature), TopP = pr.GetValue(topP), TopK = pr.GetValue(topK), Seed = pr.GetValue(seed),
+                    Temperature = pr.GetValue(temperature),
+                    TopP = pr.GetValue(topP),
+                    TopK = pr.GetValue(topK),
+                    Seed = pr.GetValue(seed),
                 },
             };
             ValidateSampling(options);
@@ -49,7 +51,8 @@ public static class RunCommand
             ITokenizer tok = loaded.RequireTokenizer();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
-                Threads = pr.GetValue(threads), MaxSequenceLength = pr.GetValue(context),
+                Threads = pr.GetValue(threads),
+                MaxSequenceLength = pr.GetValue(context),
             });
 
             GenerationResult result = new();
@@ -68,15 +71,9 @@ public static class RunCommand
         return cmd;
     }
 
-    /// <summary>Loads any supported model. (Switches to ModelLoader.Load once the formats work is merged.)</summary>
-    internal static LoadedModel LoadModel(string path, string? tokenizerPath)
-    {
-        ModelLoadOptions options = new() { TokenizerPath = tokenizerPath };
-        if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"{path}: not found");
-        Llama2cFormat llama2c = new();
-        if (llama2c.CanLoad(path)) return llama2c.Load(path, options);
-        throw new UnsupportedModelException($"{path}: unrecognised model format");
-    }
+    /// <summary>Loads any supported model (compressed, GGUF, HF directory, llama2.c) through <see cref="ModelLoader"/>.</summary>
+    internal static LoadedModel LoadModel(string path, string? tokenizerPath) =>
+        ModelLoader.Load(path, new ModelLoadOptions { TokenizerPath = tokenizerPath });
 
     private static void ValidateSampling(GenerationOptions o)
     {

@@ -174,6 +174,8 @@ public sealed class FixedCodec : IWeightCodec
                 {
                     uint p0 = planes[l], p1 = planes[lanes + l], p2 = planes[2 * lanes + l];
                     byte* rest = tile + l * FixedTileGeometry.WeightsPerLane * rb;
+                    int row0 = rg * FixedTileGeometry.TileRows, col0 = t * FixedTileGeometry.TileCols + l * FixedTileGeometry.LaneCols;
+                    bool inside = row0 + FixedTileGeometry.TileRows <= geo.Rows && col0 + FixedTileGeometry.LaneCols <= geo.Cols;
                     for (int j = 0; j < FixedTileGeometry.WeightsPerLane; j++)
                     {
                         int code = (int)((p0 >> j & 1) | (p1 >> j & 1) << 1 | (p2 >> j & 1) << 2);
@@ -184,9 +186,9 @@ public sealed class FixedCodec : IWeightCodec
                             e = escapes[esc++];
                         }
                         else e = table[code];
-                        int r = rg * FixedTileGeometry.TileRows + j / FixedTileGeometry.LaneCols;
-                        int c = t * FixedTileGeometry.TileCols + l * FixedTileGeometry.LaneCols + j % FixedTileGeometry.LaneCols;
-                        if (r >= geo.Rows || c >= geo.Cols) continue;
+                        int r = row0 + j / FixedTileGeometry.LaneCols;
+                        int c = col0 + j % FixedTileGeometry.LaneCols;
+                        if (!inside && (r >= geo.Rows || c >= geo.Cols)) continue;
                         long idx = (long)r * geo.Cols + c;
                         if (dt == TensorDType.BF16)
                         {

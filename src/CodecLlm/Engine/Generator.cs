@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -9,8 +8,9 @@ namespace CodecLlm.Engine;
 /// <summary>
 /// Autoregressive generation over any <see cref="IInferenceSession"/>: run the prompt, then repeatedly sample a
 /// token, stream its text (never splitting a UTF-8 character), and feed it back; stop at an end token, a stop
-/// sequence, MaxTokens or the end of the context. Cancellation throws <see cref="OperationCanceledException"/>
-/// after recording <see cref="FinishReason.Cancelled"/> in the <see cref="GenerationResult"/>.
+/// sequence, MaxTokens or the end of the context. The <see cref="GenerationResult"/> gets its statistics however
+/// the stream ends: cancellation (which throws <see cref="OperationCanceledException"/>) and a consumer that stops
+/// enumerating early both record <see cref="FinishReason.Cancelled"/>.
 /// The session's Forward is called synchronously on the thread that advances the enumerator. When an end token
 /// stops generation while text is still held back (a partial stop sequence or an unfinished UTF-8 character),
 /// that text comes as a final item with TokenId -1.
@@ -20,8 +20,7 @@ public static class Generator
     public static IAsyncEnumerable<GeneratedToken> GenerateAsync(IInferenceSession session, ITokenizer tokenizer, string prompt,
         GenerationOptions options, CancellationToken cancellationToken = default, GenerationResult? result = null)
     {
-        IReadOnlyList<int> ids = prompt.Length == 0 ? [] : tokenizer.Encode(prompt, options.AddBos);
-        if (ids.Count == 0) ids = [tokenizer.BosTokenId];
+        IReadOnlyList<int> ids = prompt.Length == 0 ? [] : tokenizer.Encode(prompt, options.AddBos && tokenizer.AddBos);
         return GenerateAsync(session, tokenizer, ids, options, cancellationToken, result);
     }
 
@@ -29,7 +28,11 @@ public static class Generator
         GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default, GenerationResult? result = null)
     {
         result ??= new GenerationResult();
-        if (promptIds.Count == 0) promptIds = [tokenizer.BosTokenId];
+        if (promptIds.Count == 0)
+        {
+            if (tokenizer.BosTokenId < 0) throw new CodecLlmException("the prompt is empty and this tokenizer has no BOS token to start from");
+            promptIds = [tokenizer.BosTokenId]; // an empty prompt starts from BOS alone
+        }
         if (promptIds.Count >= session.MaxSequenceLength)
             throw new CodecLlmException($"the prompt has {promptIds.Count} tokens; the context holds {session.MaxSequenceLength} (prompt plus at least one new token)");
         result.PromptIds = promptIds;
@@ -38,7 +41,7 @@ public static class Generator
         Sampler sampler = new(options.Sampling);
         result.Seed = sampler.Seed;
         HashSet<int> endTokens = [.. session.Config.EosTokenIds, .. tokenizer.EosTokenIds];
-        Decoder utf8 = new UTF8Encoding(false, false).GetDecoder();
+        Utf8StreamDecoder utf8 = new();
         StopSequenceFilter stops = new(options.StopSequences);
         float[] logits = new float[session.Config.VocabSize];
         int[] one = new int[1];
@@ -50,51 +53,55 @@ public static class Generator
         clock.Restart();
 
         int pos = promptIds.Count, generated = 0, previous = promptIds[^1];
-        FinishReason reason = FinishReason.Length;
-        while (generated < options.MaxTokens)
+        FinishReason reason = FinishReason.Cancelled; // stays so if the consumer stops early or cancels
+        try
         {
-            if (cancellationToken.IsCancellationRequested)
+            while (true)
             {
-                result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, FinishReason.Cancelled);
+                if (generated >= options.MaxTokens)
+                {
+                    reason = FinishReason.Length;
+                    break;
+                }
                 cancellationToken.ThrowIfCancellationRequested();
+                int token = sampler.Sample(logits);
+                if (endTokens.Contains(token))
+                {
+                    reason = FinishReason.Stop;
+                    break;
+                }
+                generated++;
+                result.AddToken(token);
+                bool last = generated >= options.MaxTokens || pos >= session.MaxSequenceLength;
+                string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
+                if (last) text += stops.Flush();
+                result.AddText(text);
+                yield return new GeneratedToken(token, text);
+                if (stops.Stopped)
+                {
+                    reason = FinishReason.Stop;
+                    break;
+                }
+                if (last)
+                {
+                    reason = FinishReason.Length;
+                    break;
+                }
+                previous = token;
+                one[0] = token;
+                session.Forward(one, pos++, logits);
             }
-            int token = sampler.Sample(logits);
-            if (endTokens.Contains(token))
-            {
-                reason = FinishReason.Stop;
-                break;
-            }
-            generated++;
-            result.AddToken(token);
-            bool last = generated >= options.MaxTokens || pos >= session.MaxSequenceLength;
-            string text = stops.Push(DecodeBytes(utf8, tokenizer.GetTokenBytes(token, previous), flush: last));
-            if (last) text += stops.Flush();
-            result.AddText(text);
-            yield return new GeneratedToken(token, text);
-            if (stops.Stopped)
-            {
-                reason = FinishReason.Stop;
-                break;
-            }
-            if (last) break;
-            previous = token;
-            one[0] = token;
-            session.Forward(one, pos++, logits);
-        }
 
-        string tail = stops.Push(DecodeBytes(utf8, [], flush: true)) + stops.Flush();
-        if (tail.Length > 0)
+            string tail = stops.Push(utf8.Flush()) + stops.Flush();
+            if (tail.Length > 0)
+            {
+                result.AddText(tail);
+                yield return new GeneratedToken(-1, tail);
+            }
+        }
+        finally
         {
-            result.AddText(tail);
-            yield return new GeneratedToken(-1, tail);
+            result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
         }
-        result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
-    }
-
-    private static string DecodeBytes(Decoder decoder, byte[] bytes, bool flush)
-    {
-        char[] chars = new char[decoder.GetCharCount(bytes, flush) + 1];
-        int n = decoder.GetChars(bytes, chars, flush);
-        return new string(chars, 0, n);
     }
 }

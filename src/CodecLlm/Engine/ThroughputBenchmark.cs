@@ -14,7 +14,7 @@ public sealed record ThroughputResult(int PromptTokens, int NewTokens, TimeSpan 
 public static class ThroughputBenchmark
 {
     /// <summary>
-    /// Warms up (two tokens, then the cache is overwritten), runs a prompt of <paramref name="promptTokens"/>
+    /// Warms up (the prompt and one decode step, then the cache is overwritten), runs a prompt of <paramref name="promptTokens"/>
     /// fixed pseudo-random ids in one Forward call, then decodes <paramref name="newTokens"/> greedy tokens
     /// one Forward call each. <paramref name="onLogits"/> sees the logits after the prompt and after each step.
     /// </summary>
@@ -28,7 +28,8 @@ public static class ThroughputBenchmark
         for (int i = 1; i < promptTokens; i++) prompt[i] = (int)((i * 2654435761L + 12345) % vocab);
         float[] logits = new float[vocab];
 
-        session.Forward(prompt.AsSpan(0, Math.Min(2, promptTokens)), 0, logits);
+        session.Forward(prompt, 0, logits); // warm-up: the same prompt, then positions 0.. are overwritten
+        if (newTokens > 0) session.Forward(prompt.AsSpan(0, 1), promptTokens, logits);
 
         Stopwatch clock = Stopwatch.StartNew();
         session.Forward(prompt, 0, logits);

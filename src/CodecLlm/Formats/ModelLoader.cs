@@ -1,5 +1,7 @@
+using CodecLlm.Formats.Compressed;
 using CodecLlm.Formats.Gguf;
 using CodecLlm.Formats.HuggingFace;
+using CodecLlm.Formats.Llama2c;
 using CodecLlm.Model;
 
 namespace CodecLlm.Formats;
@@ -13,10 +15,10 @@ public static class ModelLoader
     /// <summary>The formats tried, in order: compressed codecllm file, GGUF, Hugging Face directory, llama2.c .bin.</summary>
     public static IReadOnlyList<IModelFormat> Formats { get; } =
     [
-        // the compressed codecllm format goes first (added with the codecs work)
+        new CompressedModelFormat(),
         new GgufFormat(),
         new HuggingFaceFormat(),
-        // Llama2cFormat goes last (it lands with the cpu work): its .bin has no magic to recognise
+        new Llama2cFormat(), // last: a llama2.c .bin has no magic, only a plausible header
     ];
 
     public static LoadedModel Load(string path, ModelLoadOptions? options = null)

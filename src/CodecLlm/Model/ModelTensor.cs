@@ -50,15 +50,9 @@ public sealed unsafe class ModelTensor
 
     public bool IsRaw => Codec == "raw";
 
-    public long ElementCount
-    {
-        get
-        {
-            long n = 1;
-            foreach (long d in Shape) n *= d;
-            return n;
-        }
-    }
+    public TensorLayout Layout => new(DType, Shape);
+
+    public long ElementCount => Layout.ElementCount;
 
     /// <summary>Size of the decoded tensor in bytes.</summary>
     public long ByteLength => ElementCount * DType.ByteSize();
@@ -82,7 +76,7 @@ public sealed unsafe class ModelTensor
             StoredBytes.CopyTo(destination);
             return;
         }
-        CodecRegistry.Get(Codec).Decode(StoredBytes, new TensorLayout(DType, Shape), CodecParams, destination, Name);
+        CodecRegistry.Get(Codec).Decode(StoredBytes, Layout, CodecParams, destination, Name);
     }
 
     public byte[] DecodeToArray()

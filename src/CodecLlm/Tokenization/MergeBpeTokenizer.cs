@@ -23,6 +23,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
     private readonly bool[] _stripsAtStart;
     private readonly int[] _byteTokens = new int[256];
     private readonly SpecialTokenSplitter _special;
+    private readonly CodePointSplitter? _splitter;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     public MergeBpeTokenizer(MergeBpeOptions options)
@@ -43,6 +44,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         _stripsAtStart = new bool[size];
         for (int id = 0; id < size; id++) _output[id] = OutputOf(id);
         _special = new SpecialTokenSplitter(options.SpecialTokens);
+        if (options.PreTokenizer != null) _splitter = new CodePointSplitter(options.PreTokenizer);
     }
 
     public int VocabSize => _output.Length;
@@ -64,18 +66,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
         return ids;
     }
 
-    public string Decode(IReadOnlyList<int> ids)
-    {
-        var bytes = new List<byte>(ids.Count * 4);
-        int previous = -1;
-        foreach (int id in ids)
-        {
-            bytes.AddRange(GetTokenBytes(id, previous));
-            previous = id;
-        }
-
-        return Encoding.UTF8.GetString([.. bytes]);
-    }
+    public string Decode(IReadOnlyList<int> ids) => TokenSequence.Decode(this, ids);
 
     /// <inheritdoc/>
     /// <remarks>In Metaspace mode the first piece (at the start or after BOS) loses the '▁' prefix it was given.</remarks>
@@ -122,16 +113,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
                 return;
             }
 
-            // Every stretch is kept: the matches and whatever lies between them (Split behaviour "Isolated").
-            int last = 0;
-            foreach (ValueMatch m in _options.PreTokenizer.EnumerateMatches(text))
-            {
-                if (m.Index > last) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last, m.Index - last)), ids);
-                EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(m.Index, m.Length)), ids);
-                last = m.Index + m.Length;
-            }
-
-            if (last < text.Length) EncodeWord(ByteLevelAlphabet.Encode(text.AsSpan(last)), ids);
+            _splitter!.Split(text, piece => EncodeWord(ByteLevelAlphabet.Encode(piece), ids));
             return;
         }
 

@@ -105,18 +105,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
         return tokens;
     }
 
-    public string Decode(IReadOnlyList<int> ids)
-    {
-        var bytes = new List<byte>(ids.Count * 4);
-        int previous = -1;
-        foreach (int id in ids)
-        {
-            bytes.AddRange(GetTokenBytes(id, previous));
-            previous = id;
-        }
-
-        return Encoding.UTF8.GetString([.. bytes]);
-    }
+    public string Decode(IReadOnlyList<int> ids) => TokenSequence.Decode(this, ids);
 
     /// <inheritdoc/>
     /// <remarks>As run.c's <c>decode</c>: the piece after BOS (or at the very start) loses its leading space,

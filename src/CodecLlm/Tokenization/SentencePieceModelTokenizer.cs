@@ -100,18 +100,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
         return ids;
     }
 
-    public string Decode(IReadOnlyList<int> ids)
-    {
-        var bytes = new List<byte>(ids.Count * 4);
-        int previous = -1;
-        foreach (int id in ids)
-        {
-            bytes.AddRange(GetTokenBytes(id, previous));
-            previous = id;
-        }
-
-        return Encoding.UTF8.GetString([.. bytes]);
-    }
+    public string Decode(IReadOnlyList<int> ids) => TokenSequence.Decode(this, ids);
 
     public byte[] GetTokenBytes(int tokenId, int previousTokenId)
     {

@@ -74,3 +74,18 @@ public class CodecCommandsTests
         }
     }
 }
+
+/// <summary>The demo on a tiny synthetic model: every codec's logits bit-identical to the uncompressed run.</summary>
+public class DemoCommandTests
+{
+    [Fact]
+    public void DemoOnStories260KShapeReportsBitIdenticalLogitsForEveryCodec()
+    {
+        StringWriter output = new();
+        Assert.Equal(0, DemoCommand.Run("stories260k", 6, ["fixed", "entropy", "zstd"], output, TestContext.Current.CancellationToken));
+        string[] rows = output.ToString().Split('\n').Where(l => l.StartsWith("fixed", StringComparison.Ordinal) || l.StartsWith("entropy", StringComparison.Ordinal)
+            || l.StartsWith("zstd", StringComparison.Ordinal) || l.StartsWith("none", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(4, rows.Length);
+        Assert.All(rows, r => Assert.EndsWith("yes", r.TrimEnd()));
+    }
+}

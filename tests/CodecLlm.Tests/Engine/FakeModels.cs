@@ -9,8 +9,14 @@ internal sealed class ScriptedSession(int[] script, int vocabSize = 16, int maxS
 {
     public ModelConfig Config { get; } = new()
     {
-        Architecture = "llama", HiddenSize = 4, IntermediateSize = 4, NumLayers = 1, NumHeads = 1, NumKvHeads = 1,
-        VocabSize = vocabSize, EosTokenIds = [2],
+        Architecture = "llama",
+        HiddenSize = 4,
+        IntermediateSize = 4,
+        NumLayers = 1,
+        NumHeads = 1,
+        NumKvHeads = 1,
+        VocabSize = vocabSize,
+        EosTokenIds = [2],
     };
 
     public string BackendName => "fake";

@@ -100,6 +100,28 @@ public class GeneratorTests
     }
 
     [Fact]
+    public async Task ConsumerStoppingEarly_StillGetsStats()
+    {
+        ScriptedSession session = new(Enumerable.Repeat(4, 60).ToArray());
+        GenerationResult result = new();
+        await foreach (GeneratedToken _ in Generator.GenerateAsync(session, Tokenizer, "", Greedy(), TestContext.Current.CancellationToken, result))
+            break;
+        Assert.Equal(FinishReason.Cancelled, result.Stats!.FinishReason);
+        Assert.Equal(1, result.Stats.GeneratedTokens);
+    }
+
+    [Fact]
+    public async Task PromptIds_AreRunAsGiven()
+    {
+        ScriptedSession session = new([9, 9, 3, 2]); // after position 2 (the last prompt token): 3, then EOS
+        GenerationResult result = new();
+        await foreach (GeneratedToken _ in Generator.GenerateAsync(session, Tokenizer, [1, 5, 5], Greedy(), TestContext.Current.CancellationToken, result)) { }
+        Assert.Equal([1, 5, 5, 3], session.Fed);
+        Assert.Equal("Hello", result.Text);
+        Assert.Equal(3, result.Stats!.PromptTokens);
+    }
+
+    [Fact]
     public async Task PromptFillingTheContext_IsRejected()
     {
         ScriptedSession session = new([3], maxSequenceLength: 2);

@@ -90,7 +90,7 @@ public unsafe class CompressedModelFileTests
     }
 
     [Fact]
-    public void FormatLoadsLoadedModelWithCompressedTensors()
+    public void FormatRecognisesTheFileWhichIsPlainSafetensorsOfU8Blobs()
     {
         (string dir, string path, Dictionary<string, byte[]> originals) = WriteSample("fixed");
         try
@@ -98,7 +98,6 @@ public unsafe class CompressedModelFileTests
             CompressedModelFormat format = new();
             Assert.True(format.CanLoad(path));
             Assert.False(format.CanLoad(TestPaths.ArcticBf16));
-            // Load without the embedded tokenizer path: give no tokenizer kind the factory must build.
             using SafetensorsFile raw = SafetensorsFile.Open(path);
             Assert.Equal("codecllm", raw.Metadata["format"]);
             Assert.All(raw.Entries, e => Assert.Equal("U8", e.DType));

@@ -61,6 +61,22 @@ public class Llama2cFormatTests
     }
 
     [Fact]
+    public void Tokenizer_FoundBesideTheModelOrGivenExplicitly()
+    {
+        using (LoadedModel found = Format.Load(TestPaths.Stories260KBin, new ModelLoadOptions()))
+            Assert.Equal("llama2c-bin", found.RequireTokenizer().Source.Kind); // tok512.bin beside it
+
+        string dir = TestPaths.NewTempDir();
+        string lonely = Path.Combine(dir, "model.bin");
+        File.Copy(TestPaths.Stories260KBin, lonely);
+        using (LoadedModel none = Format.Load(lonely, new ModelLoadOptions()))
+            Assert.Throws<TokenizerNotFoundException>(() => none.RequireTokenizer());
+        using (LoadedModel given = Format.Load(lonely, new ModelLoadOptions { TokenizerPath = TestPaths.Stories260KTokenizer }))
+            Assert.Equal(512, given.RequireTokenizer().VocabSize);
+        Assert.Throws<TokenizerNotFoundException>(() => Format.Load(lonely, new ModelLoadOptions { TokenizerPath = Path.Combine(dir, "missing.bin") }));
+    }
+
+    [Fact]
     public void SeparateClassifier_IsMappedAsLmHead()
     {
         // A tiny hand-made checkpoint with negative vocab_size: its last vocab·dim floats are wcls.

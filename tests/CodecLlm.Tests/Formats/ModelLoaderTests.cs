@@ -2,6 +2,7 @@ using CodecLlm.Formats;
 using CodecLlm.Formats.Gguf;
 using CodecLlm.Formats.HuggingFace;
 using CodecLlm.Model;
+using CodecLlm.Tokenization;
 
 namespace CodecLlm.Tests.Formats;
 
@@ -46,5 +47,34 @@ public class ModelLoaderTests
         string[] names = ModelLoader.Formats.Select(f => f.Name).ToArray();
         Assert.Equal(names.Distinct(), names);
         Assert.True(Array.IndexOf(names, "gguf") < Array.IndexOf(names, "hf"));
+    }
+
+    [Fact]
+    public void Stories260KInEveryFormat()
+    {
+        using LoadedModel gguf = ModelLoader.Load(TestPaths.Stories260KGguf);
+        using LoadedModel bin = ModelLoader.Load(TestPaths.Stories260KBin);
+        Assert.Equal("gguf", gguf.Format);
+        Assert.Equal("llama2c", bin.Format);
+
+        // The GGUF's own vocabulary and llama2.c's tok512.bin are the same tokenizer.
+        ITokenizer fromGguf = gguf.RequireTokenizer();
+        ITokenizer fromBin = TokenizerFactory.FromLlama2cFile(TestPaths.Stories260KTokenizer, 512);
+        Assert.Equal(512, fromGguf.VocabSize);
+        const string text = "Once upon a time, there was a little girl named Lily. She loved to play outside!";
+        Assert.Equal(fromBin.Encode(text, addBos: true), fromGguf.Encode(text, addBos: true));
+
+        string dir = TestPaths.NewTempDir();
+        HfDirectoryWriter.Write(gguf, dir, sharded: true);
+        using (LoadedModel hf = ModelLoader.Load(dir))
+        {
+            Assert.Equal("hf", hf.Format);
+            Assert.Null(hf.Tokenizer); // the writer writes no tokenizer files
+            Assert.Equal(48, hf.Tensors.Count);
+        }
+        using (LoadedModel hf = ModelLoader.Load(dir, new ModelLoadOptions { TokenizerPath = TestPaths.Stories260KGguf }))
+            Assert.Equal(fromBin.Encode(text, addBos: true), hf.RequireTokenizer().Encode(text, addBos: true));
+        using (LoadedModel hf = ModelLoader.Load(dir, new ModelLoadOptions { TokenizerPath = TestPaths.Stories260KTokenizer }))
+            Assert.Equal(512, hf.RequireTokenizer().VocabSize);
     }
 }

@@ -10,6 +10,7 @@ namespace CodecLlm.Backends.Cpu;
 /// attention → o + residual → RMSNorm → SwiGLU MLP + residual; final RMSNorm → logits of the last token.
 /// A prompt is processed in chunks of up to <see cref="MaxBatch"/> tokens so each weight is read once per
 /// chunk; every per-token computation is the same as for a single token, so chunking never changes results.
+/// The KV cache is float32 whatever <see cref="SessionOptions.KvCacheType"/> says (that option is for CUDA).
 /// </summary>
 public sealed class CpuSession : IInferenceSession
 {

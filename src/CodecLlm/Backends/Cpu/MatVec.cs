@@ -1,14 +1,14 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using CodecLlm.Model;
-using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 
 /// <summary>
-/// y = W x for a [rows, cols] weight matrix (and its batched form): the operation that dominates inference. Each row's dot product
-/// is computed by one thread in a fixed order, so results do not depend on the thread count; rows are split
-/// into blocks run with Parallel.For when the matrix is large enough to pay for it.
+/// y = W x for a [rows, cols] weight matrix (and its batched form): the operation that dominates inference.
+/// Each row's dot product is computed by one thread in a fixed order, so results do not depend on the thread
+/// count; rows are split into blocks run with Parallel.For when the matrix is large enough to pay for it.
 /// </summary>
 public static unsafe class MatVec
 {

@@ -12,7 +12,7 @@ namespace CodecLlm.Backends.Cpu;
 public static unsafe class MemoryBandwidth
 {
     /// <summary>Bytes per second.</summary>
-    public static double Measure(int threads, long bufferBytes = 512L << 20, int passes = 5)
+    public static double Measure(int threads, long bufferBytes = 1L << 30, int passes = 10)
     {
         threads = Math.Max(1, threads);
         using NativeBuffer buffer = new(bufferBytes, zero: false);

@@ -1,5 +1,5 @@
-using CodecLlm.Model;
 using System.Runtime.CompilerServices;
+using CodecLlm.Model;
 
 namespace CodecLlm.Backends.Cpu;
 

@@ -1,8 +1,8 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using CodecLlm.Model;
-using System.Runtime.CompilerServices;
 
 namespace CodecLlm.Backends.Cpu;
 

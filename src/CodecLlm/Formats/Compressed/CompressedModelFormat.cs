@@ -1,3 +1,4 @@
+using CodecLlm.Formats.HuggingFace;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -22,7 +23,7 @@ public sealed class CompressedModelFormat : IModelFormat
                 ?? throw new UnsupportedModelException($"{path}: this compressed file holds tensors only (no model config): it was compressed from a plain safetensors file and cannot be run");
             ITokenizer? tokenizer = null;
             if (options.TokenizerPath != null)
-                tokenizer = LoadExplicitTokenizer(options.TokenizerPath, config);
+                tokenizer = ExplicitTokenizer.Load(options.TokenizerPath, config.VocabSize);
             else if (file.Tokenizer != null)
                 tokenizer = TokenizerFactory.FromSource(file.Tokenizer);
             return new LoadedModel(path, Name, config, file.Tensors, tokenizer, [file.DetachFile()], file.ChatTemplate);
@@ -32,16 +33,5 @@ public sealed class CompressedModelFormat : IModelFormat
             file.Dispose();
             throw;
         }
-    }
-
-    private static ITokenizer LoadExplicitTokenizer(string path, ModelConfig config)
-    {
-        if (Directory.Exists(path))
-            return TokenizerFactory.FromHuggingFaceDirectory(path) ?? throw new TokenizerNotFoundException($"{path}: no tokenizer.json or tokenizer.model in this directory");
-        if (!File.Exists(path)) throw new TokenizerNotFoundException($"{path}: tokenizer file not found");
-        return path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase)
-            ? TokenizerFactory.FromLlama2cFile(path, config.VocabSize)
-            : TokenizerFactory.FromHuggingFaceDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!)
-                ?? throw new TokenizerNotFoundException($"{path}: not a tokenizer this engine reads");
     }
 }

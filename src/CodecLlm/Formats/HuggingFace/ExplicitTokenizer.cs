@@ -18,9 +18,12 @@ public static class ExplicitTokenizer
                 ?? throw new TokenizerNotFoundException($"{path}: no tokenizer.json or tokenizer.model in this directory");
         if (!File.Exists(path)) throw new TokenizerNotFoundException($"{path}: tokenizer file not found");
         string name = Path.GetFileName(path);
-        if (name.Equals("tokenizer.json", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".model", StringComparison.OrdinalIgnoreCase))
+        // tokenizer.json / tokenizer.model of a Hugging Face directory: read with the tokenizer_config.json beside it.
+        if (name.Equals("tokenizer.json", StringComparison.OrdinalIgnoreCase) || name.Equals("tokenizer.model", StringComparison.OrdinalIgnoreCase))
             return TokenizerFactory.FromHuggingFaceDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!)
                 ?? throw new TokenizerNotFoundException($"{path}: tokenizer could not be read");
+        if (name.EndsWith(".model", StringComparison.OrdinalIgnoreCase))
+            return TokenizerFactory.FromSentencePieceModel(path);
         if (GgufFile.HasMagic(path))
         {
             using GgufFile gguf = GgufFile.Open(path);

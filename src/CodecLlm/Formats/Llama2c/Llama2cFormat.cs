@@ -1,3 +1,4 @@
+using CodecLlm.Formats.HuggingFace;
 using CodecLlm.Model;
 using CodecLlm.Tokenization;
 
@@ -112,25 +113,11 @@ public sealed class Llama2cFormat : IModelFormat
         return tensors;
     }
 
+    /// <summary>The --tokenizer file when given (any kind <see cref="ExplicitTokenizer"/> reads), else tokenizer.bin or tok*.bin beside the model.</summary>
     private static ITokenizer? LoadTokenizer(string modelPath, int vocabSize, ModelLoadOptions options)
     {
-        if (options.TokenizerPath is { } explicitPath)
-        {
-            if (!File.Exists(explicitPath)) throw new TokenizerNotFoundException($"{explicitPath}: tokenizer file not found");
-            return TokenizerFactory.FromLlama2cFile(explicitPath, vocabSize);
-        }
-        string? found = FindTokenizerBeside(modelPath);
+        if (options.TokenizerPath is { } explicitPath) return ExplicitTokenizer.Load(explicitPath, vocabSize);
+        string? found = TokenizerFactory.FindLlama2cTokenizer(modelPath);
         return found == null ? null : TokenizerFactory.FromLlama2cFile(found, vocabSize);
-    }
-
-    /// <summary>tokenizer.bin beside the model, else a single tok*.bin there (llama2.c's naming: tok512.bin).</summary>
-    public static string? FindTokenizerBeside(string modelPath)
-    {
-        string dir = Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
-        string standard = Path.Combine(dir, "tokenizer.bin");
-        if (File.Exists(standard)) return standard;
-        string[] candidates = Directory.GetFiles(dir, "tok*.bin");
-        Array.Sort(candidates, StringComparer.Ordinal);
-        return candidates.Length > 0 ? candidates[0] : null;
     }
 }

@@ -9,8 +9,16 @@ public class CpuSessionTests
 {
     private static readonly ModelConfig Small = new()
     {
-        Architecture = "qwen2", HiddenSize = 512, IntermediateSize = 640, NumLayers = 2, NumHeads = 8, NumKvHeads = 2,
-        VocabSize = 300, MaxSequenceLength = 96, RopeStyle = RopeStyle.HalfSplit, AttentionBias = true,
+        Architecture = "qwen2",
+        HiddenSize = 512,
+        IntermediateSize = 640,
+        NumLayers = 2,
+        NumHeads = 8,
+        NumKvHeads = 2,
+        VocabSize = 300,
+        MaxSequenceLength = 96,
+        RopeStyle = RopeStyle.HalfSplit,
+        AttentionBias = true,
     };
 
     private static float[][] RunAll(LoadedModel model, int threads, int steps = 84)
@@ -86,6 +94,76 @@ public class CpuSessionTests
         Assert.All(encoded.Tensors.Values, t => Assert.False(t.IsRaw));
         float[][] a = RunAll(raw, 2, 10), b = RunAll(encoded, 2, 10);
         for (int p = 0; p < a.Length; p++) Assert.Equal(a[p], b[p]);
+    }
+
+    [Fact]
+    public void WholeForwardPass_OnAHandBuiltModel()
+    {
+        // dim 2, one head, tied embeddings E = [[1, 1], [2, 0]], eps 0. q, k, gate, up, down are zero, so every
+        // attention score is equal and the MLP adds nothing; v = its bias (3, -1) at every position, o = identity.
+        // Token 0 at position 0: x = (1, 1) + (3, -1) = (4, 0); rmsnorm → (4, 0) / √8 = (√2, 0);
+        // logits = E · (√2, 0) = (√2, 2√2). Then token 1 at position 1: x = (2, 0) + (3, -1) = (5, -1);
+        // rmsnorm → (5, -1) / √13; logits = (4/√13, 10/√13).
+        ModelConfig c = new()
+        {
+            Architecture = "qwen2",
+            HiddenSize = 2,
+            IntermediateSize = 1,
+            NumLayers = 1,
+            NumHeads = 1,
+            NumKvHeads = 1,
+            VocabSize = 2,
+            MaxSequenceLength = 4,
+            RmsNormEps = 0,
+            TiedEmbeddings = true,
+            AttentionBias = true,
+            RopeStyle = RopeStyle.Interleaved,
+        };
+        Dictionary<string, float[]> values = new()
+        {
+            [TensorNames.Embedding] = [1, 1, 2, 0],
+            [TensorNames.AttnNorm(0)] = [1, 1],
+            [TensorNames.Q(0)] = [0, 0, 0, 0],
+            [TensorNames.K(0)] = [0, 0, 0, 0],
+            [TensorNames.V(0)] = [0, 0, 0, 0],
+            [TensorNames.QBias(0)] = [0, 0],
+            [TensorNames.KBias(0)] = [0, 0],
+            [TensorNames.VBias(0)] = [3, -1],
+            [TensorNames.O(0)] = [1, 0, 0, 1],
+            [TensorNames.MlpNorm(0)] = [1, 1],
+            [TensorNames.Gate(0)] = [0, 0],
+            [TensorNames.Up(0)] = [0, 0],
+            [TensorNames.Down(0)] = [0, 0],
+            [TensorNames.FinalNorm] = [1, 1],
+        };
+        Dictionary<string, long[]> shapes = new()
+        {
+            [TensorNames.Embedding] = [2, 2],
+            [TensorNames.Q(0)] = [2, 2],
+            [TensorNames.K(0)] = [2, 2],
+            [TensorNames.V(0)] = [2, 2],
+            [TensorNames.O(0)] = [2, 2],
+            [TensorNames.Gate(0)] = [1, 2],
+            [TensorNames.Up(0)] = [1, 2],
+            [TensorNames.Down(0)] = [2, 1],
+        };
+        Dictionary<string, ModelTensor> tensors = [];
+        List<IDisposable> owned = [];
+        foreach ((string name, float[] v) in values)
+        {
+            NativeBuffer b = NativeBuffer.CopyOf(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()));
+            owned.Add(b);
+            tensors[name] = new ModelTensor(name, TensorDType.F32, shapes.GetValueOrDefault(name, [v.Length]), b, 0, b.Length);
+        }
+        using LoadedModel model = new("hand-built", "test", c, tensors, null, owned);
+        using CpuSession session = new(model, new SessionOptions { Threads = 1 });
+        float[] logits = new float[2];
+        session.Forward([0], 0, logits);
+        Assert.Equal(Math.Sqrt(2), logits[0], 5);
+        Assert.Equal(2 * Math.Sqrt(2), logits[1], 5);
+        session.Forward([1], 1, logits);
+        Assert.Equal(4 / Math.Sqrt(13), logits[0], 5);
+        Assert.Equal(10 / Math.Sqrt(13), logits[1], 5);
     }
 
     [Fact]
