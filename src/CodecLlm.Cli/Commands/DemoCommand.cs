@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CodecLlm.Backends.Cpu;
+using CodecLlm.Backends.Cuda;
 using CodecLlm.Codecs;
 using CodecLlm.Engine;
 using CodecLlm.Formats;
@@ -22,22 +23,29 @@ public static class DemoCommand
         Option<string> preset = new("--model") { Description = "Synthetic model shape (a SyntheticModel preset)", DefaultValueFactory = _ => "stories15m" };
         Option<int> steps = new("--steps") { Description = "Greedy decode steps per run", DefaultValueFactory = _ => 32 };
         Option<string> codecs = new("--codecs") { Description = "Comma list of codecs to compare", DefaultValueFactory = _ => "fixed,entropy,zstd" };
+        Option<string> device = new("--device") { Description = "cpu, cuda, or auto (the GPU when one is usable)", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         Command cmd = new("demo", "Compress a random Llama-shaped model with each codec and show that the outputs stay bit-identical");
         cmd.Options.Add(preset);
         cmd.Options.Add(steps);
         cmd.Options.Add(codecs);
+        cmd.Options.Add(device);
         cmd.SetAction((ParseResult pr, CancellationToken ct) => CliApp.Guard(() => Task.FromResult(
-            Run(pr.GetValue(preset)!, pr.GetValue(steps), pr.GetValue(codecs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Console.Out, ct))));
+            Run(pr.GetValue(preset)!, pr.GetValue(steps), pr.GetValue(codecs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Console.Out, ct,
+                pr.GetValue(device)!))));
         return cmd;
     }
 
     internal sealed record Result(string Codec, long StoredBytes, long Weights, long EngineBytes, double TokensPerSecond, bool Identical);
 
-    internal static int Run(string presetName, int steps, string[] codecNames, TextWriter output, CancellationToken ct)
+    internal static int Run(string presetName, int steps, string[] codecNames, TextWriter output, CancellationToken ct, string device = "cpu")
     {
         if (steps < 1) throw new CodecLlmException("--steps must be at least 1");
         ModelConfig config = SyntheticModel.Preset(presetName);
-        output.WriteLine($"demo: random {presetName} model (hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}), BF16 N(0, 0.02²) weights, greedy, {steps} steps, CPU");
+        bool gpu = device == "cuda" || (device == "auto" && CudaContext.UnavailableReason() == null);
+        using CudaBackend? cuda = gpu ? new CudaBackend() : null;
+        IInferenceBackend backend = cuda ?? (IInferenceBackend)new CpuBackend();
+        output.WriteLine($"demo: random {presetName} model (hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}), BF16 N(0, 0.02²) weights, greedy, {steps} steps, {(gpu ? "GPU: " + cuda!.Context.DeviceName : "CPU")}");
         string dir = Path.Combine(Path.GetTempPath(), "codecllm-demo-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
         List<Result> results = [];
@@ -46,9 +54,9 @@ public static class DemoCommand
             using LoadedModel model = SyntheticModel.Create(config, TensorDType.BF16, seed: 20240607, "synthetic:" + presetName);
             long weights = model.Tensors.Values.Sum(t => t.ElementCount);
             long rawBytes = model.Tensors.Values.Sum(t => t.ByteLength);
-            Generate(model, Math.Min(steps, 4), ct); // warm-up (JIT) so the first row's tokens/s is comparable
-            (float[][] reference, double refTps, long refEngine) = Generate(model, steps, ct);
-            results.Add(new Result("none", rawBytes, weights, rawBytes + refEngine, refTps, true));
+            Generate(backend, model, Math.Min(steps, 4), ct); // warm-up (JIT) so the first row's tokens/s is comparable
+            (float[][] reference, double refTps, long refEngine) = Generate(backend, model, steps, ct);
+            results.Add(new Result("none", rawBytes, weights, gpu ? refEngine : rawBytes + refEngine, refTps, true));
 
             foreach (string name in codecNames)
             {
@@ -60,10 +68,10 @@ public static class DemoCommand
                     writer.Add(t, TensorSelection.All.Includes(t.Name, t.Shape.Length) ? codec : CodecRegistry.Get("raw"));
                 writer.Write(path, cancellationToken: ct);
                 using LoadedModel compressed = new CompressedModelFormat().Load(path, new ModelLoadOptions());
-                (float[][] logits, double tps, long engine) = Generate(compressed, steps, ct);
+                (float[][] logits, double tps, long engine) = Generate(backend, compressed, steps, ct);
                 bool identical = logits.Length == reference.Length && logits.Zip(reference).All(p => BitIdentical(p.First, p.Second));
                 long stored = new FileInfo(path).Length;
-                results.Add(new Result(codec.Name, stored, weights, stored + engine, tps, identical));
+                results.Add(new Result(codec.Name, stored, weights, gpu ? engine : stored + engine, tps, identical));
             }
         }
         finally
@@ -71,15 +79,23 @@ public static class DemoCommand
             Directory.Delete(dir, true);
         }
         PrintTable(output, results);
-        output.WriteLine("memory = weights as stored (compressed file, memory-mapped) + CPU session buffers; the CPU backend decodes");
-        output.WriteLine("compressed matrices once at load, the CUDA backend keeps them compressed in GPU memory.");
+        if (gpu)
+        {
+            output.WriteLine("memory = peak GPU memory of the session (weights, compressed ones kept compressed and decoded on the fly, + buffers).");
+        }
+        else
+        {
+            output.WriteLine("memory = weights as stored (compressed file, memory-mapped) + CPU session buffers; the CPU backend decodes");
+            output.WriteLine("compressed matrices once at load, the CUDA backend keeps them compressed in GPU memory.");
+        }
         return results.All(r => r.Identical) ? 0 : 1;
     }
 
     /// <summary>A fixed prompt, then greedy decoding; returns the logits after every step, tokens/s and the session's native bytes.</summary>
-    private static (float[][] Logits, double TokensPerSecond, long EngineBytes) Generate(LoadedModel model, int steps, CancellationToken ct)
+    private static (float[][] Logits, double TokensPerSecond, long EngineBytes) Generate(IInferenceBackend backend, LoadedModel model, int steps, CancellationToken ct)
     {
-        using IInferenceSession session = new CpuBackend().CreateSession(model, new SessionOptions { MaxSequenceLength = steps + 16 });
+        (backend as CudaBackend)?.Context.Allocator.ResetPeak();
+        using IInferenceSession session = backend.CreateSession(model, new SessionOptions { MaxSequenceLength = steps + 16 });
         int vocab = model.Config.VocabSize;
         int[] prompt = [1, 15, 92, 7, 401, 33, 8, 250];
         List<float[]> all = [];
@@ -95,7 +111,7 @@ public static class DemoCommand
             all.Add((float[])logits.Clone());
         }
         double tps = steps / sw.Elapsed.TotalSeconds;
-        long engine = session is CpuSession cpu ? cpu.NativeBytes : 0;
+        long engine = session is CpuSession cpu ? cpu.NativeBytes : session is CudaSession g ? g.Context.Allocator.Report().PeakAllocatedBytes : 0;
         return (all.ToArray(), tps, engine);
     }
 

@@ -162,8 +162,17 @@ internal sealed class CudaOps
         if (enc != WeightEncoding.Fixed) name += vec ? "_vec" : "_scalar";
         var p = new MatvecParams
         {
-            Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2],
-            X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, TotalGroups = groups, Eps = eps,
+            Seg0 = segs[0],
+            Seg1 = segs[1],
+            Seg2 = segs[2],
+            X = x,
+            X2 = up,
+            NormW = normW,
+            Resid = resid,
+            NSeg = targets.Length,
+            Cols = cols,
+            TotalGroups = groups,
+            Eps = eps,
             Act = normW != 0 ? 1 : up != 0 ? 2 : 0,
         };
         const uint warps = 4; // split the columns of each 4-row group (matvec.cuh)

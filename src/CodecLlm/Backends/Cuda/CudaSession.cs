@@ -340,22 +340,22 @@ public sealed unsafe class CudaSession : IInferenceSession
         switch (s.Kind)
         {
             case StepKind.Qkv:
-            {
-                GpuLayer l = _w.Layers[s.Layer];
-                _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
-                    _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl);
-                Attend(s.Layer, 1);
-                break;
-            }
+                {
+                    GpuLayer l = _w.Layers[s.Layer];
+                    _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
+                        _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl);
+                    Attend(s.Layer, 1);
+                    break;
+                }
             case StepKind.O:
                 _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer, programmatic: pdl);
                 break;
             case StepKind.GateUp:
-            {
-                GpuLayer l = _w.Layers[s.Layer];
-                _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl);
-                break;
-            }
+                {
+                    GpuLayer l = _w.Layers[s.Layer];
+                    _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl);
+                    break;
+                }
             case StepKind.Down:
                 _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl);
                 break;
@@ -389,21 +389,51 @@ public sealed unsafe class CudaSession : IInferenceSession
             // Decode: RoPE and the cache append happen inside the attention kernel.
             _ops.Attention(_stream, _kvType, new AttnParams
             {
-                Q = _q.Pointer, KCache = kc, VCache = vc, Out = _att.Pointer, Pos0 = _pos.Pointer,
-                T = 1, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Scale = 1f / MathF.Sqrt(c.HeadDim),
-                KNew = _k.Pointer, VNew = _v.Pointer, InvFreq = _invFreq.Pointer, Style = style, FuseRope = 1,
+                Q = _q.Pointer,
+                KCache = kc,
+                VCache = vc,
+                Out = _att.Pointer,
+                Pos0 = _pos.Pointer,
+                T = 1,
+                NHeads = c.NumHeads,
+                NKvHeads = c.NumKvHeads,
+                HeadDim = c.HeadDim,
+                Scale = 1f / MathF.Sqrt(c.HeadDim),
+                KNew = _k.Pointer,
+                VNew = _v.Pointer,
+                InvFreq = _invFreq.Pointer,
+                Style = style,
+                FuseRope = 1,
             }, MaxSequenceLength);
             return;
         }
         _ops.RopeKv(_stream, _kvType, new RopeKvParams
         {
-            Q = _q.Pointer, K = _k.Pointer, V = _v.Pointer, KCache = kc, VCache = vc, InvFreq = _invFreq.Pointer, Pos0 = _pos.Pointer,
-            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Style = style,
+            Q = _q.Pointer,
+            K = _k.Pointer,
+            V = _v.Pointer,
+            KCache = kc,
+            VCache = vc,
+            InvFreq = _invFreq.Pointer,
+            Pos0 = _pos.Pointer,
+            T = n,
+            NHeads = c.NumHeads,
+            NKvHeads = c.NumKvHeads,
+            HeadDim = c.HeadDim,
+            Style = style,
         });
         _ops.Attention(_stream, _kvType, new AttnParams
         {
-            Q = _q.Pointer, KCache = kc, VCache = vc, Out = _att.Pointer, Pos0 = _pos.Pointer,
-            T = n, NHeads = c.NumHeads, NKvHeads = c.NumKvHeads, HeadDim = c.HeadDim, Scale = 1f / MathF.Sqrt(c.HeadDim),
+            Q = _q.Pointer,
+            KCache = kc,
+            VCache = vc,
+            Out = _att.Pointer,
+            Pos0 = _pos.Pointer,
+            T = n,
+            NHeads = c.NumHeads,
+            NKvHeads = c.NumKvHeads,
+            HeadDim = c.HeadDim,
+            Scale = 1f / MathF.Sqrt(c.HeadDim),
         }, MaxSequenceLength);
     }
 
@@ -418,33 +448,33 @@ public sealed unsafe class CudaSession : IInferenceSession
             switch (s.Kind)
             {
                 case StepKind.Qkv:
-                {
-                    GpuLayer l = _w.Layers[s.Layer];
-                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                    ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
-                    Gemm(op(l.Q), xin, _q.Pointer, n, (long)n * c.HiddenSize);
-                    Gemm(op(l.K), xin, _k.Pointer, n, (long)n * c.HiddenSize);
-                    Gemm(op(l.V), xin, _v.Pointer, n, (long)n * c.HiddenSize);
-                    if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
-                    if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                    if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                    Attend(s.Layer, n);
-                    break;
-                }
+                    {
+                        GpuLayer l = _w.Layers[s.Layer];
+                        _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                        ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                        Gemm(op(l.Q), xin, _q.Pointer, n, (long)n * c.HiddenSize);
+                        Gemm(op(l.K), xin, _k.Pointer, n, (long)n * c.HiddenSize);
+                        Gemm(op(l.V), xin, _v.Pointer, n, (long)n * c.HiddenSize);
+                        if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
+                        if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                        if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                        Attend(s.Layer, n);
+                        break;
+                    }
                 case StepKind.O:
                     Gemm(op(_w.Layers[s.Layer].O), GemmInput(_att, _attc, (long)n * c.QDim), _tmp.Pointer, n, (long)n * c.QDim);
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
                     break;
                 case StepKind.GateUp:
-                {
-                    GpuLayer l = _w.Layers[s.Layer];
-                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                    ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
-                    Gemm(op(l.Gate), xin, _gate.Pointer, n, (long)n * c.HiddenSize);
-                    Gemm(op(l.Up), xin, _up.Pointer, n, (long)n * c.HiddenSize);
-                    _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
-                    break;
-                }
+                    {
+                        GpuLayer l = _w.Layers[s.Layer];
+                        _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                        ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                        Gemm(op(l.Gate), xin, _gate.Pointer, n, (long)n * c.HiddenSize);
+                        Gemm(op(l.Up), xin, _up.Pointer, n, (long)n * c.HiddenSize);
+                        _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
+                        break;
+                    }
                 case StepKind.Down:
                     Gemm(op(_w.Layers[s.Layer].Down), GemmInput(_h, _hc, (long)n * c.IntermediateSize), _tmp.Pointer, n, (long)n * c.IntermediateSize);
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);

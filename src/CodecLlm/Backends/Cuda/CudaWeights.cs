@@ -64,10 +64,18 @@ internal sealed unsafe class CudaWeights : IDisposable
         {
             layers[l] = new GpuLayer
             {
-                Q = Matrix(TensorNames.Q(l)), K = Matrix(TensorNames.K(l)), V = Matrix(TensorNames.V(l)), O = Matrix(TensorNames.O(l)),
-                Gate = Matrix(TensorNames.Gate(l)), Up = Matrix(TensorNames.Up(l)), Down = Matrix(TensorNames.Down(l)),
-                AttnNorm = Vector(TensorNames.AttnNorm(l), c.HiddenSize), MlpNorm = Vector(TensorNames.MlpNorm(l), c.HiddenSize),
-                QBias = OptionalVector(TensorNames.QBias(l), c.QDim), KBias = OptionalVector(TensorNames.KBias(l), c.KvDim), VBias = OptionalVector(TensorNames.VBias(l), c.KvDim),
+                Q = Matrix(TensorNames.Q(l)),
+                K = Matrix(TensorNames.K(l)),
+                V = Matrix(TensorNames.V(l)),
+                O = Matrix(TensorNames.O(l)),
+                Gate = Matrix(TensorNames.Gate(l)),
+                Up = Matrix(TensorNames.Up(l)),
+                Down = Matrix(TensorNames.Down(l)),
+                AttnNorm = Vector(TensorNames.AttnNorm(l), c.HiddenSize),
+                MlpNorm = Vector(TensorNames.MlpNorm(l), c.HiddenSize),
+                QBias = OptionalVector(TensorNames.QBias(l), c.QDim),
+                KBias = OptionalVector(TensorNames.KBias(l), c.KvDim),
+                VBias = OptionalVector(TensorNames.VBias(l), c.KvDim),
             };
         }
         GpuMatrix head = c.TiedEmbeddings || !model.Tensors.ContainsKey(TensorNames.LmHead) ? embedding : Matrix(TensorNames.LmHead);

@@ -174,8 +174,16 @@ public sealed unsafe class CudaFunction
         CuDriver.LaunchAttribute attr = new() { Id = CuDriver.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION, Value = 1 };
         var config = new CuDriver.LaunchConfig
         {
-            GridX = grid.X, GridY = grid.Y, GridZ = grid.Z, BlockX = block, BlockY = 1, BlockZ = 1, SharedBytes = sharedBytes,
-            Stream = stream.Handle, Attributes = &attr, AttributeCount = 1,
+            GridX = grid.X,
+            GridY = grid.Y,
+            GridZ = grid.Z,
+            BlockX = block,
+            BlockY = 1,
+            BlockZ = 1,
+            SharedBytes = sharedBytes,
+            Stream = stream.Handle,
+            Attributes = &attr,
+            AttributeCount = 1,
         };
         fixed (T* p = &parameters)
         {

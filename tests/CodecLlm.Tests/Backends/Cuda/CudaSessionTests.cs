@@ -71,8 +71,15 @@ public class CudaSessionTests
 
     private static readonly ModelConfig Small = new()
     {
-        Architecture = "llama", HiddenSize = 512, IntermediateSize = 1376, NumLayers = 3, NumHeads = 8, NumKvHeads = 2,
-        VocabSize = 3000, MaxSequenceLength = 128, RopeStyle = RopeStyle.HalfSplit,
+        Architecture = "llama",
+        HiddenSize = 512,
+        IntermediateSize = 1376,
+        NumLayers = 3,
+        NumHeads = 8,
+        NumKvHeads = 2,
+        VocabSize = 3000,
+        MaxSequenceLength = 128,
+        RopeStyle = RopeStyle.HalfSplit,
     };
 
     private static List<float[]> Run(IInferenceSession s, int steps)

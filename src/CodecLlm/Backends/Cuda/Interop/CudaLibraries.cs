@@ -53,9 +53,9 @@ internal static class CudaLibraries
         }
         string what = library switch
         {
-            Driver => "the NVIDIA driver (libcuda.so.1) was not found: install an NVIDIA GPU driver (R525 or newer) or use --device cpu",
-            Nvrtc => "NVRTC (libnvrtc.so.13 or .12) was not found: install the CUDA toolkit runtime compiler (cuda-nvrtc) or add /usr/local/cuda/lib64 to LD_LIBRARY_PATH",
-            _ => "cuBLAS (libcublas.so.13 or .12) was not found: install the CUDA toolkit's libcublas or add /usr/local/cuda/lib64 to LD_LIBRARY_PATH",
+            Driver => "CUDA unavailable: the NVIDIA driver (libcuda.so.1) was not found; install an NVIDIA GPU driver (R525 or newer) or use --device cpu",
+            Nvrtc => "CUDA unavailable: NVRTC (libnvrtc.so.13 or .12) was not found; install the CUDA runtime compiler (cuda-nvrtc) or add /usr/local/cuda/lib64 to LD_LIBRARY_PATH",
+            _ => "CUDA unavailable: cuBLAS (libcublas.so.13 or .12) was not found; install the CUDA toolkit's libcublas or add /usr/local/cuda/lib64 to LD_LIBRARY_PATH",
         };
         throw new CudaUnavailableException(what);
     }
