@@ -56,8 +56,16 @@ print(f"{sys.argv[2]:11s} {runs} | {ks}")
 PY
   done
 fi
+if [[ $what == all || $what == extra ]]; then
+  # The --model path (stories260K, F32) and the GPU demo.
+  timeout 120 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --model .devrun/models/stories260K/stories260K.bin --codec fixed --new-tokens 128 > "$OUT/bench_stories260k.txt" 2>&1
+  tail -8 "$OUT/bench_stories260k.txt"
+  timeout 120 dotnet .devrun/cli/CodecLlm.Cli.dll demo --device cuda --codecs fixed,entropy,zstd > "$OUT/demo_cuda.txt" 2>&1
+  tail -8 "$OUT/demo_cuda.txt"
+fi
 if [[ $what == all || $what == bench ]]; then
   timeout 420 dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 128 --codec fixed,entropy --json > "$OUT/bench_tinyllama.json" 2> "$OUT/bench_tinyllama.err"
+  git log -1 --format='commit %H' 2>/dev/null
   tail -3 "$OUT/bench_tinyllama.err"
   python3 - "$OUT/bench_tinyllama.json" <<'PY'
 import json,sys
