@@ -12,7 +12,7 @@ struct FixedDec
 #define MV_UNROLL_FX 4
 #endif
     static const int UNROLL = MV_UNROLL_FX;
-    struct Frag { uint4 a, b; u32 p0, p1, p2, esc_start, mask, e_lo, e_hi; const u8* my_esc; };
+    struct Frag { uint4 a, b; u32 p0, p1, p2, esc_start; };
 
     const u8* group;        // first tile of this row group
     const u32* esc_starts;  // per tile
@@ -57,10 +57,12 @@ struct FixedDec
         f.esc_start = __ldg(esc_starts + tile0 + t);
     }
 
-    // Escape bookkeeping of a fetched chunk: the lane's escape mask, its first escape (warp prefix sum),
-    // and the 8-byte window of escape bytes, loaded now so that the loads of a whole batch of chunks are
-    // in flight together. All 32 lanes must call this together.
-    __device__ __forceinline__ void prepare(Frag& f) const
+    // Calls f(j, bits32) for the lane's 32 weights, j = row * 8 + column, with bits32 the weight as F32 bits
+    // (= BF16 bits << 16). All 32 lanes must call this together (warp prefix sum of escape counts).
+    // Exponents come from the code table by byte permutes, four at a time; a lane's escapes (usually
+    // 0..2) are read as one 8-byte window and selected by byte permute too; beyond 8 it reads bytes.
+    template <class F>
+    __device__ __forceinline__ void decode_each(const Frag& f, F&& emit) const
     {
         u32 mask = f.p0 & f.p1 & f.p2;
         int count = __popc(mask);
@@ -75,28 +77,16 @@ struct FixedDec
                 if (lane >= o) incl += v;
             }
         }
-        f.mask = mask;
-        f.my_esc = esc + f.esc_start + (incl - count);
-        f.e_lo = 0;
-        f.e_hi = 0;
+        const u8* my_esc = esc + f.esc_start + (incl - count);
+        u32 e_lo = 0, e_hi = 0;
         if (count > 0)
         {
-            const u32* w = (const u32*)((u64)f.my_esc & ~(u64)3);
-            u32 sh = ((u32)(u64)f.my_esc & 3u) * 8u;
-            u32 w0 = __ldg(w), w1 = __ldg(w + 1), w2 = __ldg(w + 2);
-            f.e_lo = __funnelshift_r(w0, w1, sh);
-            f.e_hi = __funnelshift_r(w1, w2, sh);
+            const u32* w = (const u32*)((u64)my_esc & ~(u64)3);
+            u32 sh = ((u32)(u64)my_esc & 3u) * 8u;
+            u32 w0 = w[0], w1 = w[1], w2 = w[2];
+            e_lo = __funnelshift_r(w0, w1, sh);
+            e_hi = __funnelshift_r(w1, w2, sh);
         }
-    }
-
-    // Calls emit(j, bits32) for the lane's 32 weights of a prepared chunk, j = row * 8 + column, with
-    // bits32 the weight as F32 bits (= BF16 bits << 16). Exponents come from the code table by byte
-    // permutes, four at a time; escapes are patched in from the window (beyond 8: byte loads).
-    template <class F>
-    __device__ __forceinline__ void decode_each(const Frag& f, F&& emit) const
-    {
-        const u32 mask = f.mask, e_lo = f.e_lo, e_hi = f.e_hi;
-        const u8* my_esc = f.my_esc;
         u32 t_lo = (u32)table, t_hi = (u32)(table >> 32) & 0x00ffffffu; // code 7 reads 0; escapes are patched in
         u32 rest[8] = {f.a.x, f.a.y, f.a.z, f.a.w, f.b.x, f.b.y, f.b.z, f.b.w};
 #pragma unroll
@@ -171,7 +161,6 @@ extern "C" __global__ void fixed_decode(const FixedDecodeParams p)
         FixedDec d(s, p.cols, rg * 4);
         FixedDec::Frag f;
         d.fetch(t, lane, f);
-        d.prepare(f);
         u16 bits[32];
         d.decode_bits(f, bits);
         int col = t * 256 + lane * 8;

@@ -14,7 +14,6 @@
 //     struct Frag { ... };                           // registers holding one chunk's encoded weights
 //     __device__ Dec(const MvSeg& s, int cols, int row0);
 //     __device__ void fetch(int chunk, int lane, Frag& f) const;    // global loads only
-//     __device__ void prepare(Frag& f) const;                       // after a batch's fetch (warp-uniform call)
 //     __device__ void decode(const Frag& f, float w[4][8]) const;   // register arithmetic (warp-uniform call)
 //   };
 #pragma once
@@ -192,9 +191,6 @@ __device__ void matvec(const MatvecParams& p)
         {
 #pragma unroll
             for (int u = 0; u < U; ++u)
-                if (k + u < mine) d.prepare(f[u]);
-#pragma unroll
-            for (int u = 0; u < U; ++u)
                 if (k + u < mine) mv_fma(d, f[u], xs, warp + (k + u) * nw, lane, acc);
             k += U;
             if (k >= mine) break;
@@ -289,8 +285,6 @@ struct RawDec
             }
         }
     }
-
-    __device__ __forceinline__ void prepare(Frag&) const {}
 
     __device__ __forceinline__ void decode(const Frag& f, float w8[4][8]) const
     {
