@@ -1,3 +1,4 @@
+using System.Numerics;
 using CodecLlm.Backends.Cuda.Interop;
 using CodecLlm.Engine;
 using CodecLlm.Model;
@@ -199,6 +200,22 @@ public sealed unsafe class CudaSession : IInferenceSession
                 int n = Math.Min(rowsPer, head.Rows - r);
                 steps.Add(new Step(StepKind.Head, 0, r, n, [new ScratchPart(head, r / 4, (r + n + 3) / 4, 0)]));
             }
+        }
+        else if (head.Codec == "entropy" && slotBytes > 0)
+        {
+            // Slices of whole lane-stream groups: rows per slice a multiple of (group elements / gcd(group elements, cols)).
+            long groupElements = GpuDecoders.EntropyGroupElements(head);
+            long align = groupElements / (long)BigInteger.GreatestCommonDivisor(groupElements, head.Cols);
+            long rowBytes = (long)head.Cols * head.DType.ByteSize();
+            int rowsPer = (int)Math.Max(align, slotBytes / rowBytes / align * align);
+            for (int r = 0; r < head.Rows; r += rowsPer)
+            {
+                int n = Math.Min(rowsPer, head.Rows - r);
+                int g0 = (int)((long)r * head.Cols / groupElements);
+                int g1 = r + n == head.Rows ? -1 : (int)((long)(r + n) * head.Cols / groupElements);
+                steps.Add(new Step(StepKind.Head, 0, r, n, [new ScratchPart(head, g0, g1, 0)]));
+            }
+            slotBytes = Math.Max(slotBytes, (long)Math.Min(rowsPer, head.Rows) * rowBytes);
         }
         else
         {

@@ -96,7 +96,8 @@ internal sealed unsafe class CudaWeights : IDisposable
             DeviceBuffer? table = null;
             if (t.Codec == "entropy")
                 table = stream.UploadNew<ushort>(ctx.Allocator, GpuDecoders.EntropyTable(t.StoredBytes[..192], t.Name), MemoryCategory.Workspace, t.Name + " table");
-            return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups);
+            int laneSymbols = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
+            return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups, laneSymbols);
         }
         DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
         if (t.IsRaw)

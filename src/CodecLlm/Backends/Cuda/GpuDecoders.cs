@@ -15,7 +15,7 @@ internal struct FixedDecodeParams
 internal struct EntropyTensorParams
 {
     public ulong Blob, Table, Out;
-    public int Groups, GroupStart;
+    public int Groups, GroupStart, FirstGroup;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -82,8 +82,11 @@ internal static class GpuDecoders
         return table;
     }
 
-    /// <summary>Decodes up to four entropy tensors in one launch (their lane streams run side by side).</summary>
-    public static void DecodeEntropy(KernelLibrary kernels, CudaStream stream, IReadOnlyList<(GpuMatrix M, ulong Out)> items, int smCount)
+    /// <summary>
+    /// Decodes entropy tensors, four per launch (their lane streams run side by side). An item's group range
+    /// [G0, G1) (-1: to the end) selects elements [G0·32K, G1·32K), written from <c>Out</c> on.
+    /// </summary>
+    public static void DecodeEntropy(KernelLibrary kernels, CudaStream stream, IReadOnlyList<(GpuMatrix M, ulong Out, int G0, int G1)> items, int smCount)
     {
         for (int first = 0; first < items.Count; first += 4)
         {
@@ -92,9 +95,19 @@ internal static class GpuDecoders
             uint shared = 0;
             for (int i = 0; i < count; i++)
             {
-                var (m, output) = items[first + i];
-                t[i] = new EntropyTensorParams { Blob = m.Buffer.Pointer, Table = m.Table!.Pointer, Out = output, Groups = m.EntropyGroups, GroupStart = groups };
-                groups += m.EntropyGroups;
+                var (m, output, g0, g1) = items[first + i];
+                if (g1 < 0) g1 = m.EntropyGroups;
+                long groupElements = EntropyGroupElements(m);
+                t[i] = new EntropyTensorParams
+                {
+                    Blob = m.Buffer.Pointer,
+                    Table = m.Table!.Pointer,
+                    Out = output - (ulong)(g0 * groupElements * 2),
+                    Groups = g1 - g0,
+                    GroupStart = groups,
+                    FirstGroup = g0,
+                };
+                groups += g1 - g0;
                 shared = Math.Max(shared, (uint)m.Table.Bytes);
             }
             // One warp per block: spread the groups over every SM.
@@ -104,7 +117,13 @@ internal static class GpuDecoders
         }
     }
 
-    /// <summary>Decodes rows [4*rg0, 4*rg1) (fixed) or the whole tensor (entropy) into <paramref name="output"/> as BF16.</summary>
+    /// <summary>Elements per entropy group (32 lanes × K symbols).</summary>
+    public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
+
+    /// <summary>
+    /// Decodes rows [4·rg0, 4·rg1) (fixed) or groups [rg0, rg1) (entropy; -1 = to the end) into
+    /// <paramref name="output"/> as BF16.
+    /// </summary>
     public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
     {
         if (m.Codec == "fixed")
@@ -117,7 +136,7 @@ internal static class GpuDecoders
         }
         else if (m.Codec == "entropy")
         {
-            DecodeEntropy(kernels, stream, [(m, output)], smCount);
+            DecodeEntropy(kernels, stream, [(m, output, rg0, rg1)], smCount);
         }
         else
         {

@@ -8,8 +8,10 @@ namespace CodecLlm.Backends.Cuda;
 /// </summary>
 internal sealed class GpuMatrix : IDisposable
 {
-    public GpuMatrix(string name, int rows, int cols, TensorDType dtype, string codec, DeviceBuffer buffer, DeviceBuffer? table = null, int entropyGroups = 0)
+    public GpuMatrix(string name, int rows, int cols, TensorDType dtype, string codec, DeviceBuffer buffer, DeviceBuffer? table = null, int entropyGroups = 0,
+        int entropyLaneSymbols = 0)
     {
+        EntropyLaneSymbols = entropyLaneSymbols;
         Name = name;
         Rows = rows;
         Cols = cols;
@@ -38,6 +40,9 @@ internal sealed class GpuMatrix : IDisposable
     public DeviceBuffer? Table { get; }
 
     public int EntropyGroups { get; }
+
+    /// <summary>Entropy: symbols per lane stream (K); a group is 32·K elements.</summary>
+    public int EntropyLaneSymbols { get; }
 
     public bool IsCompressed => Codec != "raw";
 

@@ -54,7 +54,7 @@ public static class KernelThroughput
                 ms = Time(ctx, s, passes, () =>
                 {
                     for (int i = 0; i < en.Count; i += 4)
-                        GpuDecoders.DecodeEntropy(ctx.Kernels, s, en.Skip(i).Take(4).Select((m, k) => (m, dst4.Pointer + (ulong)(k * stride))).ToList(), ctx.MultiprocessorCount);
+                        GpuDecoders.DecodeEntropy(ctx.Kernels, s, en.Skip(i).Take(4).Select((m, k) => (m, dst4.Pointer + (ulong)(k * stride), 0, -1)).ToList(), ctx.MultiprocessorCount);
                 });
                 rates.Add(new KernelRate("decode entropy x4", label, decodedBytes / ms / 1e6, "decoded bytes written, four tensors per launch"));
             }

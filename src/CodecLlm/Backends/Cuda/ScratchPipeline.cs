@@ -1,6 +1,9 @@
 namespace CodecLlm.Backends.Cuda;
 
-/// <summary>One compressed matrix (or a row-group range of it) decoded into a scratch slot at an offset.</summary>
+/// <summary>
+/// One compressed matrix decoded into a scratch slot at an offset, or a part of it: row groups [Rg0, Rg1)
+/// for fixed, lane-stream groups [Rg0, Rg1) for entropy (-1: to the end).
+/// </summary>
 internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offset);
 
 /// <summary>
@@ -70,7 +73,7 @@ internal sealed class ScratchPipeline : IDisposable
         ulong slot = _slots[i & 1].Pointer;
         foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
             GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
-        var entropy = _units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset)).ToList();
+        var entropy = _units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1)).ToList();
         if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, _decode, entropy, _ctx.MultiprocessorCount);
         _ready[i & 1].Record(_decode);
     }

@@ -42,7 +42,8 @@ public class GpuDecoderTests
         s.Upload(blob, t.StoredBytes);
         DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
         if (table != null) owned.Add(table);
-        using var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups);
+        int k = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
+        using var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k);
         DeviceBuffer output = c.Allocator.Allocate(Math.Max(2, t.ByteLength), MemoryCategory.Scratch, "out");
         owned.Add(output);
         s.Fill(output, 0xAB);

@@ -5,7 +5,8 @@
 // streams of each tensor run side by side.
 #include "common.cuh"
 
-struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; };
+// Groups [first_group, first_group + groups) of a tensor; out points where element 0 would go.
+struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; int first_group; };
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
@@ -40,7 +41,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         const u32* offsets = (const u32*)(blob + __ldg((const u64*)(blob + 40)));
         const u32* words = (const u32*)(blob + __ldg((const u64*)(blob + 48)));
         u16* out = et.out;
-        int g = gg - et.group_start;
+        int g = gg - et.group_start + et.first_group;
         long long G = 32LL * K;
         long long first = g * G, limit = min(n, first + G);
         long long count = limit - first - lane;
