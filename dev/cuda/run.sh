@@ -13,4 +13,4 @@ grep -E "Compiling entry|Used [0-9]+ registers|spill" "$OUT/ptxas.txt" | sed -e 
   sed -E 's/Compiling entry function .(_Z6matvecI)?//; s/for .sm_90.//' | cut -c1-200 > "$OUT/regs.txt"
 cat "$OUT/regs.txt"
 cuobjdump -sass matvec > "$OUT/sass.txt"
-OMP_NUM_THREADS=16 ./matvec "$@" 2>&1 | tee "$OUT/matvec.txt"
+OMP_NUM_THREADS=16 ./matvec 9 "$OUT/timings_full.txt" 2>&1 | tee "$OUT/matvec.txt"
