@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
     uint64_t hlen; memcpy(&hlen, all.data(), 8);
     std::string h(all.data() + 8, hlen);
     const char* data = all.data() + 8 + hlen;
+    uint64_t fnv = 1469598103934665603ull;
+    auto mixb = [&](const void* p, size_t n) { const uint8_t* b = (const uint8_t*)p; for (size_t i = 0; i < n; i++) { fnv ^= b[i]; fnv *= 1099511628211ull; } };
     size_t pos = 0; double tot_w = 0, tot_b = 0, mat_w = 0, mat_b = 0, esc = 0;
     int ntens = 0, bad = 0;
     while ((pos = h.find("\"dtype\"", pos)) != std::string::npos) {
@@ -45,12 +47,14 @@ int main(int argc, char** argv) {
         std::vector<uint16_t> back((size_t)rows * cols, 0xdead);
         fixedfmt::decode(e, back.data());
         for (long long i = 0; i < n; i++) if (back[i] != w[i]) { bad++; printf("MISMATCH %s at %lld\n", name.c_str(), i); break; }
+        mixb(e.tiles.data(), e.tiles.size()); mixb(e.tile_off.data(), e.tile_off.size() * 4); mixb(e.escapes.data(), e.escapes.size());
         double bits = e.bytes() * 8.0 + 16 * 8;  // + 16-byte blob header
         tot_w += n; tot_b += bits; esc += e.escapes.size() - 8;
         if (shape.size() == 2) { mat_w += n; mat_b += bits; }
     }
     printf("tensors %d  round-trip mismatches %d\n", ntens, bad);
     printf("all tensors: %.0f weights  %.4f bits/weight  escape rate %.4f%%\n", tot_w, tot_b / tot_w, 100 * esc / tot_w);
+    printf("FNV-1a of all sections, all BF16 tensors in file order: %016llx\n", (unsigned long long)fnv);
     printf("2-D tensors: %.0f weights  %.4f bits/weight\n", mat_w, mat_b / mat_w);
     return bad != 0;
 }
