@@ -1,3 +1,6 @@
 using BenchmarkDotNet.Running;
+using CodecLlm.Bench;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "codecs") return CodecReport.Run(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(CodecReport).Assembly).Run(args);
+return 0;

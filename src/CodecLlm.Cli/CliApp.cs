@@ -10,6 +10,11 @@ public static class CliApp
     {
         RootCommand root = new("CodecLLM: LLM inference with losslessly compressed weights");
         // Each verb lives in Commands/<Verb>Command.cs and is added here.
+        root.Subcommands.Add(Commands.RunCommand.Create());
+        root.Subcommands.Add(Commands.BenchCommand.Create());
+        root.Subcommands.Add(Commands.CompressCommand.Create());
+        root.Subcommands.Add(Commands.InspectCommand.Create());
+        root.Subcommands.Add(Commands.VerifyCommand.Create());
         return root;
     }
 

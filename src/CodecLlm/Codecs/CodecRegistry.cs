@@ -1,3 +1,4 @@
+using System.Globalization;
 using CodecLlm.Model;
 
 namespace CodecLlm.Codecs;
@@ -10,6 +11,9 @@ public static class CodecRegistry
     static CodecRegistry()
     {
         Register(new RawCodec());
+        Register(new ZstdCodec());
+        Register(new EntropyCodec());
+        Register(new FixedCodec());
     }
 
     public static void Register(IWeightCodec codec)
@@ -29,5 +33,45 @@ public static class CodecRegistry
             if (Codecs.TryGetValue(name, out IWeightCodec? codec)) return codec;
         }
         throw new UnsupportedModelException($"unknown codec '{name}' (known: {string.Join(", ", Names)})");
+    }
+
+    /// <summary>
+    /// An encoder configured from a spec "name" or "name:key=value,key=value", e.g. "zstd:grouping=none,level=9",
+    /// "entropy:lane_symbols=512". Decoding needs no spec: each blob carries its parameters.
+    /// </summary>
+    public static IWeightCodec CreateEncoder(string spec)
+    {
+        int colon = spec.IndexOf(':');
+        string name = colon < 0 ? spec : spec[..colon];
+        Dictionary<string, string> p = new(StringComparer.Ordinal);
+        if (colon >= 0)
+        {
+            foreach (string kv in spec[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = kv.IndexOf('=');
+                if (eq <= 0) throw new UnsupportedModelException($"codec parameter '{kv}' in '{spec}' is not key=value");
+                p[kv[..eq].Trim()] = kv[(eq + 1)..].Trim();
+            }
+        }
+        IWeightCodec codec = name switch
+        {
+            "zstd" => new ZstdCodec(Take(p, "grouping") ?? "bytes", Int(p, "level", 3, spec)),
+            "entropy" => new EntropyCodec(Int(p, "lane_symbols", EntropyCodec.DefaultLaneSymbols, spec),
+                Int(p, "max_code_length", EntropyCodec.DefaultMaxCodeLength, spec)),
+            _ => Get(name),
+        };
+        if (p.Count > 0) throw new UnsupportedModelException($"codec '{name}' has no parameter '{p.Keys.First()}'");
+        return codec;
+    }
+
+    private static string? Take(Dictionary<string, string> p, string key) => p.Remove(key, out string? v) ? v : null;
+
+    private static int Int(Dictionary<string, string> p, string key, int fallback, string spec)
+    {
+        string? v = Take(p, key);
+        if (v == null) return fallback;
+        return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x)
+            ? x
+            : throw new UnsupportedModelException($"codec parameter {key}='{v}' in '{spec}' is not an integer");
     }
 }

@@ -12,6 +12,12 @@ public interface ITokenizer
 
     IReadOnlyList<int> EosTokenIds { get; }
 
+    /// <summary>
+    /// Whether a prompt should start with BOS (tokenizer_config.json add_bos_token, GGUF add_bos_token). False for
+    /// Qwen2, which has no BOS; <see cref="BosTokenId"/> is then -1 or a token prompts do not start with.
+    /// </summary>
+    bool AddBos => true;
+
     /// <summary>Encodes text to ids, with BOS first when <paramref name="addBos"/>.</summary>
     IReadOnlyList<int> Encode(string text, bool addBos);
 

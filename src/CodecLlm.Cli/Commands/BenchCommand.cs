@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using CodecLlm.Backends.Cpu;
+using CodecLlm.Engine;
+using CodecLlm.Model;
+
+namespace CodecLlm.Cli.Commands;
+
+/// <summary>What `codecllm bench` measured (printed as text or, with --json, as this record).</summary>
+public sealed record BenchReport(
+    string Device,
+    string Model,
+    string WeightsDtype,
+    int Threads,
+    int PromptTokens,
+    int NewTokens,
+    double PrefillTokensPerSecond,
+    double DecodeTokensPerSecond,
+    long WeightBytesPerToken,
+    double MemoryBandwidthBytesPerSecond,
+    double BandwidthFraction,
+    long PeakMemoryBytes);
+
+/// <summary>
+/// `codecllm bench`: prefill and decode speed of a model (or a random model of a known shape), and for the CPU
+/// how much of the machine's measured memory bandwidth decoding achieves (weights read per token × tok/s).
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        Option<string?> model = new("--model") { Description = "Model to measure" };
+        Option<string?> synthetic = new("--synthetic") { Description = $"Random model of a known shape: {string.Join(", ", SyntheticModel.Presets.Keys)}" };
+        Option<string> dtype = new("--dtype") { Description = "Element type of a synthetic model: bf16, f16 or f32", DefaultValueFactory = _ => "bf16" };
+        Option<int> promptTokens = new("--prompt-tokens") { Description = "Prompt length", DefaultValueFactory = _ => 32 };
+        Option<int> newTokens = new("--new-tokens") { Description = "Tokens to decode", DefaultValueFactory = _ => 128 };
+        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
+        Option<bool> json = new("--json") { Description = "Print the result as JSON" };
+        device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
+        dtype.AcceptOnlyFromAmong("bf16", "f16", "f32");
+
+        Command cmd = new("bench", "Measure prefill and decode speed");
+        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json })
+            cmd.Options.Add(o);
+
+        cmd.SetAction((ParseResult pr, CancellationToken ct) =>
+        {
+            string? modelPath = pr.GetValue(model), syntheticName = pr.GetValue(synthetic);
+            if ((modelPath == null) == (syntheticName == null)) throw new CodecLlmException("give exactly one of --model PATH or --synthetic NAME");
+            int prompt = pr.GetValue(promptTokens), decode = pr.GetValue(newTokens);
+            int threadCount = pr.GetValue(threads) ?? Environment.ProcessorCount;
+            string deviceName = pr.GetValue(device)!;
+            IInferenceBackend backend = InferenceBackends.Create(deviceName);
+
+            using LoadedModel loaded = modelPath != null
+                ? RunCommand.LoadModel(modelPath, null)
+                : SyntheticModel.Create(syntheticName!, ParseDType(pr.GetValue(dtype)!), seed: 1);
+            ct.ThrowIfCancellationRequested();
+            using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
+            {
+                Threads = threadCount, MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
+            });
+            ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
+            long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);
+            long peakMemory = Process.GetCurrentProcess().PeakWorkingSet64; // before the bandwidth probe's buffer
+            double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount) : double.NaN;
+
+            BenchReport report = new(deviceName, modelPath ?? "synthetic:" + syntheticName!.ToLowerInvariant(), WeightsDType(loaded), threadCount,
+                prompt, decode, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, bytesPerToken, bandwidth,
+                bytesPerToken * r.DecodeTokensPerSecond / bandwidth, peakMemory);
+            Console.Out.WriteLine(pr.GetValue(json) ? JsonSerializer.Serialize(report, JsonOptions) : Describe(report));
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static TensorDType ParseDType(string s) => s switch
+    {
+        "bf16" => TensorDType.BF16,
+        "f16" => TensorDType.F16,
+        _ => TensorDType.F32,
+    };
+
+    private static string WeightsDType(LoadedModel m) =>
+        string.Join("+", m.Tensors.Values.Where(t => t.Shape.Length == 2).Select(t => t.DType.ToString()).Distinct().Order());
+
+    private static string Describe(BenchReport r)
+    {
+        const double GiB = 1024.0 * 1024 * 1024, MiB = 1024.0 * 1024;
+        return $"""
+            device      {r.Device} ({r.Threads} threads)
+            model       {r.Model} ({r.WeightsDtype}, {r.WeightBytesPerToken / MiB:F1} MiB of weights per token)
+            prefill     {r.PrefillTokensPerSecond:F1} tok/s ({r.PromptTokens} tokens)
+            decode      {r.DecodeTokensPerSecond:F2} tok/s ({r.NewTokens} tokens)
+            bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / GiB:F2} GiB/s = {r.BandwidthFraction:P0} of it
+            peak memory {r.PeakMemoryBytes / MiB:F0} MiB (before the bandwidth probe)
+            """;
+    }
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Diagnostics;
+using CodecLlm.Engine;
+using CodecLlm.Formats;
+using CodecLlm.Formats.Llama2c;
+using CodecLlm.Model;
+using CodecLlm.Tokenization;
+
+namespace CodecLlm.Cli.Commands;
+
+/// <summary>
+/// `codecllm run`: generate text from a prompt. Only the generated text goes to stdout (streamed, flushed per
+/// token); statistics go to stderr.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        Option<string> model = new("--model") { Description = "Model file or directory (llama2.c .bin, GGUF, HF directory, .codecllm)", Required = true };
+        Option<string> prompt = new("--prompt") { Description = "Prompt text (empty: start from BOS alone)", DefaultValueFactory = _ => "" };
+        Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
+        Option<int> maxTokens = new("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 256 };
+        Option<float> temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy (deterministic)", DefaultValueFactory = _ => 0f };
+        Option<float> topP = new("--top-p") { Description = "Nucleus sampling threshold in (0, 1]", DefaultValueFactory = _ => 1f };
+        Option<int> topK = new("--top-k") { Description = "Sample among the K most likely tokens; 0 = all", DefaultValueFactory = _ => 0 };
+        Option<ulong?> seed = new("--seed") { Description = "Random seed for sampling (default: random)" };
+        Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
+        Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
+        device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
+
+        Command cmd = new("run", "Generate text from a prompt");
+        foreach (Option o in new Option[] { model, prompt, tokenizer, maxTokens, temperature, topP, topK, seed, device, threads, context })
+            cmd.Options.Add(o);
+
+        cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
+        {
+            GenerationOptions options = new()
+            {
+                MaxTokens = pr.GetValue(maxTokens),
+                Sampling = new SamplingOptions
+                {
+                    Temperature = pr.GetValue(temperature), TopP = pr.GetValue(topP), TopK = pr.GetValue(topK), Seed = pr.GetValue(seed),
+                },
+            };
+            ValidateSampling(options);
+            IInferenceBackend backend = InferenceBackends.Create(pr.GetValue(device)!);
+            using LoadedModel loaded = LoadModel(pr.GetValue(model)!, pr.GetValue(tokenizer));
+            ITokenizer tok = loaded.RequireTokenizer();
+            using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
+            {
+                Threads = pr.GetValue(threads), MaxSequenceLength = pr.GetValue(context),
+            });
+
+            GenerationResult result = new();
+            TextWriter stdout = Console.Out;
+            await foreach (GeneratedToken t in Generator.GenerateAsync(session, tok, pr.GetValue(prompt)!, options, ct, result))
+            {
+                if (t.Text.Length == 0) continue;
+                stdout.Write(t.Text);
+                stdout.Flush();
+            }
+            stdout.WriteLine();
+            stdout.Flush();
+            PrintStats(result, session);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Loads any supported model. (Switches to ModelLoader.Load once the formats work is merged.)</summary>
+    internal static LoadedModel LoadModel(string path, string? tokenizerPath)
+    {
+        ModelLoadOptions options = new() { TokenizerPath = tokenizerPath };
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new ModelFormatException($"{path}: not found");
+        Llama2cFormat llama2c = new();
+        if (llama2c.CanLoad(path)) return llama2c.Load(path, options);
+        throw new UnsupportedModelException($"{path}: unrecognised model format");
+    }
+
+    private static void ValidateSampling(GenerationOptions o)
+    {
+        SamplingOptions s = o.Sampling;
+        if (o.MaxTokens < 0) throw new CodecLlmException($"--max-tokens must be ≥ 0, not {o.MaxTokens}");
+        if (s.Temperature < 0) throw new CodecLlmException($"--temperature must be ≥ 0, not {s.Temperature}");
+        if (!(s.TopP > 0 && s.TopP <= 1)) throw new CodecLlmException($"--top-p must be in (0, 1], not {s.TopP}");
+        if (s.TopK < 0) throw new CodecLlmException($"--top-k must be ≥ 0, not {s.TopK}");
+    }
+
+    private static void PrintStats(GenerationResult result, IInferenceSession session)
+    {
+        GenerationStats s = result.Stats!;
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        Console.Error.WriteLine(
+            $"[{session.BackendName}] prompt {s.PromptTokens} tokens ({s.PrefillTokensPerSecond:F1} tok/s), generated {s.GeneratedTokens} tokens " +
+            $"({s.DecodeTokensPerSecond:F1} tok/s), stop: {s.FinishReason.ToString().ToLowerInvariant()}, seed {result.Seed}, peak memory {peak / (1024.0 * 1024):F0} MiB");
+    }
+}

@@ -1,0 +1,23 @@
+using System.Diagnostics;
+
+namespace CodecLlm.Tests.Cli;
+
+/// <summary>Runs the built `codecllm` (CodecLlm.Cli.dll beside the tests) as a child process.</summary>
+internal static class CliProcess
+{
+    public static (int ExitCode, string StdOut, string StdErr) Run(params string[] args)
+    {
+        ProcessStartInfo psi = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CodecLlm.Cli.dll"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("codecllm " + string.Join(' ', args) + " did not finish in 120 s");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}

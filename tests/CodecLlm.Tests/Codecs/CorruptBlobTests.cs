@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using CodecLlm.Codecs;
+using CodecLlm.Model;
+
+namespace CodecLlm.Tests.Codecs;
+
+/// <summary>Malformed blobs fail with the specific exception naming the tensor, never with a crash or silent garbage in the structure.</summary>
+public class CorruptBlobTests
+{
+    private static (IWeightCodec Codec, TensorLayout Layout, EncodedTensor Enc) Encoded(string name)
+    {
+        TensorLayout layout = new(TensorDType.BF16, [37, 300]);
+        IWeightCodec codec = CodecRegistry.Get(name);
+        return (codec, layout, codec.Encode(TensorData.Make(TensorDType.BF16, 37 * 300, BitMode.Gaussian, 3), layout));
+    }
+
+    private static void Decode((IWeightCodec Codec, TensorLayout Layout, EncodedTensor Enc) x, byte[] blob) =>
+        x.Codec.Decode(blob, x.Layout, x.Enc.Params, new byte[x.Layout.ByteLength], "blk.0.w");
+
+    [Theory]
+    [InlineData("raw")]
+    [InlineData("zstd")]
+    [InlineData("entropy")]
+    [InlineData("fixed")]
+    public void TruncatedBlobIsCorrupt(string name)
+    {
+        var x = Encoded(name);
+        foreach (int keep in new[] { 0, 3, x.Enc.Blob.Length / 2, x.Enc.Blob.Length - 1 })
+        {
+            CorruptTensorException e = Assert.Throws<CorruptTensorException>(() => Decode(x, x.Enc.Blob[..keep]));
+            Assert.Equal("blk.0.w", e.TensorName);
+        }
+    }
+
+    [Theory]
+    [InlineData("zstd")]
+    [InlineData("entropy")]
+    [InlineData("fixed")]
+    public void BadMagicIsCorruptAndNewerVersionIsUnsupported(string name)
+    {
+        var x = Encoded(name);
+        byte[] b = (byte[])x.Enc.Blob.Clone();
+        b[0] ^= 0xFF;
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        b[4] = 99;
+        Assert.Throws<UnsupportedModelException>(() => Decode(x, b));
+    }
+
+    [Fact]
+    public void EntropyStructureCorruptionIsDetected()
+    {
+        var x = Encoded("entropy");
+        ulong offsetsOffset = BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(40));
+        // (Flipped bits inside the code stream may re-synchronise; the file's CRC32 catches those.)
+        // A total bit count that disagrees with the last stream offset.
+        byte[] b = (byte[])x.Enc.Blob.Clone();
+        b[24] ^= 1;
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        // A stream offset beyond the next one.
+        b = (byte[])x.Enc.Blob.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)offsetsOffset + 4), 0xFFFFFF);
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        // Code lengths that are not a prefix code.
+        b = (byte[])x.Enc.Blob.Clone();
+        b.AsSpan(64, 128).Fill(0x11);
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+    }
+
+    [Fact]
+    public void FixedEscapeCorruptionIsDetected()
+    {
+        var x = Encoded("fixed");
+        ulong startsOffset = BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(48));
+        byte[] b = (byte[])x.Enc.Blob.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)startsOffset + 4), 1_000_000);
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        b[20] ^= 8; // paddedCols
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+    }
+
+    [Fact]
+    public void ZstdFrameCorruptionIsDetected()
+    {
+        var x = Encoded("zstd");
+        byte[] b = (byte[])x.Enc.Blob.Clone();
+        for (int i = 70; i < 90; i++) b[i] ^= 0xFF;
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+    }
+}
