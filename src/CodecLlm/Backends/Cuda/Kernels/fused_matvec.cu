@@ -1,0 +1,298 @@
+// Fused decompress + matvec for decode steps (issue #5). Self-contained: compiled by NVRTC without system
+// headers (-arch=sm_90 or newer for the griddepcontrol instructions; they are no-ops without a PDL launch).
+//
+// y[b][row] = sum_col W[row][col] * x[b][col]; W [rows, cols] BF16, raw or in the `fixed` tile layout
+// (docs/FIXED_LAYOUT.md); x [B][cols] and y [B][rows] FP32; B = 1, 2, 4, 8.
+//
+// Accumulation contract, identical for both decoders, hence bit-identical outputs (raw over the
+// decoded tensor == fixed over the encoded one):
+//   block = 8-row group g (grid = ceil(rows/8)); warp w of W owns column tiles [w*T/W, (w+1)*T/W) of
+//   128 columns (T = ceil(cols/128), host guarantees T <= 31*W); lane l owns columns 4l..4l+3 of each
+//   tile; one FP32 accumulator per (batch row, matrix row) and lane, FMAs in tile order then column
+//   order; then an xor butterfly 16,8,4,2,1 across lanes; then warps 0..W-1 summed in order.
+// Dev harness, timings and the analysis: dev/cuda/ and docs/PERFORMANCE.md ("Fused matvec").
+
+typedef unsigned char fm_u8;
+typedef unsigned short fm_u16;
+typedef unsigned int fm_u32;
+typedef unsigned long long fm_u64;
+
+#define FM_TILE_BYTES 1408
+
+struct FmRaw {  // raw row-major BF16
+    const fm_u16* w;
+    int rows, cols;
+};
+
+struct FmFixed {  // `fixed` layout sections
+    const fm_u8* tiles;       // G*T tiles of 1408 bytes
+    const fm_u32* tile_off;   // G*T + 1 escape offsets
+    const fm_u8* esc;         // escape bytes (+ 8 padding bytes)
+    int rows, cols;
+    fm_u32 base;              // exponent of code 0 (<= 248)
+};
+
+__device__ __forceinline__ uint4 fm_ld16(const void* p) {
+    uint4 r;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
+    return r;
+}
+__device__ __forceinline__ uint2 fm_ld8(const void* p) {
+    uint2 r;
+    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(p));
+    return r;
+}
+__device__ __forceinline__ fm_u32 fm_ld4(const void* p) {
+    fm_u32 r;
+    asm("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(r) : "l"(p));
+    return r;
+}
+
+// ------------------------------------------------------------------ raw decoder
+struct FmRawFrag { fm_u32 v[16]; };  // pair p = row p>>1, columns 2(p&1), 2(p&1)+1 (lo, hi)
+
+__device__ __forceinline__ void fm_load(const FmRaw& d, int g, int t, int lane, FmRawFrag& f) {
+    const int col = t * 128 + lane * 4;
+    const bool edge = (g * 8 + 8 > d.rows) || (t * 128 + 128 > d.cols) || (d.cols & 3);
+    if (!edge) {
+        const fm_u16* p = d.w + (long long)(g * 8) * d.cols + col;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            uint2 q = fm_ld8(p + (long long)r * d.cols);
+            f.v[2 * r] = q.x;
+            f.v[2 * r + 1] = q.y;
+        }
+    } else {
+#pragma unroll
+        for (int r = 0; r < 8; r++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int row = g * 8 + r, cc = col + c;
+                const fm_u32 b = (row < d.rows && cc < d.cols) ? d.w[(long long)row * d.cols + cc] : 0u;
+                const int p = 2 * r + (c >> 1);
+                if (c & 1) f.v[p] |= b << 16; else f.v[p] = b;
+            }
+    }
+}
+
+// ------------------------------------------------------------------ fixed decoder
+struct FmFixedFrag { uint4 s0, s1; fm_u32 c0, c1, c2; };
+
+__device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, FmFixedFrag& f) {
+    const fm_u8* tp = d.tiles + tile * FM_TILE_BYTES;
+    f.s0 = fm_ld16(tp + 32 * lane);
+    f.s1 = fm_ld16(tp + 32 * lane + 16);
+    f.c0 = fm_ld4(tp + 1024 + 4 * lane);
+    f.c1 = fm_ld4(tp + 1152 + 4 * lane);
+    f.c2 = fm_ld4(tp + 1280 + 4 * lane);
+}
+
+// Bit e = h*16 + p set when weight (pair p, half h) has code 7 (escape).
+__device__ __forceinline__ fm_u32 fm_escape_mask(fm_u32 c0, fm_u32 c1, fm_u32 c2) {
+    const fm_u32 F = 0x12491249u;
+    const fm_u32 e0 = c0 & (c0 >> 1) & (c0 >> 2) & F;
+    const fm_u32 e1 = c1 & (c1 >> 1) & (c1 >> 2) & F;
+    const fm_u32 e2 = c2 & (c2 >> 1) & (c2 >> 2) & F;
+    return e0 | (e1 << 1) | (e2 << 2) | (c0 & c1 & c2 & 0x80008000u);
+}
+
+// Pair P's two codes moved to bits 7..9 and 23..25.
+template <int P>
+__device__ __forceinline__ fm_u32 fm_pair_codes(fm_u32 c0, fm_u32 c1, fm_u32 c2) {
+    if (P == 15) return ((c0 >> 8) & 0x00800080u) | ((c1 >> 7) & 0x01000100u) | ((c2 >> 6) & 0x02000200u);
+    const int W = P % 3, F = 3 * (P / 3);
+    const fm_u32 c = W == 0 ? c0 : (W == 1 ? c1 : c2);
+    const fm_u32 s = F <= 7 ? (c << ((7 - F) & 31)) : (c >> ((F - 7) & 31));
+    return s & 0x03800380u;
+}
+
+// bf16x2 word of pair P: sign/mantissa bytes placed by PRMT, exponents = codes + base (no carries).
+template <int P>
+__device__ __forceinline__ fm_u32 fm_pair(const fm_u32 (&s)[8], fm_u32 c0, fm_u32 c1, fm_u32 c2, fm_u32 base2) {
+    const fm_u32 w = s[P >> 1], m = w & 0x7f7f7f7fu, g = w & 0x80808080u;
+    const fm_u32 sm = __byte_perm(m, g, (P & 1) ? 0x7362 : 0x5140);
+    return sm + fm_pair_codes<P>(c0, c1, c2) + base2;
+}
+
+__device__ __forceinline__ fm_u32 fm_incl_scan(fm_u32 v) {
+#pragma unroll
+    for (int d = 1; d < 32; d <<= 1)
+        asm("{ .reg .u32 fxr; .reg .pred fxp; shfl.sync.up.b32 fxr|fxp, %1, %2, 0, 0xffffffff; @fxp add.u32 fxr, fxr, %1; mov.u32 %0, fxr; }"
+            : "=r"(v) : "r"(v), "r"(d));
+    return v;
+}
+
+// ------------------------------------------------------------------ shared FMA step
+__device__ __forceinline__ float fm_lo(fm_u32 v) { return __uint_as_float(v << 16); }
+__device__ __forceinline__ float fm_hi(fm_u32 v) { return __uint_as_float(v & 0xffff0000u); }
+
+// pairs 4q..4q+3 = rows 2q and 2q+1, columns 0..3 each
+template <int B>
+__device__ __forceinline__ void fm_fma_quad(uint4 u, int q, const float4 (&xv)[B], float (&acc)[B][8]) {
+    const float w0 = fm_lo(u.x), w1 = fm_hi(u.x), w2 = fm_lo(u.y), w3 = fm_hi(u.y);
+    const float w4 = fm_lo(u.z), w5 = fm_hi(u.z), w6 = fm_lo(u.w), w7 = fm_hi(u.w);
+#pragma unroll
+    for (int b = 0; b < B; b++) {
+        float a = acc[b][2 * q];
+        a = __fmaf_rn(w0, xv[b].x, a); a = __fmaf_rn(w1, xv[b].y, a);
+        a = __fmaf_rn(w2, xv[b].z, a); a = __fmaf_rn(w3, xv[b].w, a);
+        acc[b][2 * q] = a;
+        float c = acc[b][2 * q + 1];
+        c = __fmaf_rn(w4, xv[b].x, c); c = __fmaf_rn(w5, xv[b].y, c);
+        c = __fmaf_rn(w6, xv[b].z, c); c = __fmaf_rn(w7, xv[b].w, c);
+        acc[b][2 * q + 1] = c;
+    }
+}
+
+template <int B>
+__device__ __forceinline__ void fm_load_x(const float* __restrict__ x, int cols, int col, float4 (&xv)[B]) {
+    if ((cols & 3) == 0) {
+#pragma unroll
+        for (int b = 0; b < B; b++)
+            xv[b] = col < cols ? __ldg(reinterpret_cast<const float4*>(x + (long long)b * cols + col)) : make_float4(0.f, 0.f, 0.f, 0.f);
+    } else {
+#pragma unroll
+        for (int b = 0; b < B; b++) {
+            const float* xb = x + (long long)b * cols;
+            xv[b].x = col < cols ? xb[col] : 0.f;
+            xv[b].y = col + 1 < cols ? xb[col + 1] : 0.f;
+            xv[b].z = col + 2 < cols ? xb[col + 2] : 0.f;
+            xv[b].w = col + 3 < cols ? xb[col + 3] : 0.f;
+        }
+    }
+}
+
+template <int B>
+__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, fm_u32, fm_u32*, const float4 (&xv)[B], float (&acc)[B][8]) {
+#pragma unroll
+    for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
+}
+
+// Decodes into the lane's staging words (pair p at sl[(p>>2)*128 + (p&3)]), patches escapes there
+// (their positions are known only at run time), then runs the same FMAs as the raw decoder.
+template <int B>
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
+    const fm_u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
+    const fm_u32 E = fm_escape_mask(c0, c1, c2);
+    const fm_u32 cnt = __popc(E);
+    const fm_u32 off = toff + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+    const fm_u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
+    const fm_u32 base2 = (d.base << 7) | (d.base << 23);
+    *reinterpret_cast<uint4*>(sl + 0) = make_uint4(fm_pair<0>(s, c0, c1, c2, base2), fm_pair<1>(s, c0, c1, c2, base2),
+                                                   fm_pair<2>(s, c0, c1, c2, base2), fm_pair<3>(s, c0, c1, c2, base2));
+    *reinterpret_cast<uint4*>(sl + 128) = make_uint4(fm_pair<4>(s, c0, c1, c2, base2), fm_pair<5>(s, c0, c1, c2, base2),
+                                                     fm_pair<6>(s, c0, c1, c2, base2), fm_pair<7>(s, c0, c1, c2, base2));
+    *reinterpret_cast<uint4*>(sl + 256) = make_uint4(fm_pair<8>(s, c0, c1, c2, base2), fm_pair<9>(s, c0, c1, c2, base2),
+                                                     fm_pair<10>(s, c0, c1, c2, base2), fm_pair<11>(s, c0, c1, c2, base2));
+    *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
+                                                     fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
+    if (E) {
+        const fm_u32 a = off & ~3u;
+        const fm_u32 w0 = __ldg(reinterpret_cast<const fm_u32*>(d.esc + a));
+        const fm_u32 w1 = __ldg(reinterpret_cast<const fm_u32*>(d.esc + a + 4));
+        // escape bytes XOR (base+7): XOR-ing the field turns exponent base+7 (code 7) into the escape byte
+        fm_u32 X = __funnelshift_r(w0, w1, (off & 3) * 8) ^ ((d.base + 7) * 0x01010101u);
+        fm_u32 e = E;
+        int k = 0;
+        do {
+            const int b = __ffs(e) - 1;
+            e &= e - 1;
+            fm_u32 byte = X & 0xffu;
+            X >>= 8;
+            if (k >= 4) byte = d.esc[off + k] ^ (d.base + 7);  // more than 4 escapes in a lane: rare
+            k++;
+            sl[((b & 12) << 5) + (b & 3)] ^= byte << ((b & 16) | 7);
+        } while (e);
+    }
+#pragma unroll
+    for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
+}
+
+__device__ __forceinline__ void fm_fetch(const FmRaw& d, long long, int g, int t, int lane, FmRawFrag& f) { fm_load(d, g, t, lane, f); }
+__device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, int, int lane, FmFixedFrag& f) { fm_load(d, tile, lane, f); }
+
+template <class Dec, class Frag, bool FIXED, int B, int W>
+__device__ __forceinline__ void fm_matvec(const Dec& d, const float* __restrict__ x, float* __restrict__ y) {
+    __shared__ __align__(16) fm_u32 stage[W][FIXED ? 512 : 4];
+    __shared__ float red[W][B * 8];
+    asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = blockIdx.x;
+    const int rows = d.rows, cols = d.cols, T = (cols + 127) / 128;
+    const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
+    float acc[B][8];
+#pragma unroll
+    for (int b = 0; b < B; b++)
+#pragma unroll
+        for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
+    bool waited = false;
+    if (n > 0) {
+        const long long tb = (long long)g * T + t0;
+        fm_u32 myoff = 0;
+        Frag fa, fb;
+        fm_fetch(d, tb, g, t0, lane, fa);
+        if (FIXED) {  // the warp's tile offsets, one per lane; its escape bytes into L1 ahead of use
+            const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
+            if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
+            const fm_u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
+            for (fm_u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
+                asm volatile("prefetch.global.L1 [%0];" :: "l"(fd.esc + a));
+        }
+        fm_u32* sl = &stage[warp][0] + lane * 4;
+        int t = t0;
+#pragma unroll 1
+        while (true) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
+                Frag& cur = h == 0 ? fa : fb;
+                Frag& nxt = h == 0 ? fb : fa;
+                if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
+                const fm_u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
+                if (!waited) { asm volatile("griddepcontrol.wait;" ::: "memory"); waited = true; }  // x comes from the previous kernel
+                float4 xv[B];
+                fm_load_x<B>(x, cols, t * 128 + lane * 4, xv);
+                fm_tile<B>(d, cur, toff, sl, xv, acc);
+                if (++t >= t1) break;
+            }
+            if (t >= t1) break;
+        }
+    }
+    if (!waited) asm volatile("griddepcontrol.wait;" ::: "memory");
+#pragma unroll
+    for (int b = 0; b < B; b++)
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            float v = acc[b][r];
+            v += __shfl_xor_sync(0xffffffffu, v, 16);
+            v += __shfl_xor_sync(0xffffffffu, v, 8);
+            v += __shfl_xor_sync(0xffffffffu, v, 4);
+            v += __shfl_xor_sync(0xffffffffu, v, 2);
+            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            if (lane == 0) red[warp][b * 8 + r] = v;
+        }
+    __syncthreads();
+    if (threadIdx.x < B * 8) {
+        const int b = threadIdx.x >> 3, r = threadIdx.x & 7, row = g * 8 + r;
+        float s = red[0][threadIdx.x];
+#pragma unroll
+        for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
+        if (row < rows) y[(long long)b * rows + row] = s;
+    }
+}
+
+// Entry points: fused_matvec_{raw,fixed}_b{B}_w{W}; grid ceil(rows/8), block 32*W, no dynamic smem.
+#define FM_ENTRY(B, W)                                                                                                     \
+    extern "C" __global__ void __launch_bounds__(W * 32) fused_matvec_raw_b##B##_w##W(FmRaw d, const float* x, float* y) {     \
+        fm_matvec<FmRaw, FmRawFrag, false, B, W>(d, x, y);                                                                  \
+    }                                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(W * 32) fused_matvec_fixed_b##B##_w##W(FmFixed d, const float* x, float* y) { \
+        fm_matvec<FmFixed, FmFixedFrag, true, B, W>(d, x, y);                                                               \
+    }
+FM_ENTRY(1, 4)
+FM_ENTRY(1, 8)
+FM_ENTRY(1, 16)
+FM_ENTRY(2, 4)
+FM_ENTRY(2, 8)
+FM_ENTRY(4, 4)
+FM_ENTRY(4, 8)
+FM_ENTRY(8, 4)
+FM_ENTRY(8, 8)
