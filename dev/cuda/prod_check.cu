@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 #include "fixed_format.h"
+#define FM_STANDALONE_ENTRIES
 #include "../../src/CodecLlm/Backends/Cuda/Kernels/fused_matvec.cu"
 
 #define CK(x) do { cudaError_t err_ = (x); if (err_ != cudaSuccess) { \

@@ -5,209 +5,92 @@ using CodecLlm.Model;
 namespace CodecLlm.Codecs;
 
 /// <summary>
-/// <c>fixed</c>: a fixed-cost, branch-free layout for fused decode + matrix-vector kernels. Per tensor, the
-/// 7 most frequent exponent values get 3-bit codes 0..6; code 7 escapes to a per-tensor stream of exponent
-/// bytes. The matrix is cut into tiles of 4 rows × 256 columns; each tile stores the sign/mantissa bytes
-/// and three 32-bit code bit-planes per lane, and a per-tile start index into the escape stream.
+/// <c>fixed</c>: a fixed-cost, branch-free layout that the GPU multiplies from directly (fused decode +
+/// matvec). Exponents are 3-bit codes relative to a per-tensor base (code 7 escapes to a byte stream);
+/// sign and mantissa bits are stored raw; 8-row x 128-column tiles (<see cref="FixedTileLayout"/>).
+/// Blob: a 64-byte header, the tiles, the per-tile escape offsets, the escape bytes (+ 8 padding bytes).
 /// Layout: docs/FORMAT.md, section "fixed".
 /// </summary>
 public sealed class FixedCodec : IWeightCodec
 {
-    public const ushort Version = 1;
-    public const int HeaderBytes = 128;
-    public const int TableSize = 7;
-    public const int EscapeCode = 7;
+    /// <summary>2: 8x128 tiles (version 1, 4x256 tiles with an exponent table, is no longer read).</summary>
+    public const ushort Version = 2;
+    public const int HeaderBytes = 64;
     public static readonly uint Magic = BlobHeader.Magic("CLFX");
 
     public string Name => "fixed";
 
-    public bool HasGpuDecoder => false;
+    public bool HasGpuDecoder => true;
+
+    /// <summary>Where the sections of a fixed blob are (read from and checked against its header).</summary>
+    public readonly record struct Sections(int Rows, int Cols, int Base, long TilesOffset, long OffsetsOffset, long EscapesOffset, long EscapeCount, long TotalBytes);
 
     public EncodedTensor Encode(ReadOnlySpan<byte> data, TensorLayout layout)
     {
         FloatFields.CheckInput(data, layout);
-        TensorDType dt = layout.DType;
-        int eb = dt.ByteSize(), rb = FloatFields.RestBytes(dt);
-        (int rows, int cols) = FixedTileGeometry.MatrixOf(layout.Shape);
-        FixedTileGeometry geo = new(rows, cols, rb);
-
-        // Exponent table: the 7 most frequent exponent values over the padded matrix (padding is +0.0).
-        long[] hist = new long[256];
-        for (long i = 0; i < layout.ElementCount; i++) hist[FloatFields.Exponent(dt, FloatFields.Load(data, i, eb))]++;
-        hist[0] += (long)geo.PaddedRows * geo.PaddedCols - layout.ElementCount;
-        byte[] table = new byte[8];
-        int[] codeOf = new int[256];
-        Array.Fill(codeOf, EscapeCode);
-        int[] ranked = Enumerable.Range(0, 256).Where(e => hist[e] > 0).OrderByDescending(e => hist[e]).ThenBy(e => e).Take(TableSize).ToArray();
-        for (int c = 0; c < ranked.Length; c++)
-        {
-            table[c] = (byte)ranked[c];
-            codeOf[ranked[c]] = c;
-        }
-
+        (int rows, int cols) = FixedTileLayout.MatrixView(layout.Shape, layout.ElementCount);
+        FixedTileLayout.Encoded e = FixedTileLayout.Encode(data, layout.DType, rows, cols);
         long tilesOffset = HeaderBytes;
-        long tilesBytes = geo.RowGroups * geo.RowGroupBytes;
-        long startsOffset = tilesOffset + tilesBytes;
-        long startsBytes = (geo.TileCount + 1L) * 4;
-        long escapesOffset = BlobHeader.AlignUp(startsOffset + startsBytes, 16);
-        long maxTotal = BlobHeader.AlignUp(escapesOffset + (long)geo.PaddedRows * geo.PaddedCols, 16);
-        byte[] blob = new byte[maxTotal];
-        Span<byte> tiles = blob.AsSpan((int)tilesOffset, (int)tilesBytes);
-        Span<uint> starts = MemoryMarshal.Cast<byte, uint>(blob.AsSpan((int)startsOffset, (int)startsBytes));
-        Span<byte> escapes = blob.AsSpan((int)escapesOffset);
-        long escapeCount = 0;
-
-        for (int rg = 0; rg < geo.RowGroups; rg++)
-        {
-            for (int t = 0; t < geo.TilesPerRowGroup; t++)
-            {
-                starts[rg * geo.TilesPerRowGroup + t] = checked((uint)escapeCount);
-                int lanes = geo.LanesOf(t);
-                Span<byte> tile = tiles.Slice((int)geo.TileOffset(rg, t), (int)geo.TileBytes(lanes));
-                Span<uint> planes = MemoryMarshal.Cast<byte, uint>(tile.Slice((int)geo.PlanesOffset(lanes), 12 * lanes));
-                for (int l = 0; l < lanes; l++)
-                {
-                    uint p0 = 0, p1 = 0, p2 = 0;
-                    for (int j = 0; j < FixedTileGeometry.WeightsPerLane; j++)
-                    {
-                        int r = rg * FixedTileGeometry.TileRows + j / FixedTileGeometry.LaneCols;
-                        int c = t * FixedTileGeometry.TileCols + l * FixedTileGeometry.LaneCols + j % FixedTileGeometry.LaneCols;
-                        uint v = r < rows && c < cols ? FloatFields.Load(data, (long)r * cols + c, eb) : 0;
-                        byte e = FloatFields.Exponent(dt, v);
-                        int code = codeOf[e];
-                        if (code == EscapeCode) escapes[(int)escapeCount++] = e;
-                        FloatFields.StoreRest(tile, (long)l * FixedTileGeometry.WeightsPerLane + j, rb, FloatFields.Rest(dt, v));
-                        p0 |= (uint)(code & 1) << j;
-                        p1 |= (uint)(code >> 1 & 1) << j;
-                        p2 |= (uint)(code >> 2 & 1) << j;
-                    }
-                    planes[l] = p0;
-                    planes[lanes + l] = p1;
-                    planes[2 * lanes + l] = p2;
-                }
-            }
-        }
-        starts[geo.TileCount] = checked((uint)escapeCount);
-        long total = BlobHeader.AlignUp(escapesOffset + escapeCount, 16);
-
+        long offsetsOffset = tilesOffset + e.Tiles.LongLength;
+        long escapesOffset = BlobHeader.AlignUp(offsetsOffset + 4L * e.TileOffsets.LongLength, 16);
+        long escapeCount = e.Escapes.LongLength - FixedTileLayout.EscapePadding;
+        long total = BlobHeader.AlignUp(escapesOffset + e.Escapes.LongLength, 16);  // padding bytes included
+        byte[] blob = new byte[checked((int)total)];
         Span<byte> h = blob;
         BinaryPrimitives.WriteUInt32LittleEndian(h, Magic);
         BinaryPrimitives.WriteUInt16LittleEndian(h[4..], Version);
-        h[6] = (byte)dt;
-        h[7] = (byte)rb;
+        h[6] = (byte)layout.DType;
+        h[7] = (byte)e.RestBytes;
         BinaryPrimitives.WriteUInt32LittleEndian(h[8..], (uint)rows);
         BinaryPrimitives.WriteUInt32LittleEndian(h[12..], (uint)cols);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], (uint)geo.PaddedRows);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], (uint)geo.PaddedCols);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)geo.TilesPerRowGroup);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[28..], (uint)geo.LastTileLanes);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[32..], (ulong)geo.RowGroupBytes);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[40..], (ulong)tilesOffset);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[48..], (ulong)startsOffset);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[56..], (ulong)escapesOffset);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[64..], (ulong)escapeCount);
-        BinaryPrimitives.WriteUInt64LittleEndian(h[72..], (ulong)total);
-        table.CopyTo(h[80..]);
-        return new EncodedTensor(blob.AsSpan(0, (int)total).ToArray(), new Dictionary<string, string>());
+        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], (uint)e.Base);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[24..], (ulong)tilesOffset);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[32..], (ulong)offsetsOffset);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[40..], (ulong)escapesOffset);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[48..], (ulong)escapeCount);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[56..], (ulong)total);
+        e.Tiles.CopyTo(blob.AsSpan((int)tilesOffset));
+        MemoryMarshal.AsBytes(e.TileOffsets.AsSpan()).CopyTo(blob.AsSpan((int)offsetsOffset));
+        e.Escapes.CopyTo(blob.AsSpan((int)escapesOffset));
+        return new EncodedTensor(blob, new Dictionary<string, string>());
     }
 
-    public unsafe void Decode(ReadOnlySpan<byte> blob, TensorLayout layout, IReadOnlyDictionary<string, string> parameters, Span<byte> destination, string tensorName)
+    /// <summary>Checks a blob's header against the tensor and returns its sections (also used by the GPU upload).</summary>
+    /// <exception cref="CorruptTensorException">The header does not match the tensor or the blob.</exception>
+    /// <exception cref="UnsupportedModelException">An unsupported fixed layout version.</exception>
+    public static Sections ReadSections(ReadOnlySpan<byte> blob, TensorLayout layout, string tensorName)
     {
-        TensorDType dt = layout.DType;
-        int eb = dt.ByteSize(), rb = FloatFields.RestBytes(dt);
-        BlobHeader.CheckStart(blob, Magic, Version, Name, layout, HeaderBytes, tensorName);
-        (int rows, int cols) = FixedTileGeometry.MatrixOf(layout.Shape);
-        FixedTileGeometry geo = new(rows, cols, rb);
-        BlobHeader.Require(blob[7] == rb
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[8..]) == rows
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[12..]) == cols
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[16..]) == geo.PaddedRows
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[20..]) == geo.PaddedCols
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[24..]) == geo.TilesPerRowGroup
-            && BinaryPrimitives.ReadUInt32LittleEndian(blob[28..]) == geo.LastTileLanes
-            && BinaryPrimitives.ReadUInt64LittleEndian(blob[32..]) == (ulong)geo.RowGroupBytes,
+        if (blob.Length >= 6 && BinaryPrimitives.ReadUInt32LittleEndian(blob) == Magic && BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]) != Version)
+            throw new UnsupportedModelException($"tensor '{tensorName}': unsupported fixed layout version {BinaryPrimitives.ReadUInt16LittleEndian(blob[4..])} (this build reads version {Version}, 8x128 tiles); re-compress the model");
+        BlobHeader.CheckStart(blob, Magic, Version, "fixed", layout, HeaderBytes, tensorName);
+        (int rows, int cols) = FixedTileLayout.MatrixView(layout.Shape, layout.ElementCount);
+        int rb = FloatFields.RestBytes(layout.DType);
+        BlobHeader.Require(blob[7] == rb && BinaryPrimitives.ReadUInt32LittleEndian(blob[8..]) == rows && BinaryPrimitives.ReadUInt32LittleEndian(blob[12..]) == cols,
             tensorName, $"fixed blob geometry does not match the tensor's shape [{string.Join(", ", layout.Shape)}]");
-        ulong tilesOffset = BinaryPrimitives.ReadUInt64LittleEndian(blob[40..]);
-        ulong startsOffset = BinaryPrimitives.ReadUInt64LittleEndian(blob[48..]);
-        ulong escapesOffset = BinaryPrimitives.ReadUInt64LittleEndian(blob[56..]);
-        ulong escapeCount = BinaryPrimitives.ReadUInt64LittleEndian(blob[64..]);
-        ulong total = BinaryPrimitives.ReadUInt64LittleEndian(blob[72..]);
-        BlobHeader.Require(total == (ulong)blob.Length, tensorName, $"fixed blob is {blob.Length} bytes, its header says {total}: truncated or corrupt");
-        BlobHeader.Require(destination.Length == layout.ByteLength, tensorName, "destination size does not match the tensor");
-        ReadOnlySpan<byte> tiles = BlobHeader.Section(blob, tilesOffset, (ulong)(geo.RowGroups * geo.RowGroupBytes), "tile region", tensorName);
-        ReadOnlySpan<uint> starts = MemoryMarshal.Cast<byte, uint>(BlobHeader.Section(blob, startsOffset, (ulong)(geo.TileCount + 1L) * 4, "escape starts", tensorName));
-        ReadOnlySpan<byte> escapes = BlobHeader.Section(blob, escapesOffset, escapeCount, "escape stream", tensorName);
-        BlobHeader.Require(starts[0] == 0 && starts[geo.TileCount] == escapeCount, tensorName, "fixed escape starts are corrupt");
-        for (int i = 0; i < geo.TileCount; i++)
-            BlobHeader.Require(starts[i] <= starts[i + 1], tensorName, $"fixed escape start of tile {i} is corrupt");
-        byte[] table = blob.Slice(80, 8).ToArray();
-
-        fixed (byte* pTiles = tiles)
-        fixed (uint* pStarts = starts)
-        fixed (byte* pEsc = escapes)
-        fixed (byte* pDst = destination)
-        {
-            TileDecoder dec = new(geo, pTiles, pStarts, pEsc, pDst, table, dt, eb, rb);
-            string? bad = null;
-            if ((long)rows * cols >= 1 << 20)
-                Parallel.For(0, geo.RowGroups, rg => { string? e = dec.DecodeRowGroup(rg); if (e != null) bad ??= e; });
-            else
-                for (int rg = 0; rg < geo.RowGroups && bad == null; rg++) bad = dec.DecodeRowGroup(rg);
-            if (bad != null) throw new CorruptTensorException(tensorName, bad);
-        }
+        uint baseExp = BinaryPrimitives.ReadUInt32LittleEndian(blob[16..]);
+        BlobHeader.Require(baseExp <= 248, tensorName, $"fixed base exponent {baseExp} outside 0..248");
+        long tileCount = (long)((rows + 7) / 8) * ((cols + 127) / 128);
+        var s = new Sections(rows, cols, (int)baseExp,
+            (long)BinaryPrimitives.ReadUInt64LittleEndian(blob[24..]), (long)BinaryPrimitives.ReadUInt64LittleEndian(blob[32..]),
+            (long)BinaryPrimitives.ReadUInt64LittleEndian(blob[40..]), (long)BinaryPrimitives.ReadUInt64LittleEndian(blob[48..]),
+            (long)BinaryPrimitives.ReadUInt64LittleEndian(blob[56..]));
+        BlobHeader.Require(s.TotalBytes == blob.Length, tensorName, $"fixed blob is {blob.Length} bytes, its header says {s.TotalBytes}: truncated or corrupt");
+        BlobHeader.Section(blob, (ulong)s.TilesOffset, (ulong)(tileCount * FixedTileLayout.TileBytesOf(rb)), "tile region", tensorName);
+        BlobHeader.Section(blob, (ulong)s.OffsetsOffset, (ulong)(tileCount + 1) * 4, "tile offsets", tensorName);
+        BlobHeader.Section(blob, (ulong)s.EscapesOffset, (ulong)s.EscapeCount + FixedTileLayout.EscapePadding, "escape stream", tensorName);
+        BlobHeader.Require(s.TilesOffset % 16 == 0 && s.OffsetsOffset % 4 == 0 && s.EscapesOffset % 16 == 0, tensorName, "fixed sections are misaligned");
+        return s;
     }
 
-    private readonly unsafe struct TileDecoder(FixedTileGeometry geo, byte* tiles, uint* starts, byte* escapes, byte* dst, byte[] table,
-        TensorDType dt, int eb, int rb)
+    public void Decode(ReadOnlySpan<byte> blob, TensorLayout layout, IReadOnlyDictionary<string, string> parameters, Span<byte> destination, string tensorName)
     {
-        public string? DecodeRowGroup(int rg)
-        {
-            for (int t = 0; t < geo.TilesPerRowGroup; t++)
-            {
-                int tileIndex = rg * geo.TilesPerRowGroup + t;
-                uint esc = starts[tileIndex];
-                uint escEnd = starts[tileIndex + 1];
-                int lanes = geo.LanesOf(t);
-                byte* tile = tiles + geo.TileOffset(rg, t);
-                uint* planes = (uint*)(tile + geo.PlanesOffset(lanes));
-                for (int l = 0; l < lanes; l++)
-                {
-                    uint p0 = planes[l], p1 = planes[lanes + l], p2 = planes[2 * lanes + l];
-                    byte* rest = tile + l * FixedTileGeometry.WeightsPerLane * rb;
-                    int row0 = rg * FixedTileGeometry.TileRows, col0 = t * FixedTileGeometry.TileCols + l * FixedTileGeometry.LaneCols;
-                    bool inside = row0 + FixedTileGeometry.TileRows <= geo.Rows && col0 + FixedTileGeometry.LaneCols <= geo.Cols;
-                    for (int j = 0; j < FixedTileGeometry.WeightsPerLane; j++)
-                    {
-                        int code = (int)((p0 >> j & 1) | (p1 >> j & 1) << 1 | (p2 >> j & 1) << 2);
-                        byte e;
-                        if (code == EscapeCode)
-                        {
-                            if (esc >= escEnd) return $"fixed tile {tileIndex} has more escapes than its escape range";
-                            e = escapes[esc++];
-                        }
-                        else e = table[code];
-                        int r = row0 + j / FixedTileGeometry.LaneCols;
-                        int c = col0 + j % FixedTileGeometry.LaneCols;
-                        if (!inside && (r >= geo.Rows || c >= geo.Cols)) continue;
-                        long idx = (long)r * geo.Cols + c;
-                        if (dt == TensorDType.BF16)
-                        {
-                            uint rv = rest[j];
-                            ((ushort*)dst)[idx] = (ushort)(((rv & 0x80) << 8) | ((uint)e << 7) | (rv & 0x7F));
-                        }
-                        else
-                        {
-                            byte* rp = rest + j * rb;
-                            uint rv = rb == 2 ? (uint)(rp[0] | rp[1] << 8) : (uint)(rp[0] | rp[1] << 8 | rp[2] << 16);
-                            uint v = FloatFields.Join(dt, e, rv);
-                            if (eb == 2) ((ushort*)dst)[idx] = (ushort)v;
-                            else ((uint*)dst)[idx] = v;
-                        }
-                    }
-                }
-                if (esc != escEnd) return $"fixed tile {tileIndex} uses {esc - starts[tileIndex]} escapes, its range holds {escEnd - starts[tileIndex]}";
-            }
-            return null;
-        }
+        Sections s = ReadSections(blob, layout, tensorName);
+        BlobHeader.Require(destination.Length == layout.ByteLength, tensorName, "destination size does not match the tensor");
+        long tileCount = (long)((s.Rows + 7) / 8) * ((s.Cols + 127) / 128);
+        int rb = FloatFields.RestBytes(layout.DType);
+        ReadOnlySpan<byte> tiles = blob.Slice((int)s.TilesOffset, checked((int)(tileCount * FixedTileLayout.TileBytesOf(rb))));
+        ReadOnlySpan<uint> offsets = MemoryMarshal.Cast<byte, uint>(blob.Slice((int)s.OffsetsOffset, checked((int)((tileCount + 1) * 4))));
+        ReadOnlySpan<byte> escapes = blob.Slice((int)s.EscapesOffset, checked((int)s.EscapeCount));
+        FixedTileLayout.Decode(s.Rows, s.Cols, s.Base, tiles, offsets, escapes, layout.DType, destination, tensorName);
     }
 }

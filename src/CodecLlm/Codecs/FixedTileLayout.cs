@@ -1,22 +1,33 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using CodecLlm.Model;
 
 namespace CodecLlm.Codecs;
 
 /// <summary>
-/// The BF16 tile layout read by the fused decode+matvec kernel (Backends/Cuda/Kernels/fused_matvec.cu),
-/// specified in docs/FIXED_LAYOUT.md: 8x128 tiles of 1408 bytes (sign/mantissa bytes + three 3-bit code
-/// planes), code c &lt; 7 = exponent base + c, code 7 = escape byte in a separate stream with per-tile offsets.
-/// Pure functions over arrays; the codec's blob header is not part of this class.
+/// The tile layout of the <c>fixed</c> codec, read directly by the fused decode+matvec kernel
+/// (Backends/Cuda/Kernels/fused_matvec.cu) and specified in docs/FORMAT.md ("fixed"): 8x128 tiles of
+/// sign/mantissa bytes + three 3-bit code planes; code c &lt; 7 = exponent base + c, code 7 = escape byte in
+/// a separate stream with per-tile offsets. BF16 tiles are 1408 bytes (the GPU layout); F16 and F32 use the
+/// same geometry with 2 and 3 sign/mantissa bytes per weight. Pure functions over arrays; the codec's blob
+/// header is not part of this class.
 /// </summary>
 public static class FixedTileLayout
 {
     public const int TileRows = 8;
     public const int TileCols = 128;
+    public const int WeightsPerLane = 32;
+    public const int CodePlaneBytes = 3 * 128;
+
+    /// <summary>Bytes of a BF16 tile (the layout the GPU reads).</summary>
     public const int TileBytes = 1408;
     public const int EscapePadding = 8;
 
+    /// <summary>Bytes of one tile when each weight has <paramref name="restBytes"/> sign/mantissa bytes.</summary>
+    public static int TileBytesOf(int restBytes) => 1024 * restBytes + CodePlaneBytes;
+
     /// <summary>The three sections of an encoded matrix. <see cref="Escapes"/> ends with 8 zero padding bytes.</summary>
-    public sealed record Encoded(int Rows, int Cols, int Base, byte[] Tiles, uint[] TileOffsets, byte[] Escapes)
+    public sealed record Encoded(int Rows, int Cols, int Base, byte[] Tiles, uint[] TileOffsets, byte[] Escapes, int RestBytes = 1)
     {
         public int RowGroups => (Rows + TileRows - 1) / TileRows;
 
@@ -34,128 +45,158 @@ public static class FixedTileLayout
     }
 
     /// <summary>Start of the window of 7 consecutive exponents covering most weights (first such window; &lt;= 248).</summary>
-    public static int ChooseBase(ReadOnlySpan<ushort> weights)
+    public static int ChooseBase(ReadOnlySpan<long> histogram)
     {
-        Span<long> hist = stackalloc long[256];
-        foreach (ushort w in weights) hist[(w >> 7) & 0xff]++;
         int best = 0;
         long bestCount = -1;
         for (int b = 0; b <= 248; b++)
         {
             long c = 0;
-            for (int k = 0; k < 7; k++) c += hist[b + k];
+            for (int k = 0; k < 7; k++) c += histogram[b + k];
             if (c > bestCount) { bestCount = c; best = b; }
         }
         return best;
     }
 
-    /// <summary>Word (0..2) and bit of code bit <paramref name="j"/> of pair <paramref name="p"/>, half <paramref name="h"/>.</summary>
-    private static (int Word, int Bit) CodeBit(int p, int h, int j) =>
-        p < 15 ? (p % 3, h * 16 + 3 * (p / 3) + j) : (j, h * 16 + 15);
+    /// <summary>Word (0..2) and bit of code bit <paramref name="j"/> of weight <paramref name="i"/> (pair i/2, half i%2) of a lane.</summary>
+    private static (int Word, int Bit) CodeBit(int i, int j)
+    {
+        int p = i >> 1, h = i & 1;
+        return p < 15 ? (p % 3, h * 16 + 3 * (p / 3) + j) : (j, h * 16 + 15);
+    }
+
+    private static readonly (int Word, int Bit)[] CodeBits = Enumerable.Range(0, 96).Select(k => CodeBit(k / 3, k % 3)).ToArray();
+
+    /// <summary>Weight index i of escape number e (escape order e = h*16 + p).</summary>
+    private static int EscapeWeight(int e) => 2 * (e & 15) + (e >> 4);
 
     /// <summary>Encodes BF16 values (bit patterns) viewed as [rows, cols], row-major; missing tail values are padding.</summary>
-    public static Encoded Encode(ReadOnlySpan<ushort> weights, int rows, int cols)
+    public static Encoded Encode(ReadOnlySpan<ushort> weights, int rows, int cols) =>
+        Encode(MemoryMarshal.AsBytes(weights), TensorDType.BF16, rows, cols);
+
+    /// <summary>Encodes F32/F16/BF16 elements viewed as [rows, cols], row-major; missing tail values are padding.</summary>
+    public static Encoded Encode(ReadOnlySpan<byte> data, TensorDType dt, int rows, int cols)
     {
-        if ((long)rows * cols < weights.Length) throw new ArgumentException($"{weights.Length} values do not fit a [{rows}, {cols}] view");
-        int baseExp = ChooseBase(weights);
+        int eb = dt.ByteSize(), rb = FloatFields.RestBytes(dt), tileBytes = TileBytesOf(rb);
+        long n = data.Length / eb;
+        if ((long)rows * cols < n) throw new ArgumentException($"{n} values do not fit a [{rows}, {cols}] view");
+        Span<long> hist = stackalloc long[256];
+        for (long i = 0; i < n; i++) hist[FloatFields.Exponent(dt, FloatFields.Load(data, i, eb))]++;
+        int baseExp = ChooseBase(hist);
         int groups = (rows + TileRows - 1) / TileRows, tilesPerRow = (cols + TileCols - 1) / TileCols;
         long tileCount = (long)groups * tilesPerRow;
-        var tiles = new byte[checked(tileCount * TileBytes)];
+        var tiles = new byte[checked(tileCount * tileBytes)];
         var offsets = new uint[tileCount + 1];
-        var escapes = new List<byte>(weights.Length / 16 + EscapePadding);
+        var escapes = new List<byte>((int)Math.Min(int.MaxValue / 2, n / 16 + EscapePadding));
         Span<byte> escByte = stackalloc byte[32];
         Span<uint> words = stackalloc uint[3];
         for (long tile = 0; tile < tileCount; tile++)
         {
             int g = (int)(tile / tilesPerRow), t = (int)(tile % tilesPerRow);
-            offsets[tile] = (uint)escapes.Count;
-            Span<byte> tp = tiles.AsSpan(checked((int)(tile * TileBytes)), TileBytes);
+            offsets[tile] = checked((uint)escapes.Count);
+            Span<byte> tp = tiles.AsSpan(checked((int)(tile * tileBytes)), tileBytes);
             for (int lane = 0; lane < 32; lane++)
             {
                 words.Clear();
                 uint escMask = 0;  // bit i: weight i is an escape
-                for (int i = 0; i < 32; i++)
+                for (int i = 0; i < WeightsPerLane; i++)
                 {
                     long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
                     long idx = row * cols + col;
-                    bool inside = row < rows && col < cols && idx < weights.Length;
-                    ushort v = inside ? weights[(int)idx] : (ushort)0;
-                    int exponent = (v >> 7) & 0xff;
-                    tp[32 * lane + i] = (byte)(((v >> 8) & 0x80) | (v & 0x7f));
+                    bool inside = row < rows && col < cols && idx < n;
+                    uint v = inside ? FloatFields.Load(data, idx, eb) : 0;
+                    int exponent = FloatFields.Exponent(dt, v);
+                    FloatFields.StoreRest(tp, 32 * lane + i, rb, FloatFields.Rest(dt, v));
                     int code = inside ? exponent - baseExp : 0;
-                    if (code < 0 || code > 6)
+                    if (code is < 0 or > 6)
                     {
                         code = 7;
                         escMask |= 1u << i;
                         escByte[i] = (byte)exponent;
                     }
                     for (int j = 0; j < 3; j++)
-                    {
-                        (int word, int bit) = CodeBit(i >> 1, i & 1, j);
-                        if (((code >> j) & 1) != 0) words[word] |= 1u << bit;
-                    }
+                        if (((code >> j) & 1) != 0)
+                        {
+                            (int word, int bit) = CodeBits[3 * i + j];
+                            words[word] |= 1u << bit;
+                        }
                 }
-                for (int e = 0; e < 32; e++)  // escape order: e = h*16 + p
+                for (int e = 0; escMask != 0 && e < 32; e++)
                 {
-                    int i = 2 * (e & 15) + (e >> 4);
+                    int i = EscapeWeight(e);
                     if ((escMask >> i & 1) != 0) escapes.Add(escByte[i]);
                 }
-                for (int j = 0; j < 3; j++) BitConverter.TryWriteBytes(tp.Slice(1024 + 128 * j + 4 * lane, 4), words[j]);
+                int planes = 1024 * rb;
+                for (int j = 0; j < 3; j++) BinaryPrimitives.WriteUInt32LittleEndian(tp.Slice(planes + 128 * j + 4 * lane, 4), words[j]);
             }
         }
-        offsets[tileCount] = (uint)escapes.Count;
+        offsets[tileCount] = checked((uint)escapes.Count);
         for (int k = 0; k < EscapePadding; k++) escapes.Add(0);
-        return new Encoded(rows, cols, baseExp, tiles, offsets, escapes.ToArray());
+        return new Encoded(rows, cols, baseExp, tiles, offsets, escapes.ToArray(), rb);
     }
 
-    /// <summary>Decodes into <paramref name="destination"/> (the first destination.Length values of the view).</summary>
+    /// <summary>Decodes BF16 into <paramref name="destination"/> (the first destination.Length values of the view).</summary>
     /// <exception cref="CorruptTensorException">Sections inconsistent with each other.</exception>
-    public static void Decode(Encoded e, Span<ushort> destination, string tensorName)
+    public static void Decode(Encoded e, Span<ushort> destination, string tensorName) =>
+        Decode(e.Rows, e.Cols, e.Base, e.Tiles, e.TileOffsets, e.Escapes.AsSpan(0, e.Escapes.Length - EscapePadding), TensorDType.BF16,
+            MemoryMarshal.AsBytes(destination), tensorName);
+
+    /// <summary>
+    /// Decodes the sections (escape stream without its padding) into <paramref name="destination"/>: the first
+    /// destination.Length / element size values of the [rows, cols] view, of type <paramref name="dt"/>.
+    /// </summary>
+    /// <exception cref="CorruptTensorException">Sections inconsistent with each other.</exception>
+    public static void Decode(int rows, int cols, int baseExp, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes,
+        TensorDType dt, Span<byte> destination, string tensorName)
     {
-        long tileCount = (long)e.RowGroups * e.ColTiles;
-        if (e.Tiles.LongLength != tileCount * TileBytes) throw new CorruptTensorException(tensorName, $"fixed tiles: {e.Tiles.LongLength} bytes, expected {tileCount * TileBytes}");
-        if (e.TileOffsets.LongLength != tileCount + 1) throw new CorruptTensorException(tensorName, $"fixed tile offsets: {e.TileOffsets.LongLength} entries, expected {tileCount + 1}");
-        if (e.Base is < 0 or > 248) throw new CorruptTensorException(tensorName, $"fixed base exponent {e.Base} outside 0..248");
-        if (destination.Length > (long)e.Rows * e.Cols) throw new ArgumentException("destination larger than the matrix view");
-        long escapeCount = e.Escapes.LongLength - EscapePadding;
+        int eb = dt.ByteSize(), rb = FloatFields.RestBytes(dt), tileBytes = TileBytesOf(rb);
+        int groups = (rows + TileRows - 1) / TileRows, tilesPerRow = (cols + TileCols - 1) / TileCols;
+        long tileCount = (long)groups * tilesPerRow, n = destination.Length / eb;
+        if (tiles.Length != tileCount * tileBytes) throw new CorruptTensorException(tensorName, $"fixed tiles: {tiles.Length} bytes, expected {tileCount * tileBytes}");
+        if (tileOffsets.Length != tileCount + 1) throw new CorruptTensorException(tensorName, $"fixed tile offsets: {tileOffsets.Length} entries, expected {tileCount + 1}");
+        if (baseExp is < 0 or > 248) throw new CorruptTensorException(tensorName, $"fixed base exponent {baseExp} outside 0..248");
+        if (n > (long)rows * cols) throw new ArgumentException("destination larger than the matrix view");
+        if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != escapes.Length)
+            throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape stream holds {escapes.Length} bytes");
         Span<int> exps = stackalloc int[32];
+        int planes = 1024 * rb;
         for (long tile = 0; tile < tileCount; tile++)
         {
-            int g = (int)(tile / e.ColTiles), t = (int)(tile % e.ColTiles);
-            uint eo = e.TileOffsets[tile], next = e.TileOffsets[tile + 1];
-            if (next < eo || next > escapeCount) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: escape offsets {eo}..{next} outside 0..{escapeCount}");
-            ReadOnlySpan<byte> tp = e.Tiles.AsSpan(checked((int)(tile * TileBytes)), TileBytes);
+            int g = (int)(tile / tilesPerRow), t = (int)(tile % tilesPerRow);
+            uint eo = tileOffsets[(int)tile], next = tileOffsets[(int)tile + 1];
+            if (next < eo || next > escapes.Length) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: escape offsets {eo}..{next} outside 0..{escapes.Length}");
+            ReadOnlySpan<byte> tp = tiles.Slice(checked((int)(tile * tileBytes)), tileBytes);
             for (int lane = 0; lane < 32; lane++)
             {
-                uint w0 = BitConverter.ToUInt32(tp.Slice(1024 + 4 * lane, 4));
-                uint w1 = BitConverter.ToUInt32(tp.Slice(1152 + 4 * lane, 4));
-                uint w2 = BitConverter.ToUInt32(tp.Slice(1280 + 4 * lane, 4));
-                for (int i = 0; i < 32; i++)
+                uint w0 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 4 * lane, 4));
+                uint w1 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 128 + 4 * lane, 4));
+                uint w2 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 256 + 4 * lane, 4));
+                for (int i = 0; i < WeightsPerLane; i++)
                 {
                     int code = 0;
                     for (int j = 0; j < 3; j++)
                     {
-                        (int word, int bit) = CodeBit(i >> 1, i & 1, j);
+                        (int word, int bit) = CodeBits[3 * i + j];
                         uint w = word == 0 ? w0 : word == 1 ? w1 : w2;
                         code |= (int)((w >> bit) & 1) << j;
                     }
-                    exps[i] = code == 7 ? -1 : e.Base + code;
+                    exps[i] = code == 7 ? -1 : baseExp + code;
                 }
                 for (int x = 0; x < 32; x++)
                 {
-                    int i = 2 * (x & 15) + (x >> 4);
+                    int i = EscapeWeight(x);
                     if (exps[i] >= 0) continue;
                     if (eo >= next) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: more escapes than its offsets allow");
-                    exps[i] = e.Escapes[eo++];
+                    exps[i] = escapes[(int)eo++];
                 }
-                for (int i = 0; i < 32; i++)
+                for (int i = 0; i < WeightsPerLane; i++)
                 {
                     long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
-                    if (row >= e.Rows || col >= e.Cols) continue;
-                    long idx = row * e.Cols + col;
-                    if (idx >= destination.Length) continue;
-                    byte sm = tp[32 * lane + i];
-                    destination[(int)idx] = (ushort)(((sm & 0x80) << 8) | (exps[i] << 7) | (sm & 0x7f));
+                    if (row >= rows || col >= cols) continue;
+                    long idx = row * cols + col;
+                    if (idx >= n) continue;
+                    uint rest = FloatFields.LoadRest(tp, 32 * lane + i, rb);
+                    FloatFields.Store(destination, idx, eb, FloatFields.Join(dt, (byte)exps[i], rest));
                 }
             }
             if (eo != next) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: {next - eo} escape bytes unused");

@@ -71,13 +71,27 @@ public class CorruptBlobTests
     public void FixedEscapeCorruptionIsDetected()
     {
         var x = Encoded("fixed");
-        ulong startsOffset = BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(48));
+        ulong offsetsOffset = BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(32));
         byte[] b = (byte[])x.Enc.Blob.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)startsOffset + 4), 1_000_000);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)offsetsOffset + 4), 1_000_000);
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
         b = (byte[])x.Enc.Blob.Clone();
-        b[20] ^= 8; // paddedCols
+        b[8] ^= 8; // rows
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        b[16] = 250; // base exponent above 248
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+    }
+
+    [Fact]
+    public void FixedVersion1BlobIsAnUnsupportedLayoutVersion()
+    {
+        var x = Encoded("fixed");
+        byte[] b = (byte[])x.Enc.Blob.Clone();
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(4), 1);  // the old 4x256 layout
+        UnsupportedModelException e = Assert.Throws<UnsupportedModelException>(() => Decode(x, b));
+        Assert.Contains("unsupported fixed layout version 1", e.Message);
+        Assert.Contains("blk.0.w", e.Message);
     }
 
     [Fact]

@@ -13,7 +13,10 @@ internal enum WeightEncoding
     Fixed,
 }
 
-/// <summary>A matrix operand of a matvec: where its (possibly encoded) elements are and its shape.</summary>
+/// <summary>
+/// A matrix operand of a matvec: where its (possibly encoded) elements are and its shape. Fixed: W = the
+/// tiles, Aux0 = the tile offsets, Aux1 = the escape bytes, Aux2 = the base exponent.
+/// </summary>
 internal readonly record struct MatvecWeight(WeightEncoding Encoding, ulong W, int Rows, int Cols, ulong Aux0 = 0, ulong Aux1 = 0, ulong Aux2 = 0)
 {
     public static WeightEncoding EncodingOf(TensorDType dtype) => dtype switch
@@ -42,7 +45,7 @@ internal sealed class CudaOps
     private readonly CudaContext _context;
     private readonly KernelLibrary _k;
     private readonly uint _gridCap;
-    private readonly uint _matvecGridCap, _matvecGridCapFixed;
+    private readonly uint _matvecGridCap;
 
     /// <summary>Programmatic dependent launches for matvecs (CODECLLM_PDL=0 turns them off).</summary>
     public static bool UseProgrammaticLaunch { get; } = Environment.GetEnvironmentVariable("CODECLLM_PDL") != "0";
@@ -54,10 +57,9 @@ internal sealed class CudaOps
         _gridCap = (uint)context.MultiprocessorCount * 8;
         // Few enough blocks that each loops over several row groups: every block stages the whole input
         // vector, so more blocks means more L2 traffic (CODECLLM_MV_BLOCKS_PER_SM overrides, for tuning).
-        // Measured on an H100 (docs/PERFORMANCE.md): raw 4 per SM, fused fixed (more arithmetic) 8 per SM.
+        // Measured on an H100 (docs/PERFORMANCE.md): 4 per SM.
         int? env = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : null;
         _matvecGridCap = (uint)(context.MultiprocessorCount * (env ?? 4));
-        _matvecGridCapFixed = (uint)(context.MultiprocessorCount * (env ?? 8));
     }
 
     public static int DTypeCode(TensorDType t) => t switch
@@ -75,7 +77,7 @@ internal sealed class CudaOps
     /// <summary>Compiles every kernel module now (first-use cost out of timed regions).</summary>
     public void Warm()
     {
-        foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "sampling.cu" }) _k.Module(f);
+        foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "fused_matvec.cu", "sampling.cu" }) _k.Module(f);
     }
 
     public void Embed(CudaStream s, int tableType, ulong table, ulong tokens, ulong output, int dim, int count) =>
@@ -134,12 +136,19 @@ internal sealed class CudaOps
     /// y = W x for up to three matrices sharing the input (e.g. q, k, v). The input is x as is, or
     /// RMSNorm(x) * <paramref name="normW"/> when normW is set, or silu(x) * <paramref name="up"/> when up is set
     /// (SwiGLU fused into the down projection). out = resid + W x when <paramref name="resid"/> is set.
+    /// BF16 and `fixed` weights run the fused_matvec.cu template (one accumulation order for both: raw and
+    /// fixed outputs are bit-identical); F32/F16 weights run matvec.cu.
     /// </summary>
     public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0,
         bool programmatic = false)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
         WeightEncoding enc = targets[0].Weight.Encoding;
+        if (enc is WeightEncoding.BF16 or WeightEncoding.Fixed)
+        {
+            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic);
+            return;
+        }
         bool vec = true;
         var segs = new MvSeg[3];
         int groups = 0;
@@ -147,19 +156,11 @@ internal sealed class CudaOps
         {
             MatvecWeight w = targets[i].Weight;
             if (w.Encoding != enc || w.Cols != cols) throw new ArgumentException("matrices of one matvec must share encoding and columns");
-            vec &= enc == WeightEncoding.Fixed || (cols % 8 == 0 && w.W % 16 == 0);
+            vec &= cols % 8 == 0 && w.W % 16 == 0;
             segs[i] = new MvSeg { W = w.W, Aux0 = w.Aux0, Aux1 = w.Aux1, Aux2 = w.Aux2, Bias = targets[i].Bias, Out = targets[i].Out, Rows = w.Rows, GroupStart = groups };
             groups += (w.Rows + 3) / 4;
         }
-        string name = enc switch
-        {
-            WeightEncoding.F32 => "matvec_f32",
-            WeightEncoding.F16 => "matvec_f16",
-            WeightEncoding.BF16 => "matvec_bf16",
-            _ => "matvec_fixed",
-        };
-        string file = enc == WeightEncoding.Fixed ? "fixed.cu" : "matvec.cu";
-        if (enc != WeightEncoding.Fixed) name += vec ? "_vec" : "_scalar";
+        string name = (enc == WeightEncoding.F32 ? "matvec_f32" : "matvec_f16") + (vec ? "_vec" : "_scalar");
         var p = new MatvecParams
         {
             Seg0 = segs[0],
@@ -176,8 +177,55 @@ internal sealed class CudaOps
             Act = normW != 0 ? 1 : up != 0 ? 2 : 0,
         };
         const uint warps = 4; // split the columns of each 4-row group (matvec.cuh)
-        uint grid = (uint)Math.Clamp(groups, 1, enc == WeightEncoding.Fixed ? _matvecGridCapFixed : _matvecGridCap);
+        uint grid = (uint)Math.Clamp(groups, 1, _matvecGridCap);
         uint padded = (uint)((cols + 255) / 256 * 256);
-        _k.Function(file, name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
+        _k.Function("matvec.cu", name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
+    }
+
+    /// <summary>Warps per 8-row group of the fused matvec (CODECLLM_FM_WARPS = 4, 8 or 16 overrides, for tuning).</summary>
+    private static readonly int? FusedWarpsOverride = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_WARPS"), out int w) && w is 4 or 8 or 16 ? w : null;
+
+    /// <summary>
+    /// Warps per block (they split the columns): few row groups need more warps each to fill the GPU
+    /// (H100 measurements in docs/PERFORMANCE.md "Fused matvec": 4 for >= 512 groups, 8 for 2048-row matrices,
+    /// 16 for 256-row ones); a warp handles at most 31 column tiles.
+    /// </summary>
+    private static int FusedWarps(int groups, int cols)
+    {
+        int tiles = (cols + 127) / 128;
+        int w = FusedWarpsOverride ?? (groups >= 512 ? 4 : groups >= 200 ? 8 : 16);
+        while (tiles > 31 * w && w < 16) w *= 2;
+        if (tiles > 31 * w) throw new UnsupportedModelException($"matrices of {cols} columns exceed the fused GPU matvec (at most {31 * 16 * 128})");
+        return w;
+    }
+
+    private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic)
+    {
+        WeightEncoding enc = targets[0].Weight.Encoding;
+        var segs = new FmSeg[3];
+        int groups = 0;
+        for (int i = 0; i < targets.Length; i++)
+        {
+            MatvecWeight w = targets[i].Weight;
+            if (w.Encoding != enc || w.Cols != cols) throw new ArgumentException("matrices of one matvec must share encoding and columns");
+            segs[i] = new FmSeg
+            {
+                W = w.W,
+                TileOffsets = w.Aux0,
+                Escapes = w.Aux1,
+                Base = (uint)w.Aux2,
+                Bias = targets[i].Bias,
+                Out = targets[i].Out,
+                Rows = w.Rows,
+                GroupStart = groups,
+            };
+            groups += (w.Rows + 7) / 8;
+        }
+        if (groups == 0) return;
+        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps };
+        int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
+        int warps = FusedWarps(groups, cols);
+        string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
+        _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
     }
 }

@@ -192,14 +192,15 @@ public sealed unsafe class CudaSession : IInferenceSession
         }
         else if (head.Codec == "fixed" && slotBytes > 0)
         {
-            // Slice the head into row ranges no larger than a layer's slot, so it needs no bigger scratch.
+            // Slice the head into row ranges (whole 8-row tile groups) no larger than a layer's slot, so it needs no bigger scratch.
             long rowBytes = (long)head.Cols * head.DType.ByteSize();
-            int rowsPer = (int)Math.Max(4, slotBytes / rowBytes / 4 * 4);
+            int rowsPer = (int)Math.Max(8, slotBytes / rowBytes / 8 * 8);
             for (int r = 0; r < head.Rows; r += rowsPer)
             {
                 int n = Math.Min(rowsPer, head.Rows - r);
-                steps.Add(new Step(StepKind.Head, 0, r, n, [new ScratchPart(head, r / 4, (r + n + 3) / 4, 0)]));
+                steps.Add(new Step(StepKind.Head, 0, r, n, [new ScratchPart(head, r / 8, (r + n + 7) / 8, 0)]));
             }
+            slotBytes = Math.Max(slotBytes, (long)Math.Min(rowsPer, head.Rows) * rowBytes);
         }
         else if (head.Codec == "entropy" && slotBytes > 0)
         {

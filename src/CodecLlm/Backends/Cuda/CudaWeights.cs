@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CodecLlm.Codecs;
 using CodecLlm.Model;
 
 namespace CodecLlm.Backends.Cuda;
@@ -91,13 +92,14 @@ internal sealed unsafe class CudaWeights : IDisposable
         if (keepCompressed)
         {
             int groups = GpuDecoders.Validate(t, rows, cols);
-            DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, t.Name); // slack: fixed.cu escape window
+            FixedCodec.Sections? sections = t.Codec == "fixed" ? GpuDecoders.FixedSections(t, rows, cols) : null;
+            DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, t.Name); // slack: the decoders' 8-byte windows
             stream.CopyToDevice(blob, 0, t.StoredPointer, t.StoredLength);
             DeviceBuffer? table = null;
             if (t.Codec == "entropy")
                 table = stream.UploadNew<ushort>(ctx.Allocator, GpuDecoders.EntropyTable(t.StoredBytes[..192], t.Name), MemoryCategory.Workspace, t.Name + " table");
             int laneSymbols = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
-            return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups, laneSymbols);
+            return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups, laneSymbols, sections);
         }
         DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
         if (t.IsRaw)

@@ -1,15 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using CodecLlm.Codecs;
 using CodecLlm.Model;
 
 namespace CodecLlm.Backends.Cuda;
-
-[StructLayout(LayoutKind.Sequential)]
-internal struct FixedDecodeParams
-{
-    public ulong Blob, Out;
-    public int Rows, Cols, Rg0, Rg1;
-}
 
 [StructLayout(LayoutKind.Sequential)]
 internal struct EntropyTensorParams
@@ -39,13 +33,7 @@ internal static class GpuDecoders
         ReadOnlySpan<byte> h = t.StoredBytes;
         if (t.Codec == "fixed")
         {
-            if (h.Length < 128 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x58464C43u)
-                throw new CorruptTensorException(t.Name, "not a fixed blob (magic CLFX missing)");
-            if (BinaryPrimitives.ReadUInt16LittleEndian(h[4..]) != 1) throw new UnsupportedModelException($"tensor '{t.Name}': fixed blob version {BinaryPrimitives.ReadUInt16LittleEndian(h[4..])} is not supported");
-            if (h[6] != 2 || h[7] != 1) throw new CorruptTensorException(t.Name, "fixed blob is not BF16");
-            if (BinaryPrimitives.ReadUInt32LittleEndian(h[8..]) != rows || BinaryPrimitives.ReadUInt32LittleEndian(h[12..]) != cols)
-                throw new CorruptTensorException(t.Name, $"fixed blob shape differs from [{rows}, {cols}]");
-            if ((long)BinaryPrimitives.ReadUInt64LittleEndian(h[72..]) != h.Length) throw new CorruptTensorException(t.Name, "fixed blob length differs from its header");
+            FixedSections(t, rows, cols);
             return 0;
         }
         if (h.Length < 192 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x4E454C43u)
@@ -58,6 +46,14 @@ internal static class GpuDecoders
         if (n != (long)rows * cols || k <= 0) throw new CorruptTensorException(t.Name, "entropy blob element count differs from the tensor");
         if ((long)BinaryPrimitives.ReadUInt64LittleEndian(h[56..]) != h.Length) throw new CorruptTensorException(t.Name, "entropy blob length differs from its header");
         return (int)((n + 32L * k - 1) / (32L * k));
+    }
+
+    /// <summary>The sections of a fixed blob (header checked against the tensor, viewed as [rows, cols]).</summary>
+    public static FixedCodec.Sections FixedSections(ModelTensor t, int rows, int cols)
+    {
+        FixedCodec.Sections s = FixedCodec.ReadSections(t.StoredBytes, new TensorLayout(t.DType, [rows, cols]), t.Name);
+        if (t.DType != TensorDType.BF16) throw new CorruptTensorException(t.Name, "fixed blob is not BF16");
+        return s;
     }
 
     /// <summary>The canonical-Huffman decode table of an entropy blob: 2^L entries, symbol | length &lt;&lt; 8.</summary>
@@ -121,18 +117,19 @@ internal static class GpuDecoders
     public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
 
     /// <summary>
-    /// Decodes rows [4·rg0, 4·rg1) (fixed) or groups [rg0, rg1) (entropy; -1 = to the end) into
+    /// Decodes rows [8·rg0, 8·rg1) (fixed) or groups [rg0, rg1) (entropy; -1 = to the end) into
     /// <paramref name="output"/> as BF16.
     /// </summary>
     public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
     {
         if (m.Codec == "fixed")
         {
-            if (rg1 < 0) rg1 = (m.Rows + 3) / 4;
-            long tiles = (long)(rg1 - rg0) * ((m.Cols + 255) / 256);
-            uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);
-            kernels.Function("fixed.cu", "fixed_decode").Launch(stream, grid, 256, 0,
-                new FixedDecodeParams { Blob = m.Buffer.Pointer, Out = output, Rows = m.Rows, Cols = m.Cols, Rg0 = rg0, Rg1 = rg1 });
+            if (rg1 < 0) rg1 = (m.Rows + 7) / 8;
+            MatvecWeight w = m.FixedOperand();
+            long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
+            uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
+            kernels.Function("fused_matvec.cu", "fixed_decode").Launch(stream, grid, 256, 0,
+                new FmDecodeParams { Tiles = w.W, TileOffsets = w.Aux0, Escapes = w.Aux1, Base = (uint)w.Aux2, Out = output, Rows = m.Rows, Cols = m.Cols, Rg0 = rg0, Rg1 = rg1 });
         }
         else if (m.Codec == "entropy")
         {

@@ -1,3 +1,4 @@
+using CodecLlm.Codecs;
 using CodecLlm.Model;
 
 namespace CodecLlm.Backends.Cuda;
@@ -9,8 +10,10 @@ namespace CodecLlm.Backends.Cuda;
 internal sealed class GpuMatrix : IDisposable
 {
     public GpuMatrix(string name, int rows, int cols, TensorDType dtype, string codec, DeviceBuffer buffer, DeviceBuffer? table = null, int entropyGroups = 0,
-        int entropyLaneSymbols = 0)
+        int entropyLaneSymbols = 0, FixedCodec.Sections? fixedSections = null)
     {
+        FixedSections = fixedSections;
+        if (codec == "fixed" && fixedSections == null) throw new ArgumentException("a fixed matrix needs its blob's sections", nameof(fixedSections));
         EntropyLaneSymbols = entropyLaneSymbols;
         Name = name;
         Rows = rows;
@@ -44,6 +47,9 @@ internal sealed class GpuMatrix : IDisposable
     /// <summary>Entropy: symbols per lane stream (K); a group is 32·K elements.</summary>
     public int EntropyLaneSymbols { get; }
 
+    /// <summary>Fixed: where the tiles, tile offsets and escape bytes are in <see cref="Buffer"/>, and the base exponent.</summary>
+    public FixedCodec.Sections? FixedSections { get; }
+
     public bool IsCompressed => Codec != "raw";
 
     public long DecodedBytes => (long)Rows * Cols * DType.ByteSize();
@@ -53,7 +59,12 @@ internal sealed class GpuMatrix : IDisposable
         new(MatvecWeight.EncodingOf(DType), IsCompressed ? decoded : Buffer.Pointer, Rows, Cols);
 
     /// <summary>The fused-decode operand (fixed only).</summary>
-    public MatvecWeight FixedOperand() => new(WeightEncoding.Fixed, Buffer.Pointer, Rows, Cols);
+    public MatvecWeight FixedOperand()
+    {
+        FixedCodec.Sections f = FixedSections ?? throw new InvalidOperationException($"{Name}: not a fixed matrix");
+        ulong b = Buffer.Pointer;
+        return new(WeightEncoding.Fixed, b + (ulong)f.TilesOffset, Rows, Cols, b + (ulong)f.OffsetsOffset, b + (ulong)f.EscapesOffset, (ulong)f.Base);
+    }
 
     public void Dispose()
     {

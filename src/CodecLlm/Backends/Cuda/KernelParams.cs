@@ -100,4 +100,34 @@ internal struct MatvecParams
     public float Eps;
     public int Act;
 }
+/// <summary>One matrix of a fused matvec launch (see fused_matvec.cu FmSeg).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmSeg
+{
+    public ulong W, TileOffsets, Escapes, Bias, Out;
+    public int Rows;
+    public uint Base;
+    public int GroupStart, Pad;
+}
+
+/// <summary>fused_matvec.cu FmParams.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmParams
+{
+    public FmSeg Seg0, Seg1, Seg2;
+    public ulong X, X2, NormW, Resid;
+    public int NSeg, Cols;
+    public float Eps;
+    public int Pad;
+}
+
+/// <summary>fused_matvec.cu FmDecodeParams.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmDecodeParams
+{
+    public ulong Tiles, TileOffsets, Escapes, Out;
+    public int Rows, Cols;
+    public uint Base;
+    public int Rg0, Rg1, Pad;
+}
 #pragma warning restore CS0649

@@ -43,7 +43,8 @@ public class GpuDecoderTests
         DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
         if (table != null) owned.Add(table);
         int k = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
-        using var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k);
+        FixedCodec.Sections? sections = t.Codec == "fixed" ? GpuDecoders.FixedSections(t, t.Rows, t.Cols) : null;
+        using var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k, sections);
         DeviceBuffer output = c.Allocator.Allocate(Math.Max(2, t.ByteLength), MemoryCategory.Scratch, "out");
         owned.Add(output);
         s.Fill(output, 0xAB);
@@ -55,6 +56,9 @@ public class GpuDecoderTests
 
     [Theory]
     [InlineData("fixed", 4, 256)]
+    [InlineData("fixed", 8, 128)]
+    [InlineData("fixed", 9, 130)]
+    [InlineData("fixed", 37, 1000)]
     [InlineData("fixed", 64, 2048)]
     [InlineData("fixed", 7, 300)]
     [InlineData("fixed", 13, 1001)]
@@ -113,11 +117,18 @@ public class GpuDecoderTests
         }
     }
 
+    /// <summary>
+    /// The fused matvec over `fixed` tiles == the same template over the raw BF16 matrix, bit for bit, for each
+    /// input transform (0: x, 1: RMSNorm(x) * w, 2: silu(x) * up) with bias and residual, two segments in one
+    /// launch; and both equal an FP64 reference within 1e-5.
+    /// </summary>
     [Theory]
-    [InlineData(64, 2048)]
-    [InlineData(30, 300)]
-    [InlineData(5, 5632)]
-    public void FusedFixedMatvecIsBitIdenticalToRawBf16(int rows, int cols)
+    [InlineData(64, 2048, 1)]
+    [InlineData(30, 300, 0)]
+    [InlineData(5, 5632, 2)]
+    [InlineData(13, 200, 1)]
+    [InlineData(256, 11008, 2)]
+    public void FusedFixedMatvecIsBitIdenticalToRawBf16(int rows, int cols, int act)
     {
         CudaContext c = GpuTest.Context();
         using var s = new CudaStream(c);
@@ -128,33 +139,49 @@ public class GpuDecoderTests
             ushort[] data = RandomBf16(rows * cols, rows + cols, specials: false);
             var rnd = new Random(rows);
             for (int i = 0; i < data.Length / 40; i++) data[rnd.Next(data.Length)] = GpuTest.ToBf16((float)(rnd.NextDouble() * 1e-9)); // escapes
-            for (int r = 0; r < Math.Min(rows, 4); r++)
-                for (int k = 0; k < Math.Min(cols, 8); k++) data[r * cols + k] = GpuTest.ToBf16(1e-12f * MathF.Pow(2, r * 8 + k)); // lane 0 of tile 0: all escapes
+            for (int r = 0; r < Math.Min(rows, 8); r++)
+                for (int k = 0; k < Math.Min(cols, 4); k++) data[r * cols + k] = GpuTest.ToBf16(1e-12f * MathF.Pow(2, r * 4 + k)); // lane 0 of tile 0: all escapes
             ModelTensor t = Encode("fixed", data, rows, cols, owned);
             DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
             DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
             s.Upload(blob, t.StoredBytes);
+            using var fm = new GpuMatrix("w", rows, cols, TensorDType.BF16, "fixed", blob, fixedSections: GpuDecoders.FixedSections(t, rows, cols));
             float[] x = GpuTest.Gaussian(new Random(9), cols);
+            float[] x2 = GpuTest.Gaussian(new Random(11), cols);
             float[] resid = GpuTest.Gaussian(new Random(10), rows);
+            float[] bias = GpuTest.Gaussian(new Random(12), rows);
             DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+            DeviceBuffer x2d = s.UploadNew<float>(c.Allocator, x2, MemoryCategory.Activations, "x2");
             DeviceBuffer rd = s.UploadNew<float>(c.Allocator, resid, MemoryCategory.Activations, "r");
-            DeviceBuffer nw = s.UploadNew<float>(c.Allocator, x.Select(v => 1 + v / 10).ToArray(), MemoryCategory.Activations, "n");
-            DeviceBuffer y1 = c.Allocator.Allocate(rows * 4L, MemoryCategory.Activations, "y1"), y2 = c.Allocator.Allocate(rows * 4L, MemoryCategory.Activations, "y2");
-            owned.AddRange([raw, blob, xd, rd, nw, y1, y2]);
-            ops.Matvec(s, [new(new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols), y1.Pointer)], xd.Pointer, cols, nw.Pointer, 1e-5f, rd.Pointer);
-            ops.Matvec(s, [new(new MatvecWeight(WeightEncoding.Fixed, blob.Pointer, rows, cols), y2.Pointer)], xd.Pointer, cols, nw.Pointer, 1e-5f, rd.Pointer);
-            uint[] a = s.Download<uint>(y1, rows), b = s.Download<uint>(y2, rows);
+            DeviceBuffer bd = s.UploadNew<float>(c.Allocator, bias, MemoryCategory.Activations, "b");
+            float[] norm = x.Select(v => 1 + v / 10).ToArray();
+            DeviceBuffer nw = s.UploadNew<float>(c.Allocator, norm, MemoryCategory.Activations, "n");
+            DeviceBuffer y1 = c.Allocator.Allocate(rows * 8L, MemoryCategory.Activations, "y1"), y2 = c.Allocator.Allocate(rows * 8L, MemoryCategory.Activations, "y2");
+            owned.AddRange([raw, xd, x2d, rd, bd, nw, y1, y2]);
+            ulong normW = act == 1 ? nw.Pointer : 0, up = act == 2 ? x2d.Pointer : 0;
+            // two segments: the matrix with bias, then the matrix again without
+            var rawW = new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols);
+            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
+            ops.Matvec(s, [new(fm.FixedOperand(), y2.Pointer, bd.Pointer), new(fm.FixedOperand(), y2.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
+            uint[] a = s.Download<uint>(y1, 2 * rows), b = s.Download<uint>(y2, 2 * rows);
             Assert.Equal(a, b);
             // and the values are right (not just equally wrong)
             float[] af = a.Select(BitConverter.UInt32BitsToSingle).ToArray();
             double ss = x.Sum(v => (double)v * v);
             double scale = 1 / Math.Sqrt(ss / cols + 1e-5);
-            var expected = new float[rows];
+            double In(int k) => act switch
+            {
+                1 => norm[k] * x[k] * scale,
+                2 => x[k] / (1 + Math.Exp(-x[k])) * x2[k],
+                _ => x[k],
+            };
+            var expected = new float[2 * rows];
             for (int r = 0; r < rows; r++)
             {
                 double acc = 0;
-                for (int k = 0; k < cols; k++) acc += GpuTest.FromBf16(data[r * cols + k]) * (double)(1 + x[k] / 10) * x[k] * scale;
-                expected[r] = (float)(acc + resid[r]);
+                for (int k = 0; k < cols; k++) acc += GpuTest.FromBf16(data[r * cols + k]) * In(k);
+                expected[r] = (float)(acc + bias[r] + resid[r]);
+                expected[rows + r] = (float)(acc + resid[r]);
             }
             Assert.True(GpuTest.RelErr(af, expected) < 1e-5, $"rel err {GpuTest.RelErr(af, expected)}");
         }

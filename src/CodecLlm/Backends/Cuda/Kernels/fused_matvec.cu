@@ -53,7 +53,7 @@ struct FmRawFrag { fm_u32 v[16]; };  // pair p = row p>>1, columns 2(p&1), 2(p&1
 
 __device__ __forceinline__ void fm_load(const FmRaw& d, int g, int t, int lane, FmRawFrag& f) {
     const int col = t * 128 + lane * 4;
-    const bool edge = (g * 8 + 8 > d.rows) || (t * 128 + 128 > d.cols) || (d.cols & 3);
+    const bool edge = (g * 8 + 8 > d.rows) || (t * 128 + 128 > d.cols) || (d.cols & 3) || ((fm_u64)d.w & 7);
     if (!edge) {
         const fm_u16* p = d.w + (long long)(g * 8) * d.cols + col;
 #pragma unroll
@@ -168,10 +168,9 @@ __device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, fm_u32
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
 }
 
-// Decodes into the lane's staging words (pair p at sl[(p>>2)*128 + (p&3)]), patches escapes there
-// (their positions are known only at run time), then runs the same FMAs as the raw decoder.
-template <int B>
-__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
+// Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)]) and patches the
+// escapes there (their positions are known only at run time). All 32 lanes call it together (warp scan).
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl) {
     const fm_u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
     const fm_u32 E = fm_escape_mask(c0, c1, c2);
     const fm_u32 cnt = __popc(E);
@@ -204,6 +203,12 @@ __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, 
             sl[((b & 12) << 5) + (b & 3)] ^= byte << ((b & 16) | 7);
         } while (e);
     }
+}
+
+// Decodes (fm_decode_fixed), then runs the same FMAs as the raw decoder.
+template <int B>
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
+    fm_decode_fixed(d, f, toff, sl);
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
 }
@@ -279,6 +284,227 @@ __device__ __forceinline__ void fm_matvec(const Dec& d, const float* __restrict_
     }
 }
 
+// ------------------------------------------------------------------ engine entry points
+// The decode-step matvecs of the CUDA engine (CudaOps.Matvec): up to three matrices sharing the input
+// (q/k/v, gate/up) in one launch, block g working on 8-row group g - group_start of its segment; the input
+// transformed on the fly (ACT 0: x; 1: RMSNorm(x) * norm_w; 2: silu(x) * x2, SwiGLU); the output
+// out = W x (+ bias) (+ resid). Same accumulation as fm_matvec, so raw == fixed bit for bit here too.
+struct FmSeg {
+    const void* w;            // raw BF16 [rows, cols] row-major, or the fixed tiles
+    const fm_u32* tile_off;   // fixed only
+    const fm_u8* esc;         // fixed only
+    const float* bias;        // [rows] or null
+    float* out;               // [rows]
+    int rows;
+    fm_u32 base;              // fixed only
+    int group_start;          // first 8-row group of this segment in the launch's numbering
+    int pad;
+};
+
+struct FmParams {
+    FmSeg seg[3];
+    const float* x;       // [cols]
+    const float* x2;      // ACT 2: the up projection (x is the gate)
+    const float* norm_w;  // ACT 1: RMSNorm weights
+    const float* resid;   // added to the output when set (may alias a segment's out)
+    int nseg, cols;
+    float eps;
+    int pad;
+};
+
+__device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmRaw& d) { d.w = (const fm_u16*)s.w; d.rows = s.rows; d.cols = cols; }
+__device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmFixed& d) {
+    d.tiles = (const fm_u8*)s.w; d.tile_off = s.tile_off; d.esc = s.esc; d.rows = s.rows; d.cols = cols; d.base = s.base;
+}
+
+__device__ __forceinline__ float fm_silu_mul(float g, float u) { return (g / (1.0f + expf(-g))) * u; }
+
+// Input columns col..col+3 (zero beyond cols), transformed as ACT says.
+template <int ACT>
+__device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale) {
+    float4 v = make_float4(0.f, 0.f, 0.f, 0.f), u = v;
+    const int cols = p.cols;
+    if ((cols & 3) == 0) {
+        if (col < cols) {
+            v = __ldg(reinterpret_cast<const float4*>(p.x + col));
+            if (ACT == 1) u = __ldg(reinterpret_cast<const float4*>(p.norm_w + col));
+            if (ACT == 2) u = __ldg(reinterpret_cast<const float4*>(p.x2 + col));
+        }
+    } else {
+        const float* o = ACT == 1 ? p.norm_w : p.x2;
+        if (col < cols) { v.x = p.x[col]; if (ACT) u.x = o[col]; }
+        if (col + 1 < cols) { v.y = p.x[col + 1]; if (ACT) u.y = o[col + 1]; }
+        if (col + 2 < cols) { v.z = p.x[col + 2]; if (ACT) u.z = o[col + 2]; }
+        if (col + 3 < cols) { v.w = p.x[col + 3]; if (ACT) u.w = o[col + 3]; }
+    }
+    if (ACT == 1) v = make_float4(u.x * (v.x * scale), u.y * (v.y * scale), u.z * (v.z * scale), u.w * (v.w * scale));
+    if (ACT == 2) v = make_float4(fm_silu_mul(v.x, u.x), fm_silu_mul(v.y, u.y), fm_silu_mul(v.z, u.z), fm_silu_mul(v.w, u.w));
+    return v;
+}
+
+// 1 / sqrt(mean(x^2) + eps), every thread of the block; a fixed summation order (deterministic).
+template <int W>
+__device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw) {
+    float ss = 0.f;
+    for (int i = threadIdx.x * 4; i < p.cols; i += W * 32 * 4) {
+        const float4 v = fm_input<0>(p, i, 1.f);
+        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if ((threadIdx.x & 31) == 0) ssw[threadIdx.x >> 5] = ss;
+    __syncthreads();
+    float t = ssw[0];
+#pragma unroll
+    for (int w = 1; w < W; w++) t += ssw[w];
+    return 1.0f / sqrtf(t / (float)p.cols + p.eps);
+}
+
+template <class Dec, class Frag, bool FIXED, int ACT, int W>
+__device__ __forceinline__ void fm_engine(const FmParams& p) {
+    __shared__ __align__(16) fm_u32 stage[W][FIXED ? 512 : 4];
+    __shared__ float red[W][8];
+    __shared__ float ssw[W];
+    asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int si = (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
+    const FmSeg sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+    const int g = blockIdx.x - sg.group_start;
+    Dec d;
+    fm_make(sg, p.cols, d);
+    const int cols = p.cols, T = (cols + 127) / 128;
+    const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
+    float acc[1][8];
+#pragma unroll
+    for (int r = 0; r < 8; r++) acc[0][r] = 0.f;
+    const long long tb = (long long)g * T + t0;
+    fm_u32 myoff = 0;
+    Frag fa, fb;
+    if (n > 0) {
+        fm_fetch(d, tb, g, t0, lane, fa);
+        if (FIXED) {  // the warp's tile offsets, one per lane; its escape bytes into L1 ahead of use
+            const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
+            if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
+            const fm_u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
+            for (fm_u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
+                asm volatile("prefetch.global.L1 [%0];" :: "l"(fd.esc + a));
+        }
+    }
+    asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+    const float scale = ACT == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
+    if (n > 0) {
+        fm_u32* sl = &stage[warp][0] + lane * 4;
+        int t = t0;
+#pragma unroll 1
+        while (true) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
+                Frag& cur = h == 0 ? fa : fb;
+                Frag& nxt = h == 0 ? fb : fa;
+                if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
+                const fm_u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
+                float4 xv[1];
+                xv[0] = fm_input<ACT>(p, t * 128 + lane * 4, scale);
+                fm_tile<1>(d, cur, toff, sl, xv, acc);
+                if (++t >= t1) break;
+            }
+            if (t >= t1) break;
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < 8; r++) {
+        float v = acc[0][r];
+        v += __shfl_xor_sync(0xffffffffu, v, 16);
+        v += __shfl_xor_sync(0xffffffffu, v, 8);
+        v += __shfl_xor_sync(0xffffffffu, v, 4);
+        v += __shfl_xor_sync(0xffffffffu, v, 2);
+        v += __shfl_xor_sync(0xffffffffu, v, 1);
+        if (lane == 0) red[warp][r] = v;
+    }
+    __syncthreads();
+    if (threadIdx.x < 8) {
+        const int row = g * 8 + threadIdx.x;
+        float s = red[0][threadIdx.x];
+#pragma unroll
+        for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
+        if (row < sg.rows) {
+            if (sg.bias) s += sg.bias[row];
+            if (p.resid) s += p.resid[row];
+            sg.out[row] = s;
+        }
+    }
+}
+
+// fm_{raw,fixed}_a{ACT}_w{W}; grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
+#define FM_ENGINE(ACT, W)                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
+        fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
+    }                                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
+        fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
+    }
+FM_ENGINE(0, 4)
+FM_ENGINE(0, 8)
+FM_ENGINE(0, 16)
+FM_ENGINE(1, 4)
+FM_ENGINE(1, 8)
+FM_ENGINE(1, 16)
+FM_ENGINE(2, 4)
+FM_ENGINE(2, 8)
+FM_ENGINE(2, 16)
+
+// ------------------------------------------------------------------ decode to scratch
+// Row groups [rg0, rg1) of a fixed matrix into out as row-major BF16 (row 8*rg0 at out[0]); one warp
+// per tile, the same per-lane decode as the fused matvec (fm_decode_fixed).
+struct FmDecodeParams {
+    const fm_u8* tiles;
+    const fm_u32* tile_off;
+    const fm_u8* esc;
+    fm_u16* out;
+    int rows, cols;
+    fm_u32 base;
+    int rg0, rg1;
+    int pad;
+};
+
+#define FM_DECODE_WARPS 8
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
+    __shared__ __align__(16) fm_u32 stage[FM_DECODE_WARPS][512];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const int T = (p.cols + 127) / 128;
+    const long long total = (long long)(p.rg1 - p.rg0) * T;
+    const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
+    fm_u32* sl = &stage[warp][0] + lane * 4;
+    const bool vec = (p.cols & 3) == 0;
+    for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
+        const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
+        const long long tile = (long long)g * T + t;
+        FmFixedFrag f;
+        fm_load(d, tile, lane, f);
+        fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+        const int col = t * 128 + lane * 4;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
+            const int row = g * 8 + r;
+            if (row >= p.rows || col >= p.cols) continue;
+            const fm_u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+            fm_u16* dst = p.out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            if (vec) {
+                *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
+            } else {
+                dst[0] = (fm_u16)lo;
+                if (col + 1 < p.cols) dst[1] = (fm_u16)(lo >> 16);
+                if (col + 2 < p.cols) dst[2] = (fm_u16)hi;
+                if (col + 3 < p.cols) dst[3] = (fm_u16)(hi >> 16);
+            }
+        }
+        __syncwarp();
+    }
+}
+
+#ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries below
 // Entry points: fused_matvec_{raw,fixed}_b{B}_w{W}; grid ceil(rows/8), block 32*W, no dynamic smem.
 #define FM_ENTRY(B, W)                                                                                                     \
     extern "C" __global__ void __launch_bounds__(W * 32) fused_matvec_raw_b##B##_w##W(FmRaw d, const float* x, float* y) {     \
@@ -296,3 +522,4 @@ FM_ENTRY(4, 4)
 FM_ENTRY(4, 8)
 FM_ENTRY(8, 4)
 FM_ENTRY(8, 8)
+#endif
