@@ -21,9 +21,9 @@ for k in r["kernels"]:
     print(f'{k["kernel"]:20s} {k["gigabytes_per_second"]:7.0f} GB/s {k["matrices"]} ({k["counting"]})')
 PY
 }
-timeout 150 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.GpuDecoderTests -class CodecLlm.Tests.Backends.Cuda.CudaKernelTests > "$OUT/tests_kernels.log" 2>&1
-grep -E '\[FAIL\]|Assert|Exception|error|Total:' "$OUT/tests_kernels.log" | head -30
-if grep -q 'NVRTC\|nvrtc' "$OUT/tests_kernels.log"; then echo "NVRTC failure: stopping"; grep -A30 -i 'nvrtc' "$OUT/tests_kernels.log" | head -60; exit 1; fi
+[[ ${SKIP_KERNEL_TESTS:-0} == 1 ]] || timeout 150 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.GpuDecoderTests -class CodecLlm.Tests.Backends.Cuda.CudaKernelTests > "$OUT/tests_kernels.log" 2>&1
+grep -E '\[FAIL\]|Assert|Exception|error|Total:' "$OUT/tests_kernels.log" | head -30 || true
+if grep -q 'CompileToCubin\|NVRTC_ERROR' "$OUT/tests_kernels.log"; then echo 'kernel compile failure: stopping'; exit 1; fi
 for m in tinyllama-1.1b; do
   timeout 170 dotnet $D/CodecLlm.Cli.dll bench --device cuda --synthetic $m --prompt-tokens 32 --new-tokens 128 --codec fixed --json > "$OUT/bench_$m.json" 2> "$OUT/bench_$m.err"
   tail -4 "$OUT/bench_$m.err"; summary "$OUT/bench_$m.json"

@@ -2,7 +2,7 @@
 // headers (-arch=sm_90 or newer for the griddepcontrol instructions; they are no-ops without a PDL launch).
 //
 // y[b][row] = sum_col W[row][col] * x[b][col]; W [rows, cols] BF16, raw or in the `fixed` tile layout
-// (docs/FIXED_LAYOUT.md); x [B][cols] and y [B][rows] FP32; B = 1, 2, 4, 8.
+// (docs/FORMAT.md, "fixed"); x [B][cols] and y [B][rows] FP32; B = 1, 2, 4, 8.
 //
 // Accumulation contract, identical for both decoders, hence bit-identical outputs (raw over the
 // decoded tensor == fixed over the encoded one):
