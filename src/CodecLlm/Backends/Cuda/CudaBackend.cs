@@ -23,6 +23,13 @@ public sealed record CudaBackendOptions
     /// <summary>Tokens per prefill chunk (GEMM batch).</summary>
     public int PrefillChunk { get; init; } = 256;
 
+    /// <summary>
+    /// Prefill GEMMs run over row slices of at most this many decoded bytes (every matrix, raw ones too, so that
+    /// compressed and uncompressed weights get the same cuBLAS calls); compressed slices are decoded into two
+    /// scratch slots of about this size.
+    /// </summary>
+    public long PrefillSliceBytes { get; init; } = 8L << 20;
+
     /// <summary>Where the start-up line goes (null: nowhere).</summary>
     public TextWriter? Log { get; init; }
 }

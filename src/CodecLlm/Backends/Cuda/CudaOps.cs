@@ -84,6 +84,11 @@ internal sealed class CudaOps
         _k.Function("elementwise.cu", "embed_" + Suffix(tableType)).Launch(s, ((uint)Math.Min((dim + Threads - 1) / Threads, 64), (uint)count, 1u), Threads, 0,
             new EmbedParams { Table = table, Tokens = tokens, Out = output, Dim = dim, Count = count });
 
+    /// <summary>Embedding rows of <paramref name="count"/> tokens gathered from a `fixed` matrix (decoded on the fly) as F32.</summary>
+    public void EmbedFixed(CudaStream s, MatvecWeight table, ulong tokens, ulong output, int count) =>
+        _k.Function("fused_matvec.cu", "fixed_embed").Launch(s, ((uint)((table.Cols + 127) / 128), (uint)count, 1u), 32, 0,
+            new FmEmbedParams { Tiles = table.W, TileOffsets = table.Aux0, Escapes = table.Aux1, Base = (uint)table.Aux2, Tokens = tokens, Out = output, Rows = table.Rows, Cols = table.Cols, Count = count });
+
     public void RmsNorm(CudaStream s, ulong x, ulong w, ulong output, int outType, int dim, int rows, float eps) =>
         _k.Function("elementwise.cu", "rmsnorm_" + Suffix(outType)).Launch(s, (uint)rows, Threads, 0,
             new RmsNormParams { X = x, W = w, Out = output, Dim = dim, Eps = eps });
@@ -182,18 +187,21 @@ internal sealed class CudaOps
         _k.Function("matvec.cu", name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
     }
 
-    /// <summary>Warps per 8-row group of the fused matvec (CODECLLM_FM_WARPS = 4, 8 or 16 overrides, for tuning).</summary>
-    private static readonly int? FusedWarpsOverride = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_WARPS"), out int w) && w is 4 or 8 or 16 ? w : null;
+    /// <summary>Warps per 8-row group of the fused matvec, for tuning: CODECLLM_FM_WARPS_RAW / _FIXED = 4, 8 or 16.</summary>
+    private static readonly int? RawWarpsOverride = WarpsFromEnvironment("CODECLLM_FM_WARPS_RAW"), FixedWarpsOverride = WarpsFromEnvironment("CODECLLM_FM_WARPS_FIXED");
+
+    private static int? WarpsFromEnvironment(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out int w) && w is 4 or 8 or 16 ? w : null;
 
     /// <summary>
-    /// Warps per block (they split the columns): few row groups need more warps each to fill the GPU
-    /// (H100 measurements in docs/PERFORMANCE.md "Fused matvec": 4 for >= 512 groups, 8 for 2048-row matrices,
-    /// 16 for 256-row ones); a warp handles at most 31 column tiles.
+    /// Warps per block (they split the columns): few row groups need more warps each to fill the GPU. From the
+    /// H100 kernel measurements (docs/PERFORMANCE.md "Fused matvec"): fixed 4 for >= 512 groups, 8 for 2048-row
+    /// matrices, 16 for 256-row ones; raw the same except 8 when a row has only 16 tiles (2048 columns).
+    /// A warp handles at most 31 column tiles.
     /// </summary>
-    private static int FusedWarps(int groups, int cols)
+    private static int FusedWarps(int groups, int cols, bool isFixed)
     {
         int tiles = (cols + 127) / 128;
-        int w = FusedWarpsOverride ?? (groups >= 512 ? 4 : groups >= 200 ? 8 : 16);
+        int w = (isFixed ? FixedWarpsOverride : RawWarpsOverride) ?? (groups >= 512 && (isFixed || tiles > 16) ? 4 : groups >= 200 ? 8 : 16);
         while (tiles > 31 * w && w < 16) w *= 2;
         if (tiles > 31 * w) throw new UnsupportedModelException($"matrices of {cols} columns exceed the fused GPU matvec (at most {31 * 16 * 128})");
         return w;
@@ -224,7 +232,7 @@ internal sealed class CudaOps
         if (groups == 0) return;
         var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
-        int warps = FusedWarps(groups, cols);
+        int warps = FusedWarps(groups, cols, enc == WeightEncoding.Fixed);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
         _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
     }

@@ -14,10 +14,21 @@ namespace CodecLlm.Backends.Cuda;
 /// </summary>
 public sealed unsafe class CudaSession : IInferenceSession
 {
-    private enum StepKind { Qkv, O, GateUp, Down, Head }
+    /// <summary>
+    /// Decode steps: Qkv, O, GateUp, Down (fused matvecs), Head. Prefill steps: AttnIn (RMSNorm + GEMM input),
+    /// Gemm (one row slice of one matrix), AttnOut (biases + attention), OIn, ResidAdd, MlpIn, MlpMid (SwiGLU), Head.
+    /// </summary>
+    private enum StepKind { Qkv, O, GateUp, Down, Head, AttnIn, Gemm, AttnOut, OIn, ResidAdd, MlpIn, MlpMid }
 
-    /// <summary>One compute step of a pass and the scratch decodes it needs (null: none).</summary>
-    private sealed record Step(StepKind Kind, int Layer, int HeadRow0, int HeadRows, ScratchPart[]? Scratch);
+    /// <summary>The input of a prefill GEMM: the normed activations, the attention output, or SwiGLU(gate, up).</summary>
+    private enum GemmSource { Normed, Attention, Hidden }
+
+    /// <summary>
+    /// One compute step of a pass and the scratch decodes it needs (null: none). Head and Gemm steps cover
+    /// rows [Row0, Row0 + Rows) of their matrix; a Gemm step writes them to <see cref="Out"/>.
+    /// </summary>
+    private sealed record Step(StepKind Kind, int Layer, int Row0, int Rows, ScratchPart[]? Scratch, GpuMatrix? Matrix = null, GemmSource Source = GemmSource.Normed,
+        ulong Out = 0);
 
     private readonly CudaContext _ctx;
     private readonly ModelConfig _cfg;
@@ -177,14 +188,23 @@ public sealed unsafe class CudaSession : IInferenceSession
             return parts.Count == 0 ? null : parts.ToArray();
         }
         var steps = new List<Step>();
-        foreach (var (l, i) in _w.Layers.Select((l, i) => (l, i)))
+        slotBytes = 0;
+        if (prefill)
         {
-            steps.Add(new Step(StepKind.Qkv, i, 0, 0, Parts(l.Q, l.K, l.V)));
-            steps.Add(new Step(StepKind.O, i, 0, 0, Parts(l.O)));
-            steps.Add(new Step(StepKind.GateUp, i, 0, 0, Parts(l.Gate, l.Up)));
-            steps.Add(new Step(StepKind.Down, i, 0, 0, Parts(l.Down)));
+            slotBytes = PlanPrefillLayers(steps);
         }
-        slotBytes = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!.Sum(p => (p.Matrix.DecodedBytes + 255) / 256 * 256)).DefaultIfEmpty(0).Max();
+        else
+        {
+            foreach (var (l, i) in _w.Layers.Select((l, i) => (l, i)))
+            {
+                steps.Add(new Step(StepKind.Qkv, i, 0, 0, Parts(l.Q, l.K, l.V)));
+                steps.Add(new Step(StepKind.O, i, 0, 0, Parts(l.O)));
+                steps.Add(new Step(StepKind.GateUp, i, 0, 0, Parts(l.Gate, l.Up)));
+                steps.Add(new Step(StepKind.Down, i, 0, 0, Parts(l.Down)));
+            }
+            slotBytes = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!.Sum(p => (p.Matrix.DecodedBytes + 255) / 256 * 256)).DefaultIfEmpty(0).Max();
+        }
+        if (prefill && slotBytes == 0 && _w.Head.IsCompressed) slotBytes = Math.Max(_opt.PrefillSliceBytes, 1 << 16);
         GpuMatrix head = _w.Head;
         if (!NeedsScratch(head))
         {
@@ -224,6 +244,68 @@ public sealed unsafe class CudaSession : IInferenceSession
             slotBytes = Math.Max(slotBytes, (head.DecodedBytes + 255) / 256 * 256);
         }
         return steps;
+    }
+
+    /// <summary>
+    /// The prefill steps of every layer: GEMMs in row slices of at most <see cref="CudaBackendOptions.PrefillSliceBytes"/> decoded
+    /// bytes (the slices depend only on the shapes). Returns the scratch slot size the compressed slices need:
+    /// a slice is decoded so that its first row has the same address alignment (mod 256) as in a raw matrix.
+    /// </summary>
+    private long PlanPrefillLayers(List<Step> steps)
+    {
+        ModelConfig c = _cfg;
+        long slot = 0;
+        void Gemms(int layer, GpuMatrix m, GemmSource source, DeviceBuffer output)
+        {
+            long rowBytes = (long)m.Cols * m.DType.ByteSize();
+            int rowsPer = (int)Math.Clamp(_opt.PrefillSliceBytes / rowBytes / 8 * 8, 8, m.Rows + 7L);
+            for (int r0 = 0; r0 < m.Rows; r0 += rowsPer)
+            {
+                int rows = Math.Min(rowsPer, m.Rows - r0);
+                ScratchPart[]? parts = null;
+                if (m.IsCompressed)
+                {
+                    long rawOffset = r0 * rowBytes % 256;
+                    ScratchPart part;
+                    long bytes;
+                    if (m.Codec == "entropy")
+                    {
+                        long ge = GpuDecoders.EntropyGroupElements(m), first = (long)r0 * m.Cols, end = (long)(r0 + rows) * m.Cols;
+                        int g0 = (int)(first / ge), g1 = r0 + rows == m.Rows ? -1 : (int)((end + ge - 1) / ge);
+                        long lead = (first - g0 * ge) * 2;  // decoded bytes before the slice's first row
+                        long pad = ((rawOffset - lead) % 256 + 256) % 256;
+                        part = new ScratchPart(m, g0, g1, pad);  // the slice starts lead bytes further (see Prefill)
+                        bytes = pad + ((g1 < 0 ? (long)m.Rows * m.Cols : Math.Min((long)g1 * ge, (long)m.Rows * m.Cols)) - g0 * ge) * 2;
+                    }
+                    else
+                    {
+                        part = new ScratchPart(m, r0 / 8, (r0 + rows + 7) / 8, rawOffset);
+                        bytes = rawOffset + rows * rowBytes;
+                    }
+                    parts = [part];
+                    slot = Math.Max(slot, bytes);
+                }
+                steps.Add(new Step(StepKind.Gemm, layer, r0, rows, parts, m, source, output.Pointer));
+            }
+        }
+        foreach (var (l, i) in _w.Layers.Select((l, i) => (l, i)))
+        {
+            steps.Add(new Step(StepKind.AttnIn, i, 0, 0, null));
+            Gemms(i, l.Q, GemmSource.Normed, _q);
+            Gemms(i, l.K, GemmSource.Normed, _k);
+            Gemms(i, l.V, GemmSource.Normed, _v);
+            steps.Add(new Step(StepKind.AttnOut, i, 0, 0, null));
+            steps.Add(new Step(StepKind.OIn, i, 0, 0, null));
+            Gemms(i, l.O, GemmSource.Attention, _tmp);
+            steps.Add(new Step(StepKind.ResidAdd, i, 0, 0, null));
+            steps.Add(new Step(StepKind.MlpIn, i, 0, 0, null));
+            Gemms(i, l.Gate, GemmSource.Normed, _gate);
+            Gemms(i, l.Up, GemmSource.Normed, _up);
+            steps.Add(new Step(StepKind.MlpMid, i, 0, 0, null));
+            Gemms(i, l.Down, GemmSource.Hidden, _tmp);
+            steps.Add(new Step(StepKind.ResidAdd, i, 0, 0, null));
+        }
+        return (slot + 255) / 256 * 256;
     }
 
     public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
@@ -317,9 +399,17 @@ public sealed unsafe class CudaSession : IInferenceSession
     private void EnqueueDecode()
     {
         ModelConfig c = _cfg;
-        _ops.Embed(_stream, CudaOps.DTypeCode(_w.Embedding.DType), _w.Embedding.Buffer.Pointer, _tokens.Pointer, _x.Pointer, c.HiddenSize, 1);
+        Embed(1);
         RunSteps(_decodeSteps, (step, slot) => DecodeCompute(step, slot));
         _ops.Argmax(_stream, _logits.Pointer, _next.Pointer, c.VocabSize);
+    }
+
+    /// <summary>The embedding rows of the first <paramref name="count"/> staged tokens into x (a `fixed` embedding is decoded on the fly).</summary>
+    private void Embed(int count)
+    {
+        GpuMatrix e = _w.Embedding;
+        if (e.Codec == "fixed") _ops.EmbedFixed(_stream, e.FixedOperand(), _tokens.Pointer, _x.Pointer, count);
+        else _ops.Embed(_stream, CudaOps.DTypeCode(e.DType), e.Buffer.Pointer, _tokens.Pointer, _x.Pointer, _cfg.HiddenSize, count);
     }
 
     private void RunSteps(List<Step> steps, Action<Step, Func<GpuMatrix, MatvecWeight>> compute)
@@ -386,12 +476,12 @@ public sealed unsafe class CudaSession : IInferenceSession
     private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x)
     {
         MatvecWeight w = op(_w.Head);
-        if (s.HeadRow0 != 0 || s.HeadRows != _w.Head.Rows)
+        if (s.Row0 != 0 || s.Rows != _w.Head.Rows)
         {
             // A sliced head: the scratch holds exactly these rows; a raw head is offset.
-            w = s.Scratch != null ? w with { Rows = s.HeadRows } : w.SliceRows(s.HeadRow0, s.HeadRows);
+            w = s.Scratch != null ? w with { Rows = s.Rows } : w.SliceRows(s.Row0, s.Rows);
         }
-        _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.HeadRow0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps);
+        _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.Row0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps);
     }
 
     private static ulong Ptr(DeviceBuffer? b) => b?.Pointer ?? 0;
@@ -459,43 +549,54 @@ public sealed unsafe class CudaSession : IInferenceSession
     {
         ModelConfig c = _cfg;
         float eps = c.RmsNormEps;
-        _ops.Embed(_stream, CudaOps.DTypeCode(_w.Embedding.DType), _w.Embedding.Buffer.Pointer, _tokens.Pointer, _x.Pointer, c.HiddenSize, n);
+        Embed(n);
         List<Step> steps = computeLogits ? _prefillSteps : _prefillSteps.Where(s => s.Kind != StepKind.Head).ToList();
         RunSteps(steps, (s, op) =>
         {
+            GpuLayer l = s.Kind == StepKind.Head ? null! : _w.Layers[s.Layer];
             switch (s.Kind)
             {
-                case StepKind.Qkv:
+                case StepKind.AttnIn:
+                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                    GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    break;
+                case StepKind.Gemm:
                     {
-                        GpuLayer l = _w.Layers[s.Layer];
-                        _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                        ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
-                        Gemm(op(l.Q), xin, _q.Pointer, n, (long)n * c.HiddenSize);
-                        Gemm(op(l.K), xin, _k.Pointer, n, (long)n * c.HiddenSize);
-                        Gemm(op(l.V), xin, _v.Pointer, n, (long)n * c.HiddenSize);
-                        if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
-                        if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                        if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                        Attend(s.Layer, n);
+                        (DeviceBuffer f32, DeviceBuffer converted, int width) = s.Source switch
+                        {
+                            GemmSource.Normed => (_tmp, _xn, c.HiddenSize),
+                            GemmSource.Attention => (_att, _attc, c.QDim),
+                            _ => (_h, _hc, c.IntermediateSize),
+                        };
+                        ulong xin = _wType == 0 ? f32.Pointer : converted.Pointer;
+                        GpuMatrix m = s.Matrix!;
+                        MatvecWeight w = op(m);
+                        if (s.Scratch == null) w = w.SliceRows(s.Row0, s.Rows);
+                        else if (m.Codec == "entropy") // decoded from a group boundary: skip to the slice's first row
+                            w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * 2), Rows = s.Rows };
+                        else w = w with { Rows = s.Rows };
+                        Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, (long)n * width, m.Rows);
                         break;
                     }
-                case StepKind.O:
-                    Gemm(op(_w.Layers[s.Layer].O), GemmInput(_att, _attc, (long)n * c.QDim), _tmp.Pointer, n, (long)n * c.QDim);
+                case StepKind.AttnOut:
+                    if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
+                    if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                    if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
+                    Attend(s.Layer, n);
+                    break;
+                case StepKind.OIn:
+                    GemmInput(_att, _attc, (long)n * c.QDim);
+                    break;
+                case StepKind.ResidAdd:
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
                     break;
-                case StepKind.GateUp:
-                    {
-                        GpuLayer l = _w.Layers[s.Layer];
-                        _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                        ulong xin = GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
-                        Gemm(op(l.Gate), xin, _gate.Pointer, n, (long)n * c.HiddenSize);
-                        Gemm(op(l.Up), xin, _up.Pointer, n, (long)n * c.HiddenSize);
-                        _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
-                        break;
-                    }
-                case StepKind.Down:
-                    Gemm(op(_w.Layers[s.Layer].Down), GemmInput(_h, _hc, (long)n * c.IntermediateSize), _tmp.Pointer, n, (long)n * c.IntermediateSize);
-                    _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
+                case StepKind.MlpIn:
+                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
+                    GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    break;
+                case StepKind.MlpMid:
+                    _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
+                    GemmInput(_h, _hc, (long)n * c.IntermediateSize);
                     break;
                 case StepKind.Head:
                     HeadCompute(s, op, Row(_x, n - 1, c.HiddenSize));
@@ -519,19 +620,20 @@ public sealed unsafe class CudaSession : IInferenceSession
     /// Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]. For f16/bf16 weights X is the hi
     /// half and X + <paramref name="loOffset"/> elements the lo half: Y = W·hi + W·lo.
     /// </summary>
-    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, long loOffset)
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, long loOffset, int ldc)
     {
-        Gemm(w, x, y, n, beta: 0);
-        if (w.Encoding != WeightEncoding.F32) Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1);
+        Gemm(w, x, y, n, beta: 0, ldc);
+        if (w.Encoding != WeightEncoding.F32) Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1, ldc);
     }
 
-    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, float beta)
+    /// <summary>Y rows [0, w.Rows) of a [n, ldc] output at <paramref name="y"/>.</summary>
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, float beta, int ldc)
     {
         if (w.Encoding == WeightEncoding.Fixed) throw new InvalidOperationException("GEMM operands must be decoded");
         int type = w.Encoding switch { WeightEncoding.F32 => Cublas.CUDA_R_32F, WeightEncoding.F16 => Cublas.CUDA_R_16F, _ => Cublas.CUDA_R_16BF };
         float alpha = 1;
         Cublas.Check(Cublas.cublasGemmEx(_cublas.DangerousGetHandle(), Cublas.CUBLAS_OP_T, Cublas.CUBLAS_OP_N, w.Rows, n, w.Cols, &alpha,
-            w.W, type, w.Cols, x, type, w.Cols, &beta, y, Cublas.CUDA_R_32F, w.Rows, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
+            w.W, type, w.Cols, x, type, w.Cols, &beta, y, Cublas.CUDA_R_32F, ldc, Cublas.CUBLAS_COMPUTE_32F, Cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
     }
 
     public void Dispose()

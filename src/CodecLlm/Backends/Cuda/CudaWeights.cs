@@ -30,7 +30,7 @@ internal sealed unsafe class CudaWeights : IDisposable
 
     /// <summary>Bytes the weights will take on the device under this policy (for the fits-in-memory check).</summary>
     public static long PlannedBytes(LoadedModel model, Func<ModelTensor, bool> keepCompressed) =>
-        model.Tensors.Values.Sum(t => IsMatrix(t) && t.Name != TensorNames.Embedding && keepCompressed(t) ? t.StoredLength
+        model.Tensors.Values.Sum(t => IsMatrix(t) && GpuDecoders.CanDecode(t) && (t.Name != TensorNames.Embedding || t.Codec == "fixed") && keepCompressed(t) ? t.StoredLength
             : IsMatrix(t) ? t.ByteLength : t.ElementCount * 4);
 
     private static bool IsMatrix(ModelTensor t) => t.Shape.Length == 2;
@@ -58,7 +58,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         }
         DeviceBuffer? OptionalVector(string name, int length) => model.Tensors.ContainsKey(name) ? Vector(name, length) : null;
 
-        GpuMatrix embedding = EmbeddingMatrix(ctx, stream, model.GetTensor(TensorNames.Embedding));
+        GpuMatrix embedding = EmbeddingMatrix(ctx, stream, model.GetTensor(TensorNames.Embedding), keepCompressed);
         owned.Add(embedding);
         var layers = new GpuLayer[c.NumLayers];
         for (int l = 0; l < c.NumLayers; l++)
@@ -116,10 +116,14 @@ internal sealed unsafe class CudaWeights : IDisposable
         return new GpuMatrix(t.Name, rows, cols, t.DType, "raw", raw);
     }
 
-    /// <summary>The embedding is gathered by row, so it is stored raw; a GPU-decodable blob is decoded on the GPU once.</summary>
-    private static GpuMatrix EmbeddingMatrix(CudaContext ctx, CudaStream stream, ModelTensor t)
+    /// <summary>
+    /// The embedding is gathered by row: a `fixed` one stays compressed (rows are decoded on the fly, see
+    /// CudaOps.EmbedFixed); an entropy one is decoded on the GPU once and stored raw.
+    /// </summary>
+    private static GpuMatrix EmbeddingMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, Func<ModelTensor, bool> keepCompressed)
     {
         if (!GpuDecoders.CanDecode(t)) return UploadMatrix(ctx, stream, t, keepCompressed: false);
+        if (t.Codec == "fixed" && keepCompressed(t)) return UploadMatrix(ctx, stream, t, keepCompressed: true);
         using GpuMatrix blob = UploadMatrix(ctx, stream, t, keepCompressed: true);
         DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
         GpuDecoders.Decode(ctx.Kernels, stream, blob, raw.Pointer, smCount: ctx.MultiprocessorCount);

@@ -130,4 +130,13 @@ internal struct FmDecodeParams
     public uint Base;
     public int Rg0, Rg1, Pad;
 }
+/// <summary>fused_matvec.cu FmEmbedParams.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmEmbedParams
+{
+    public ulong Tiles, TileOffsets, Escapes, Tokens, Out;
+    public int Rows, Cols;
+    public uint Base;
+    public int Count;
+}
 #pragma warning restore CS0649

@@ -98,17 +98,19 @@ public class CudaSessionTests
     }
 
     [Theory]
-    [InlineData("fixed", true, "bf16")]
-    [InlineData("fixed", false, "f32")]
-    [InlineData("entropy", true, "f16")]
-    [InlineData("entropy", true, "f32")]
-    [InlineData("fixed", true, "f16")]
-    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv)
+    [InlineData("fixed", true, "bf16", 8 << 20)]
+    [InlineData("fixed", false, "f32", 8 << 20)]
+    [InlineData("entropy", true, "f16", 8 << 20)]
+    [InlineData("entropy", true, "f32", 8 << 20)]
+    [InlineData("fixed", true, "f16", 8 << 20)]
+    [InlineData("fixed", true, "f32", 100_000)]     // prefill GEMMs in row slices (raw and decoded alike)
+    [InlineData("entropy", true, "f32", 100_000)]   // slices that start inside an entropy group
+    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv, int sliceBytes)
     {
         CudaContext c = GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 42);
         using LoadedModel packed = InMemoryCompression.Compress(model, codec);
-        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4 });
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 24);
         using (CudaSession s = backend.CreateCudaSession(packed, new SessionOptions { KvCacheType = kv }))

@@ -504,6 +504,40 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     }
 }
 
+// ------------------------------------------------------------------ embedding rows from fixed tiles
+// out[i][:] = W[tokens[i]][:] as FP32 (i < count): the embedding stays compressed. grid (T, count), one warp
+// per block: it decodes tile t of the token's 8-row group (fm_decode_fixed) and keeps the token's row.
+struct FmEmbedParams {
+    const fm_u8* tiles;
+    const fm_u32* tile_off;
+    const fm_u8* esc;
+    const int* tokens;
+    float* out;
+    int rows, cols;
+    fm_u32 base;
+    int count;
+};
+
+extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams p) {
+    __shared__ __align__(16) fm_u32 stage[512];
+    const int lane = threadIdx.x, t = blockIdx.x, i = blockIdx.y;
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const int tok = p.tokens[i], T = (p.cols + 127) / 128, r = tok & 7;
+    const long long tile = (long long)(tok >> 3) * T + t;
+    FmFixedFrag f;
+    fm_load(d, tile, lane, f);
+    fm_u32* sl = stage + lane * 4;
+    fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+    const fm_u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+    const int col = t * 128 + lane * 4;
+    float* o = p.out + (long long)i * p.cols + col;
+    if (col < p.cols) o[0] = __uint_as_float(lo << 16);
+    if (col + 1 < p.cols) o[1] = __uint_as_float(lo & 0xffff0000u);
+    if (col + 2 < p.cols) o[2] = __uint_as_float(hi << 16);
+    if (col + 3 < p.cols) o[3] = __uint_as_float(hi & 0xffff0000u);
+}
+
 #ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries below
 // Entry points: fused_matvec_{raw,fixed}_b{B}_w{W}; grid ceil(rows/8), block 32*W, no dynamic smem.
 #define FM_ENTRY(B, W)                                                                                                     \
