@@ -24,11 +24,11 @@ public sealed record CudaBackendOptions
     public int PrefillChunk { get; init; } = 256;
 
     /// <summary>
-    /// Prefill GEMMs run over row slices of at most this many decoded bytes (every matrix, raw ones too, so that
-    /// compressed and uncompressed weights get the same cuBLAS calls); compressed slices are decoded into two
-    /// scratch slots of about this size.
+    /// Prefill GEMMs run over equal row slices of at most this many decoded bytes (every matrix, raw ones too, so
+    /// that compressed and uncompressed weights get the same cuBLAS calls); compressed slices are decoded into
+    /// two scratch slots of about this size. 0 (default): half the largest layer matrix, at least 1 MiB.
     /// </summary>
-    public long PrefillSliceBytes { get; init; } = 8L << 20;
+    public long PrefillSliceBytes { get; init; }
 
     /// <summary>Where the start-up line goes (null: nowhere).</summary>
     public TextWriter? Log { get; init; }

@@ -187,21 +187,19 @@ internal sealed class CudaOps
         _k.Function("matvec.cu", name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
     }
 
-    /// <summary>Warps per 8-row group of the fused matvec, for tuning: CODECLLM_FM_WARPS_RAW / _FIXED = 4, 8 or 16.</summary>
-    private static readonly int? RawWarpsOverride = WarpsFromEnvironment("CODECLLM_FM_WARPS_RAW"), FixedWarpsOverride = WarpsFromEnvironment("CODECLLM_FM_WARPS_FIXED");
-
-    private static int? WarpsFromEnvironment(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out int w) && w is 4 or 8 or 16 ? w : null;
+    /// <summary>Warps per 8-row group of the fused matvec, for tuning: CODECLLM_FM_WARPS = 4, 8 or 16 (every shape).</summary>
+    private static readonly int? WarpsOverride = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_WARPS"), out int w) && w is 4 or 8 or 16 ? w : null;
 
     /// <summary>
-    /// Warps per block (they split the columns): few row groups need more warps each to fill the GPU. From the
-    /// H100 kernel measurements (docs/PERFORMANCE.md "Fused matvec"): fixed 4 for >= 512 groups, 8 for 2048-row
-    /// matrices, 16 for 256-row ones; raw the same except 8 when a row has only 16 tiles (2048 columns).
-    /// A warp handles at most 31 column tiles.
+    /// Warps per block (they split the columns, so they fix the summation order): a function of the shape only,
+    /// never of the encoding, or raw and fixed results would differ. Few row groups need more warps each to fill
+    /// the GPU: 4 for >= 512 groups, 8 for >= 200 (2048-row matrices), else 16 (H100, docs/PERFORMANCE.md). A
+    /// warp handles at most 31 column tiles.
     /// </summary>
-    private static int FusedWarps(int groups, int cols, bool isFixed)
+    private static int FusedWarps(int groups, int cols)
     {
         int tiles = (cols + 127) / 128;
-        int w = (isFixed ? FixedWarpsOverride : RawWarpsOverride) ?? (groups >= 512 && (isFixed || tiles > 16) ? 4 : groups >= 200 ? 8 : 16);
+        int w = WarpsOverride ?? (groups >= 512 ? 4 : groups >= 200 ? 8 : 16);
         while (tiles > 31 * w && w < 16) w *= 2;
         if (tiles > 31 * w) throw new UnsupportedModelException($"matrices of {cols} columns exceed the fused GPU matvec (at most {31 * 16 * 128})");
         return w;
@@ -232,7 +230,7 @@ internal sealed class CudaOps
         if (groups == 0) return;
         var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
-        int warps = FusedWarps(groups, cols, enc == WeightEncoding.Fixed);
+        int warps = FusedWarps(groups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
         _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
     }

@@ -204,7 +204,7 @@ public sealed unsafe class CudaSession : IInferenceSession
             }
             slotBytes = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!.Sum(p => (p.Matrix.DecodedBytes + 255) / 256 * 256)).DefaultIfEmpty(0).Max();
         }
-        if (prefill && slotBytes == 0 && _w.Head.IsCompressed) slotBytes = Math.Max(_opt.PrefillSliceBytes, 1 << 16);
+        if (prefill && slotBytes == 0 && _w.Head.IsCompressed) slotBytes = Math.Max(_opt.PrefillSliceBytes, 1L << 20);
         GpuMatrix head = _w.Head;
         if (!NeedsScratch(head))
         {
@@ -253,12 +253,14 @@ public sealed unsafe class CudaSession : IInferenceSession
     /// </summary>
     private long PlanPrefillLayers(List<Step> steps)
     {
-        ModelConfig c = _cfg;
         long slot = 0;
+        long budget = _opt.PrefillSliceBytes > 0 ? _opt.PrefillSliceBytes
+            : Math.Max(1L << 20, _w.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Max(m => m.DecodedBytes) / 2);
         void Gemms(int layer, GpuMatrix m, GemmSource source, DeviceBuffer output)
         {
             long rowBytes = (long)m.Cols * m.DType.ByteSize();
-            int rowsPer = (int)Math.Clamp(_opt.PrefillSliceBytes / rowBytes / 8 * 8, 8, m.Rows + 7L);
+            long slices = Math.Max(1, (m.DecodedBytes + budget - 1) / budget);
+            int rowsPer = (int)Math.Max(8, ((m.Rows + slices - 1) / slices + 7) / 8 * 8);  // equal slices, whole 8-row groups
             for (int r0 = 0; r0 < m.Rows; r0 += rowsPer)
             {
                 int rows = Math.Min(rowsPer, m.Rows - r0);
