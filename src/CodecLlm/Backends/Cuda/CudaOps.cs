@@ -15,9 +15,11 @@ internal enum WeightEncoding
 
 /// <summary>
 /// A matrix operand of a matvec: where its (possibly encoded) elements are and its shape. Fixed: W = the
-/// tiles, Aux0 = the tile offsets, Aux1 = the escape bytes, Aux2 = the base exponent.
+/// tiles, Aux0 = the tile offsets, Aux1 = the escape bytes, Aux2 = the base exponent. A row slice of a larger
+/// matrix sets <see cref="FullRows"/> to the whole matrix's rows: the fused matvec's summation order (its warp
+/// count) follows the whole matrix, so a slice computes exactly what the whole matrix would.
 /// </summary>
-internal readonly record struct MatvecWeight(WeightEncoding Encoding, ulong W, int Rows, int Cols, ulong Aux0 = 0, ulong Aux1 = 0, ulong Aux2 = 0)
+internal readonly record struct MatvecWeight(WeightEncoding Encoding, ulong W, int Rows, int Cols, ulong Aux0 = 0, ulong Aux1 = 0, ulong Aux2 = 0, int FullRows = 0)
 {
     public static WeightEncoding EncodingOf(TensorDType dtype) => dtype switch
     {
@@ -30,7 +32,7 @@ internal readonly record struct MatvecWeight(WeightEncoding Encoding, ulong W, i
     /// <summary>The same matrix restricted to rows [first, first + count) (raw encodings only).</summary>
     public MatvecWeight SliceRows(int first, int count) => Encoding == WeightEncoding.Fixed
         ? throw new InvalidOperationException("row slices of fixed tiles go through the decoder")
-        : this with { W = W + (ulong)((long)first * Cols * ElementBytes), Rows = count };
+        : this with { W = W + (ulong)((long)first * Cols * ElementBytes), Rows = count, FullRows = Math.Max(FullRows, Rows) };
 
     public int ElementBytes => Encoding == WeightEncoding.F32 ? 4 : 2;
 }
@@ -209,7 +211,7 @@ internal sealed class CudaOps
     {
         WeightEncoding enc = targets[0].Weight.Encoding;
         var segs = new FmSeg[3];
-        int groups = 0;
+        int groups = 0, orderGroups = 0;
         for (int i = 0; i < targets.Length; i++)
         {
             MatvecWeight w = targets[i].Weight;
@@ -226,11 +228,12 @@ internal sealed class CudaOps
                 GroupStart = groups,
             };
             groups += (w.Rows + 7) / 8;
+            orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
         }
         if (groups == 0) return;
         var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
-        int warps = FusedWarps(groups, cols);
+        int warps = FusedWarps(orderGroups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
         _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
     }

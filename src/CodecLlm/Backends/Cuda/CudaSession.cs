@@ -481,7 +481,7 @@ public sealed unsafe class CudaSession : IInferenceSession
         if (s.Row0 != 0 || s.Rows != _w.Head.Rows)
         {
             // A sliced head: the scratch holds exactly these rows; a raw head is offset.
-            w = s.Scratch != null ? w with { Rows = s.Rows } : w.SliceRows(s.Row0, s.Rows);
+            w = s.Scratch != null ? w with { Rows = s.Rows, FullRows = _w.Head.Rows } : w.SliceRows(s.Row0, s.Rows);
         }
         _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.Row0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps);
     }
