@@ -105,7 +105,9 @@ __device__ int block_min_int(int v, int* s32)
     return t;
 }
 
+// Sort key as the CPU's: probability descending, then id ascending; the probability is recoverable from the key.
 __device__ __forceinline__ u64 sample_key(float p, int i) { return ((u64)(0xffffffffu - __float_as_uint(p)) << 32) | (u32)i; }
+__device__ __forceinline__ float key_prob(u64 k) { return __uint_as_float(0xffffffffu - (u32)(k >> 32)); }
 
 extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
 {
@@ -274,7 +276,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
     if (t != 0) return;
     if (kTop > M && kTop < count) { *p.out = -1; return; } // top-k beyond the sort capacity
     float mass = 0.f;
-    for (int i = 0; i < M; i++) mass += probs[(u32)keys[i]];
+    for (int i = 0; i < M; i++) mass += key_prob(keys[i]);
     if (kTop > M) mass += rest;
     int kept = kTop;
     if (p.top_p < 1.f)
@@ -282,7 +284,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
         float cumulative = 0.f, goal = p.top_p * mass;
         for (int i = 0; i < M; i++)
         {
-            cumulative += probs[(u32)keys[i]];
+            cumulative += key_prob(keys[i]);
             if (cumulative >= goal)
             {
                 kept = i + 1;
@@ -295,7 +297,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
     float target = p.coin * mass, cdf = 0.f;
     for (int i = 0; i < kept; i++)
     {
-        cdf += probs[(u32)keys[i]];
+        cdf += key_prob(keys[i]);
         if (target < cdf) { *p.out = (int)(u32)keys[i]; return; }
     }
     *p.out = (int)(u32)keys[kept - 1];
