@@ -72,7 +72,7 @@ public class CudaSamplingTests
     {
         var (c, s, ops) = Setup();
         var rnd = new Random(vocab + topK);
-        int cases = vocab > 100000 ? 60 : 150, differ = 0;
+        int cases = vocab > 100000 ? 60 : 150, differ = 0, deferred = 0;
         for (int k = 0; k < cases; k++)
         {
             // Model-like logits: Gaussian with a scale that makes the distribution peaked to flat, a few clear leaders.
@@ -85,13 +85,18 @@ public class CudaSamplingTests
             float coin = new SamplerRandom(seed).NextSingle();
 
             int cpu = CpuChoice(logits, o, coin), gpu = GpuChoice(c, s, ops, logits, o, coin);
-            if (gpu == -1) continue; // the nucleus is larger than the kernel sorts: the session asks the CPU (tested below)
+            if (gpu == -1)
+            {
+                deferred++; // the nucleus is larger than the kernel sorts: the session asks the CPU (tested below)
+                continue;
+            }
             Assert.InRange(gpu, 0, vocab - 1);
             if (gpu == cpu) continue;
             differ++;
             Assert.True(NearBoundary(logits, o, coin, gpu, cpu), $"case {k}: GPU picked {gpu}, CPU {cpu}, not explained by rounding (coin {coin})");
         }
         Assert.True(differ <= Math.Max(1, cases / 100), $"{differ} of {cases} choices differ");
+        Assert.True(deferred <= cases * 3 / 4, $"{deferred} of {cases} choices deferred to the CPU"); // ~40% at most with 128k tokens and top-p 0.95
     }
 
     [Fact]
