@@ -45,6 +45,23 @@ public class RunCommandTests
         Assert.Contains("peak allocated", stderr); // peak VRAM
     }
 
+    [Fact]
+    public void CudaDevice_SeededSampling_IsRepeatable_AndMatchesTheCpu()
+    {
+        if (CudaUnavailable.Value is { } reason) Assert.Skip("no usable CUDA GPU: " + reason);
+        if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
+        string[] args = ["run", "--model", TestPaths.Stories260KBin, "--temperature", "0.8", "--top-p", "0.9", "--seed", "7", "--max-tokens", "100"];
+        (int c1, string gpu1, string e1) = CliProcess.Run([.. args, "--device", "cuda"]);
+        (int c2, string gpu2, _) = CliProcess.Run([.. args, "--device", "cuda"]);
+        (int c3, string cpu, _) = CliProcess.Run([.. args, "--device", "cpu"]);
+        Assert.True(c1 == 0 && c2 == 0 && c3 == 0, e1);
+        Assert.Equal(gpu1, gpu2);
+        // The GPU samples on the device with the CPU sampler's random numbers and algorithm: the same story, unless a
+        // random number fell within float rounding of a token boundary (about 1e-5 a token here).
+        Assert.Equal(cpu, gpu1);
+        Assert.NotEqual(TestPaths.Stories260KGreedyReference()[..Math.Min(200, cpu.Length)], cpu[..Math.Min(200, cpu.Length)]);
+    }
+
     [Theory]
     [InlineData("all", "bf16")]
     [InlineData("mlp,head", "f32")]
