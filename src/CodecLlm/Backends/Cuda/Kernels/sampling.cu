@@ -109,6 +109,18 @@ __device__ int block_min_int(int v, int* s32)
 __device__ __forceinline__ u64 sample_key(float p, int i) { return ((u64)(0xffffffffu - __float_as_uint(p)) << 32) | (u32)i; }
 __device__ __forceinline__ float key_prob(u64 k) { return __uint_as_float(0xffffffffu - (u32)(k >> 32)); }
 
+// hist[bin] += 1 for every lane with bin >= 0 (all 32 lanes of the warp call it). Most probabilities share a few
+// exponent bins, so lanes with the same bin add once, together (integer counts: the result is order-free).
+__device__ __forceinline__ void histogram_add(u32* hist, int bin)
+{
+#if __CUDA_ARCH__ >= 700
+    u32 peers = __match_any_sync(0xffffffffu, bin);
+    if (bin >= 0 && (threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], (u32)__popc(peers));
+#else
+    if (bin >= 0) atomicAdd(&hist[bin], 1u);
+#endif
+}
+
 extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
 {
     __shared__ u64 keys[SAMPLE_CAP];
@@ -196,11 +208,12 @@ extern "C" __global__ void __launch_bounds__(1024) sample(const SampleParams p)
     {
         for (int j = t; j < 256; j += nt) hist[j] = 0;
         __syncthreads();
-        for (int i = t; i < n; i += nt)
+        for (int base = 0; base < n; base += nt) // whole warps stay together: the bins are counted warp-aggregated
         {
-            float q = probs[i];
+            int i = base + t;
+            float q = i < n ? probs[i] : -1.f;
             u32 u = __float_as_uint(q);
-            if (q >= cutoff && (u & mask) == prefix) atomicAdd(&hist[(u >> shift) & 255u], 1u);
+            histogram_add(hist, q >= cutoff && (u & mask) == prefix ? (int)((u >> shift) & 255u) : -1);
         }
         __syncthreads();
         if (t == 0)
