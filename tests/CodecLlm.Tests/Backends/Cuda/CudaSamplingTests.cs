@@ -103,7 +103,7 @@ public class CudaSamplingTests
     public void SameLogitsSameCoin_SameToken_AndCoinsSpreadTheChoices()
     {
         var (c, s, ops) = Setup();
-        float[] logits = GpuTest.Gaussian(new Random(11), 32000, 2);
+        float[] logits = GpuTest.Gaussian(new Random(11), 32000, 4); // a nucleus of a few hundred tokens
         var o = new SamplingOptions { Temperature = 1, TopP = 0.9f, TopK = 0 };
         var seen = new HashSet<int>();
         SamplerRandom random = new(9);
@@ -112,6 +112,7 @@ public class CudaSamplingTests
             float coin = random.NextSingle();
             int a = GpuChoice(c, s, ops, logits, o, coin), b = GpuChoice(c, s, ops, logits, o, coin);
             Assert.Equal(a, b);
+            Assert.Equal(CpuChoice(logits, o, coin), a);
             seen.Add(a);
         }
         Assert.True(seen.Count > 10, $"only {seen.Count} distinct tokens from 40 coins");
