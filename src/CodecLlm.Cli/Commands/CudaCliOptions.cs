@@ -11,12 +11,12 @@ namespace CodecLlm.Cli.Commands;
 /// </summary>
 internal sealed class CudaCliOptions
 {
-    /// <summary>Groups that can stay compressed on the GPU (the embedding table is always decoded at load).</summary>
-    public static IReadOnlyList<string> Groups { get; } = ["attn", "mlp", "head"];
+    /// <summary>The tensor groups (<see cref="TensorNames.GroupOf"/>) the CUDA backend can keep compressed.</summary>
+    public static IReadOnlyList<string> Groups { get; } = ["attn", "mlp", "embed", "head"];
 
     public Option<string> Tensors { get; } = new("--tensors")
     {
-        Description = "cuda: groups of a compressed model kept compressed in GPU memory (all, none, or a comma list of attn, mlp, head); the rest are decoded at load",
+        Description = "cuda: groups of a compressed model kept compressed in GPU memory (all, none, or a comma list of attn, mlp, embed, head); the rest are decoded at load",
         DefaultValueFactory = _ => "all",
     };
 
