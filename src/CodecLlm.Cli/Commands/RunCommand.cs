@@ -26,11 +26,13 @@ public static class RunCommand
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
+        CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("run", "Generate text from a prompt");
         foreach (Option o in new Option[] { model, prompt, tokenizer, maxTokens, temperature, topP, topK, seed, device, threads, context })
             cmd.Options.Add(o);
+        gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
@@ -46,13 +48,15 @@ public static class RunCommand
                 },
             };
             ValidateSampling(options);
-            IInferenceBackend backend = InferenceBackends.Create(pr.GetValue(device)!);
+            IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
+            using IDisposable? ownedBackend = backend as IDisposable;
             using LoadedModel loaded = LoadModel(pr.GetValue(model)!, pr.GetValue(tokenizer));
             ITokenizer tok = loaded.RequireTokenizer();
             using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
             {
                 Threads = pr.GetValue(threads),
                 MaxSequenceLength = pr.GetValue(context),
+                KvCacheType = gpu.KvCacheType(pr),
             });
 
             GenerationResult result = new();
@@ -91,5 +95,7 @@ public static class RunCommand
         Console.Error.WriteLine(
             $"[{session.BackendName}] prompt {s.PromptTokens} tokens ({s.PrefillTokensPerSecond:F1} tok/s), generated {s.GeneratedTokens} tokens " +
             $"({s.DecodeTokensPerSecond:F1} tok/s), stop: {s.FinishReason.ToString().ToLowerInvariant()}, seed {result.Seed}, peak memory {peak / (1024.0 * 1024):F0} MiB");
+        if (session is Backends.Cuda.CudaSession gpu)
+            Console.Error.WriteLine($"[cuda] {gpu.Context.DeviceName}: {gpu.Context.Allocator.Report()}");
     }
 }

@@ -27,11 +27,13 @@ public static class ServeCommand
         Option<int> parallel = new("--parallel") { Description = "Requests generating at once, one session each; the rest queue", DefaultValueFactory = _ => 1 };
         Option<int?> context = new("--context") { Description = "KV cache length per session (default: the model's maximum)" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
+        CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("serve", "Serve the model over an OpenAI-compatible HTTP API");
         foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, context, threads })
             cmd.Options.Add(o);
+        gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
@@ -44,13 +46,16 @@ public static class ServeCommand
                 throw new CodecLlmException($"--host '{hostName}' is not an IP address or 'localhost'");
 
             string path = pr.GetValue(model)!;
+            IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
+            using IDisposable? ownedBackend = backend as IDisposable; // released after the server (declared before it)
             CodecLlmChatClientOptions clientOptions = new()
             {
                 Device = pr.GetValue(device)!,
+                Backend = backend,
                 TokenizerPath = pr.GetValue(tokenizer),
                 ModelId = pr.GetValue(modelId),
                 MaxConcurrentRequests = parallelRequests,
-                Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads) },
+                Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads), KvCacheType = gpu.KvCacheType(pr) },
             };
             // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too;
             // registered before anything is printed, so a signal that follows "ready" is never lost.

@@ -45,10 +45,14 @@ public static class Generator
         StopSequenceFilter stops = new(options.StopSequences);
         float[] logits = new float[session.Config.VocabSize];
         int[] one = new int[1];
+        // Non-greedy choices on the session's device when it can (same random numbers, same algorithm).
+        IDeviceSampler? device = sampler.IsGreedy ? null : session as IDeviceSampler;
+        int deviceToken = -1;
 
         Stopwatch clock = Stopwatch.StartNew();
         cancellationToken.ThrowIfCancellationRequested();
-        session.Forward(promptIds.ToArray(), 0, logits);
+        if (device != null) deviceToken = device.ForwardSample(promptIds.ToArray(), 0, options.Sampling, sampler.NextCoin());
+        else session.Forward(promptIds.ToArray(), 0, logits);
         TimeSpan prefill = clock.Elapsed;
         clock.Restart();
 
@@ -64,7 +68,7 @@ public static class Generator
                     break;
                 }
                 cancellationToken.ThrowIfCancellationRequested();
-                int token = sampler.Sample(logits);
+                int token = device != null ? deviceToken : sampler.Sample(logits);
                 if (endTokens.Contains(token))
                 {
                     reason = FinishReason.Stop;
@@ -89,7 +93,8 @@ public static class Generator
                 }
                 previous = token;
                 one[0] = token;
-                session.Forward(one, pos++, logits);
+                if (device != null) deviceToken = device.ForwardSample(one, pos++, options.Sampling, sampler.NextCoin());
+                else session.Forward(one, pos++, logits);
             }
 
             string tail = stops.Push(utf8.Flush()) + stops.Flush();

@@ -29,10 +29,22 @@ public sealed class Sampler
     /// <summary>The seed in use (the given one, or the one picked when none was given).</summary>
     public ulong Seed { get; }
 
-    public int Sample(ReadOnlySpan<float> logits)
+    /// <summary>Whether every choice is the argmax (temperature 0 or top-k 1): no random number is drawn.</summary>
+    public bool IsGreedy => _options.Temperature == 0 || _options.TopK == 1;
+
+    /// <summary>
+    /// Draws the next random number of the sequence, as <see cref="Sample(ReadOnlySpan{float})"/> does once per
+    /// non-greedy choice; for a device that samples with <see cref="Sample(ReadOnlySpan{float}, float)"/>'s algorithm.
+    /// </summary>
+    public float NextCoin() => _random.NextSingle();
+
+    public int Sample(ReadOnlySpan<float> logits) => Sample(logits, IsGreedy || logits.IsEmpty ? 0f : NextCoin());
+
+    /// <summary>The choice for these logits given the random number <paramref name="coin"/> in [0, 1) (ignored when greedy).</summary>
+    public int Sample(ReadOnlySpan<float> logits, float coin)
     {
         if (logits.IsEmpty) throw new ArgumentException("no logits to sample from", nameof(logits));
-        if (_options.Temperature == 0 || _options.TopK == 1) return Argmax(logits);
+        if (IsGreedy) return Argmax(logits);
 
         int n = logits.Length;
         if (_probs.Length < n)
@@ -44,7 +56,6 @@ public sealed class Sampler
         for (int i = 0; i < n; i++) probs[i] = logits[i] / _options.Temperature;
         Backends.Cpu.Softmax.Apply(probs);
 
-        float coin = _random.NextSingle();
         bool truncate = _options.TopK > 0 && _options.TopK < n || _options.TopP < 1;
         return truncate ? SampleTruncated(probs, coin) : SampleAll(probs, coin);
     }

@@ -135,6 +135,23 @@ internal sealed class CudaOps
     public void Argmax(CudaStream s, ulong logits, ulong output, int n) =>
         _k.Function("sampling.cu", "argmax").Launch(s, 1, 1024, 0, new ArgmaxParams { Logits = logits, Out = output, N = n });
 
+    /// <summary>
+    /// Temperature / top-k / top-p sampling of n logits with the given coin (see sampling.cu); writes the token, or
+    /// -1 when the sorted tokens it needs exceed the kernel's capacity. <paramref name="probs"/>: n floats of workspace.
+    /// </summary>
+    public void Sample(CudaStream s, ulong logits, ulong probs, ulong output, int n, Engine.SamplingOptions sampling, float coin) =>
+        _k.Function("sampling.cu", "sample").Launch(s, 1, 1024, 0, new SampleParams
+        {
+            Logits = logits,
+            Probs = probs,
+            Out = output,
+            N = n,
+            Temperature = sampling.Temperature,
+            TopP = sampling.TopP,
+            TopK = sampling.TopK,
+            Coin = coin,
+        });
+
     public void Synthesize(CudaStream s, ulong output, long n, ulong seed, float mean, float std, int dtype) =>
         _k.Function("synthetic.cu", "synth_normal").Launch(s, Grid(n), Threads, 0,
             new SynthParams { Out = output, N = n, Seed = seed, Mean = mean, Std = std, DType = dtype });

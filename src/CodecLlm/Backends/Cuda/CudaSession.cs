@@ -12,7 +12,7 @@ namespace CodecLlm.Backends.Cuda;
 /// left compressed are decoded on the fly: `fixed` inside the matvec (fused) or, like `entropy` and for
 /// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>).
 /// </summary>
-public sealed unsafe class CudaSession : IInferenceSession
+public sealed unsafe partial class CudaSession : IInferenceSession
 {
     /// <summary>
     /// Decode steps: Qkv, O, GateUp, Down (fused matvecs), Head. Prefill steps: AttnIn (RMSNorm + GEMM input),

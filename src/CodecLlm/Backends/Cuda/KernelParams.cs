@@ -74,6 +74,16 @@ internal struct ArgmaxParams
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal struct SampleParams
+{
+    public ulong Logits, Probs, Out;
+    public int N;
+    public float Temperature, TopP;
+    public int TopK;
+    public float Coin;
+}
+
+[StructLayout(LayoutKind.Sequential)]
 internal struct SynthParams
 {
     public ulong Out;
