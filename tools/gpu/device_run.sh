@@ -22,7 +22,7 @@ if [[ $what == all || $what == tests || $what == hf ]]; then
 fi
 if [[ $what == all || $what == profile ]]; then
   # Per-kernel GPU time of decode steps (Nsight Compute), grouped by kernel and grid size.
-  timeout 200 ncu --csv --metrics gpu__time_duration.sum,launch__grid_size -k regex:'matvec|attention|rope|embed|argmax' --launch-skip 1500 --launch-count 270 \
+  timeout 200 ncu --csv --metrics gpu__time_duration.sum,launch__grid_size -k regex:'matvec|fm_|fixed_|attention|rope|embed|argmax' --launch-skip 1500 --launch-count 270 \
     dotnet .devrun/cli/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 24 --codec fixed > "$OUT/ncu.csv" 2> "$OUT/ncu.err"
   python3 - "$OUT/ncu.csv" <<'PY'
 import csv,sys,collections
@@ -39,7 +39,7 @@ tot=sum(v[1] for v in agg.values())
 for (k,g),(n,t) in sorted(agg.items(), key=lambda kv:-kv[1][1]):
     print(f"{k:24s} grid {g:>6s} n={n:4d} avg {t/n/1000:8.2f} us  total {t/1000:9.1f} us ({100*t/tot:4.1f}%)")
 PY
-  for f in ~/.cache/codecllm/kernels/{matvec,fixed,attention}-*.cubin; do cuobjdump -res-usage "$f" 2>/dev/null | grep -A1 -E 'matvec_bf16_vec|matvec_fixed|attention_f32|fixed_decode' | grep -E 'Function|REG' | paste - - | sed 's/Resource usage://' | cut -c1-160; done
+  for f in ~/.cache/codecllm/kernels/{matvec,fused_matvec,attention}-*.cubin; do cuobjdump -res-usage "$f" 2>/dev/null | grep -A1 -E 'matvec_f32_vec|fm_raw_a1_w8|fm_fixed_a1_w8|attention_f32|fixed_decode' | grep -E 'Function|REG' | paste - - | sed 's/Resource usage://' | cut -c1-160; done
 fi
 if [[ $what == all || $what == sweep ]]; then
   # Tuning sweep: decode tok/s and kernel rates for matvec variants (compile-time defines, grid size).

@@ -146,7 +146,7 @@ public static class FixedTileLayout
     /// destination.Length / element size values of the [rows, cols] view, of type <paramref name="dt"/>.
     /// </summary>
     /// <exception cref="CorruptTensorException">Sections inconsistent with each other.</exception>
-    public static void Decode(int rows, int cols, int baseExp, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes,
+    public static unsafe void Decode(int rows, int cols, int baseExp, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes,
         TensorDType dt, Span<byte> destination, string tensorName)
     {
         int eb = dt.ByteSize(), rb = FloatFields.RestBytes(dt), tileBytes = TileBytesOf(rb);
@@ -158,48 +158,84 @@ public static class FixedTileLayout
         if (n > (long)rows * cols) throw new ArgumentException("destination larger than the matrix view");
         if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != escapes.Length)
             throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape stream holds {escapes.Length} bytes");
-        Span<int> exps = stackalloc int[32];
-        int planes = 1024 * rb;
-        for (long tile = 0; tile < tileCount; tile++)
+        var v = new View(rows, cols, baseExp, dt, tilesPerRow);
+        string? bad = null;
+        if (tileCount * 1024 < 1 << 18)
         {
-            int g = (int)(tile / tilesPerRow), t = (int)(tile % tilesPerRow);
-            uint eo = tileOffsets[(int)tile], next = tileOffsets[(int)tile + 1];
-            if (next < eo || next > escapes.Length) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: escape offsets {eo}..{next} outside 0..{escapes.Length}");
-            ReadOnlySpan<byte> tp = tiles.Slice(checked((int)(tile * tileBytes)), tileBytes);
-            for (int lane = 0; lane < 32; lane++)
-            {
-                uint w0 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 4 * lane, 4));
-                uint w1 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 128 + 4 * lane, 4));
-                uint w2 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 256 + 4 * lane, 4));
-                for (int i = 0; i < WeightsPerLane; i++)
-                {
-                    int code = 0;
-                    for (int j = 0; j < 3; j++)
-                    {
-                        (int word, int bit) = CodeBits[3 * i + j];
-                        uint w = word == 0 ? w0 : word == 1 ? w1 : w2;
-                        code |= (int)((w >> bit) & 1) << j;
-                    }
-                    exps[i] = code == 7 ? -1 : baseExp + code;
-                }
-                for (int x = 0; x < 32; x++)
-                {
-                    int i = EscapeWeight(x);
-                    if (exps[i] >= 0) continue;
-                    if (eo >= next) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: more escapes than its offsets allow");
-                    exps[i] = escapes[(int)eo++];
-                }
-                for (int i = 0; i < WeightsPerLane; i++)
-                {
-                    long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
-                    if (row >= rows || col >= cols) continue;
-                    long idx = row * cols + col;
-                    if (idx >= n) continue;
-                    uint rest = FloatFields.LoadRest(tp, 32 * lane + i, rb);
-                    FloatFields.Store(destination, idx, eb, FloatFields.Join(dt, (byte)exps[i], rest));
-                }
-            }
-            if (eo != next) throw new CorruptTensorException(tensorName, $"fixed tile {tile}: {next - eo} escape bytes unused");
+            for (long tile = 0; tile < tileCount && bad == null; tile++) bad = DecodeTile(v, tile, tiles, tileOffsets, escapes, destination);
         }
+        else
+        {
+            // Row groups in parallel (large tensors); spans are rebuilt from pinned addresses in each worker.
+            fixed (byte* pt = tiles)
+            fixed (uint* po = tileOffsets)
+            fixed (byte* pe = escapes)
+            fixed (byte* pd = destination)
+            {
+                nint at = (nint)pt, ao = (nint)po, ae = (nint)pe, ad = (nint)pd;
+                int lt = tiles.Length, lo = tileOffsets.Length, le = escapes.Length, ld = destination.Length;
+                Parallel.For(0, groups, (g, state) =>
+                {
+                    for (long tile = (long)g * tilesPerRow; tile < (long)(g + 1) * tilesPerRow; tile++)
+                    {
+                        string? e = DecodeTile(v, tile, new ReadOnlySpan<byte>((void*)at, lt), new ReadOnlySpan<uint>((void*)ao, lo),
+                            new ReadOnlySpan<byte>((void*)ae, le), new Span<byte>((void*)ad, ld));
+                        if (e == null) continue;
+                        Interlocked.CompareExchange(ref bad, e, null);
+                        state.Stop();
+                        return;
+                    }
+                });
+            }
+        }
+        if (bad != null) throw new CorruptTensorException(tensorName, bad);
+    }
+
+    private readonly record struct View(int Rows, int Cols, int Base, TensorDType DType, int TilesPerRow);
+
+    /// <summary>Decodes one tile into its place in <paramref name="destination"/>; returns what is wrong with it, or null.</summary>
+    private static string? DecodeTile(View v, long tile, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes, Span<byte> destination)
+    {
+        int eb = v.DType.ByteSize(), rb = FloatFields.RestBytes(v.DType), tileBytes = TileBytesOf(rb), planes = 1024 * rb;
+        long n = destination.Length / eb;
+        Span<int> exps = stackalloc int[32];
+        int g = (int)(tile / v.TilesPerRow), t = (int)(tile % v.TilesPerRow);
+        uint eo = tileOffsets[(int)tile], next = tileOffsets[(int)tile + 1];
+        if (next < eo || next > escapes.Length) return $"fixed tile {tile}: escape offsets {eo}..{next} outside 0..{escapes.Length}";
+        ReadOnlySpan<byte> tp = tiles.Slice(checked((int)(tile * tileBytes)), tileBytes);
+        for (int lane = 0; lane < 32; lane++)
+        {
+            uint w0 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 4 * lane, 4));
+            uint w1 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 128 + 4 * lane, 4));
+            uint w2 = BinaryPrimitives.ReadUInt32LittleEndian(tp.Slice(planes + 256 + 4 * lane, 4));
+            for (int i = 0; i < WeightsPerLane; i++)
+            {
+                int code = 0;
+                for (int j = 0; j < 3; j++)
+                {
+                    (int word, int bit) = CodeBits[3 * i + j];
+                    uint w = word == 0 ? w0 : word == 1 ? w1 : w2;
+                    code |= (int)((w >> bit) & 1) << j;
+                }
+                exps[i] = code == 7 ? -1 : v.Base + code;
+            }
+            for (int x = 0; x < 32; x++)
+            {
+                int i = EscapeWeight(x);
+                if (exps[i] >= 0) continue;
+                if (eo >= next) return $"fixed tile {tile}: more escapes than its offsets allow";
+                exps[i] = escapes[(int)eo++];
+            }
+            for (int i = 0; i < WeightsPerLane; i++)
+            {
+                long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
+                if (row >= v.Rows || col >= v.Cols) continue;
+                long idx = row * v.Cols + col;
+                if (idx >= n) continue;
+                uint rest = FloatFields.LoadRest(tp, 32 * lane + i, rb);
+                FloatFields.Store(destination, idx, eb, FloatFields.Join(v.DType, (byte)exps[i], rest));
+            }
+        }
+        return eo != next ? $"fixed tile {tile}: {next - eo} escape bytes unused" : null;
     }
 }

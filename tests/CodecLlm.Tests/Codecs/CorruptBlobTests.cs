@@ -84,6 +84,26 @@ public class CorruptBlobTests
     }
 
     [Fact]
+    public void FixedCorruptionInALargeTensorIsDetected()
+    {
+        // Large enough for the parallel decode: a tile offset in the middle that overlaps its neighbour's escapes.
+        TensorLayout layout = new(TensorDType.BF16, [512, 1024]);
+        IWeightCodec codec = CodecRegistry.Get("fixed");
+        byte[] data = TensorData.Make(TensorDType.BF16, 512 * 1024, BitMode.Gaussian, 5);
+        EncodedTensor enc = codec.Encode(data, layout);
+        byte[] back = new byte[data.Length];
+        codec.Decode(enc.Blob, layout, enc.Params, back, "big");
+        Assert.True(back.AsSpan().SequenceEqual(data));
+        ulong offsetsOffset = BinaryPrimitives.ReadUInt64LittleEndian(enc.Blob.AsSpan(32));
+        int k = 200;  // tile 200 of 512
+        byte[] b = (byte[])enc.Blob.Clone();
+        uint next = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan((int)offsetsOffset + 4 * (k + 1)));
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)offsetsOffset + 4 * k), next + 1);
+        CorruptTensorException e = Assert.Throws<CorruptTensorException>(() => codec.Decode(b, layout, enc.Params, back, "big"));
+        Assert.Equal("big", e.TensorName);
+    }
+
+    [Fact]
     public void FixedVersion1BlobIsAnUnsupportedLayoutVersion()
     {
         var x = Encoded("fixed");
