@@ -1,12 +1,11 @@
-// Batch-1 matrix-vector product y = W x for row-major W [rows, cols], shared by every weight encoding.
+// Batch-1 matrix-vector product y = W x for row-major W [rows, cols], used for F32 and F16 weights (BF16 and
+// `fixed` weights run fused_matvec.cu, one template for both encodings).
 //
-// Work split (the tile shape of the `fixed` codec): a block owns a group of 4 rows; the columns are cut in
+// Work split: a block owns a group of 4 rows; the columns are cut in
 // chunks of 256, lane l taking columns 8l .. 8l+7 of each of the 4 rows, and the block's warps share the
 // chunks. Each lane accumulates its 8 products per row in column order, chunk after chunk; a butterfly
 // shuffle sums the 32 lanes; the warps' sums are added in warp order.
-// A "decoder" policy supplies the 4x8 weights of a chunk: raw F32/F16/BF16 loads, or a codec that
-// decodes them in registers. Because every policy hands the same values to the same loop, a decoding
-// policy produces bit-identical results to the raw policy over the decoded tensor.
+// A "decoder" policy supplies the 4x8 weights of a chunk (raw F32/F16/BF16 loads).
 //
 // Decoder policy:
 //   struct Dec {
