@@ -82,9 +82,10 @@ public class RunCommandTests
             // Compressed weights decode bit-exactly, so an f32 cache gives the reference; a 16-bit cache may drift.
             if (kv == "f32") Assert.StartsWith(stdout.TrimEnd('\n'), TestPaths.Stories260KGreedyReference());
             else Assert.StartsWith("Once upon a time", stdout);
-            // The memory report names fixed blobs held compressed in VRAM, unless every group was decoded at load.
-            if (tensors == "none") Assert.DoesNotContain("CompressedWeights", stderr);
-            else Assert.Contains("CompressedWeights", stderr);
+            // stories260K is F32: the GPU decoders are BF16-only, so its fixed tensors are decoded at load and the
+            // report has no CompressedWeights category; it must still report the peak and the device's usage.
+            Assert.Contains("peak allocated", stderr);
+            Assert.Contains("device used at peak", stderr);
         }
         finally
         {
