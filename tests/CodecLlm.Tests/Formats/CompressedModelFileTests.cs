@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using CodecLlm.Codecs;
+using CodecLlm.Engine;
 using CodecLlm.Formats;
 using CodecLlm.Formats.Compressed;
 using CodecLlm.Formats.Safetensors;
@@ -12,19 +13,10 @@ namespace CodecLlm.Tests.Formats;
 
 public unsafe class CompressedModelFileTests
 {
-    private static readonly ModelConfig Config = new()
+    // The stories260K shape, with the optional fields set so the file's config round trip covers them.
+    private static readonly ModelConfig Config = SyntheticModel.Preset("stories260k") with
     {
-        Architecture = "llama",
-        HiddenSize = 64,
-        IntermediateSize = 172,
-        NumLayers = 5,
-        NumHeads = 8,
-        NumKvHeads = 4,
-        VocabSize = 512,
-        MaxSequenceLength = 512,
-        RopeStyle = RopeStyle.Interleaved,
         RopeScaling = new RopeScaling("llama3", 8f, 1f, 4f, 8192),
-        TiedEmbeddings = true,
         EosTokenIds = [2, 7],
     };
 
