@@ -84,8 +84,10 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
-    // The next kernel (a matvec) may start prefetching its weights now.
+    // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
+    // kernel itself may have started before the q/k/v matvec finished: wait for it before reading anything.
     asm volatile("griddepcontrol.launch_dependents;");
+    asm volatile("griddepcontrol.wait;" ::: "memory");
     extern __shared__ float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
