@@ -137,7 +137,7 @@ internal sealed class CudaOps
     /// </summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false) =>
         _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
-            (uint)((p.HeadDim * (3 + Math.Max(1, (int)AttentionThreads / p.HeadDim)) + maxPositions) * sizeof(float)), p,
+            (uint)((3 * p.HeadDim + Math.Max(p.HeadDim, 4 * (int)AttentionThreads) + maxPositions) * sizeof(float)), p,
             programmatic && UseStepProgrammaticLaunch);
 
     private const uint AttentionThreads = 512;

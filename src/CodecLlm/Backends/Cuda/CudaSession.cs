@@ -72,7 +72,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
 
-        if ((3 * c.HeadDim + Math.Max(256, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+        if ((3 * c.HeadDim + Math.Max(2048, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
