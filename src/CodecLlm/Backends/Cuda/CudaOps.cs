@@ -52,6 +52,12 @@ internal sealed class CudaOps
     /// <summary>Programmatic dependent launches for matvecs (CODECLLM_PDL=0 turns them off).</summary>
     public static bool UseProgrammaticLaunch { get; } = Environment.GetEnvironmentVariable("CODECLLM_PDL") != "0";
 
+    /// <summary>
+    /// Programmatic dependent launches also for the decode step's attention, head and argmax (CODECLLM_STEP_PDL=0
+    /// turns these off, for before/after timings on one card).
+    /// </summary>
+    public static bool UseStepProgrammaticLaunch { get; } = UseProgrammaticLaunch && Environment.GetEnvironmentVariable("CODECLLM_STEP_PDL") != "0";
+
     public CudaOps(CudaContext context)
     {
         _context = context;
@@ -125,15 +131,21 @@ internal sealed class CudaOps
     public void RopeKv(CudaStream s, int kvType, in RopeKvParams p) =>
         _k.Function("attention.cu", "rope_kv_" + Suffix(kvType)).Launch(s, ((uint)p.T, (uint)(p.NHeads + p.NKvHeads), 1u), 64, 0, p);
 
-    /// <summary>Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer.</summary>
-    public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions) =>
+    /// <summary>
+    /// Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer. <paramref name="programmatic"/>:
+    /// a PDL launch (the kernel waits for the previous kernel before reading anything).
+    /// </summary>
+    public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false) =>
         _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
-            (uint)((p.HeadDim * (3 + Math.Max(1, (int)AttentionThreads / p.HeadDim)) + maxPositions) * sizeof(float)), p);
+            (uint)((3 * p.HeadDim + Math.Max(p.HeadDim, 4 * (int)AttentionThreads) + maxPositions) * sizeof(float)), p,
+            programmatic && UseStepProgrammaticLaunch);
 
     private const uint AttentionThreads = 512;
 
-    public void Argmax(CudaStream s, ulong logits, ulong output, int n) =>
-        _k.Function("sampling.cu", "argmax").Launch(s, 1, 1024, 0, new ArgmaxParams { Logits = logits, Out = output, N = n });
+    /// <summary>Greedy token of n logits; <paramref name="programmatic"/>: a PDL launch right after the kernel writing the logits.</summary>
+    public void Argmax(CudaStream s, ulong logits, ulong output, int n, bool programmatic = false) =>
+        _k.Function("sampling.cu", "argmax").Launch(s, (1u, 1u, 1u), 1024, 0, new ArgmaxParams { Logits = logits, Out = output, N = n },
+            programmatic && UseStepProgrammaticLaunch);
 
     /// <summary>
     /// Temperature / top-k / top-p sampling of n logits with the given coin (see sampling.cu); writes the token, or

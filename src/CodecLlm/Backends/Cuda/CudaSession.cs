@@ -72,7 +72,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
 
-        if ((3 * c.HeadDim + Math.Max(256, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+        if ((3 * c.HeadDim + Math.Max(2048, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
@@ -403,7 +403,9 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         ModelConfig c = _cfg;
         Embed(1);
         RunSteps(_decodeSteps, (step, slot) => DecodeCompute(step, slot));
-        _ops.Argmax(_stream, _logits.Pointer, _next.Pointer, c.VocabSize);
+        // PDL only when the head matvec is the stream's last work (no scratch pipeline join in between).
+        bool pdl = !_decodeSteps.Any(s => s.Scratch != null);
+        _ops.Argmax(_stream, _logits.Pointer, _next.Pointer, c.VocabSize, programmatic: pdl);
     }
 
     /// <summary>The embedding rows of the first <paramref name="count"/> staged tokens into x (a `fixed` embedding is decoded on the fly).</summary>
@@ -454,7 +456,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                     GpuLayer l = _w.Layers[s.Layer];
                     _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
                         _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl);
-                    Attend(s.Layer, 1);
+                    Attend(s.Layer, 1, programmatic: pdl);
                     break;
                 }
             case StepKind.O:
@@ -470,12 +472,12 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                 _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl);
                 break;
             case StepKind.Head:
-                HeadCompute(s, op, _x.Pointer);
+                HeadCompute(s, op, _x.Pointer, programmatic: pdl);
                 break;
         }
     }
 
-    private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x)
+    private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x, bool programmatic = false)
     {
         MatvecWeight w = op(_w.Head);
         if (s.Row0 != 0 || s.Rows != _w.Head.Rows)
@@ -483,12 +485,13 @@ public sealed unsafe partial class CudaSession : IInferenceSession
             // A sliced head: the scratch holds exactly these rows; a raw head is offset.
             w = s.Scratch != null ? w with { Rows = s.Rows, FullRows = _w.Head.Rows } : w.SliceRows(s.Row0, s.Rows);
         }
-        _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.Row0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps);
+        _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.Row0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps,
+            programmatic: programmatic && CudaOps.UseStepProgrammaticLaunch);
     }
 
     private static ulong Ptr(DeviceBuffer? b) => b?.Pointer ?? 0;
 
-    private void Attend(int layer, int n)
+    private void Attend(int layer, int n, bool programmatic = false)
     {
         ModelConfig c = _cfg;
         long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
@@ -514,7 +517,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                 InvFreq = _invFreq.Pointer,
                 Style = style,
                 FuseRope = 1,
-            }, MaxSequenceLength);
+            }, MaxSequenceLength, programmatic);
             return;
         }
         _ops.RopeKv(_stream, _kvType, new RopeKvParams

@@ -46,10 +46,37 @@ extern "C" __global__ void rope_kv_f16(const RopeKvParams p) { rope_kv<DT_F16>(p
 extern "C" __global__ void rope_kv_bf16(const RopeKvParams p) { rope_kv<DT_BF16>(p); }
 
 // One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
-// Scores: one warp per position (lanes split the head dimension, butterfly sum). Output: the block's
-// threads split into hd-wide groups that each sum a strided share of the positions; the groups' partial
-// sums are added in group order. Every sum has a fixed order, so results are reproducible.
-// Dynamic shared memory: head_dim * (3 + blockDim / head_dim) + max positions floats.
+// Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
+// block's threads split into groups of hd/4 threads (4 dimensions each) that each sum a strided share of
+// the positions; the groups' partial sums are added in group order. Every sum has a fixed order, so results
+// are reproducible. Dynamic shared memory: 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
+
+// 8 (or 4) consecutive cache elements from a 16-byte (8-byte) aligned index: f32 as float4s, f16/bf16 as 16-bit lanes.
+template <int KV> __device__ __forceinline__ void load4(const void* p, long long i, float* v)
+{
+    if (KV == DT_F32)
+    {
+        float4 a = *(const float4*)((const float*)p + i);
+        v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+    }
+    else
+    {
+        uint2 a = *(const uint2*)((const u16*)p + i);
+        u32 w[2] = {a.x, a.y};
+#pragma unroll
+        for (int k = 0; k < 2; ++k)
+        {
+            u16 lo = (u16)(w[k] & 0xffffu), hi = (u16)(w[k] >> 16);
+            v[2 * k] = KV == DT_F16 ? f16_to_f32(lo) : bf16_to_f32(lo);
+            v[2 * k + 1] = KV == DT_F16 ? f16_to_f32(hi) : bf16_to_f32(hi);
+        }
+    }
+}
+template <int KV> __device__ __forceinline__ void load8(const void* p, long long i, float* v)
+{
+    load4<KV>(p, i, v);
+    load4<KV>(p, i + 4, v + 4);
+}
 struct AttnParams
 {
     const float* q; const void* kcache; const void* vcache; float* out;
@@ -84,8 +111,10 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
-    // The next kernel (a matvec) may start prefetching its weights now.
+    // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
+    // kernel itself may have started before the q/k/v matvec finished: wait for it before reading anything.
     asm volatile("griddepcontrol.launch_dependents;");
+    asm volatile("griddepcontrol.wait;" ::: "memory");
     extern __shared__ float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
@@ -93,13 +122,11 @@ template <int KV> __device__ void attention(const AttnParams& p)
     int hd = p.head_dim;
     int kvdim = p.n_kv_heads * hd, qdim = p.n_heads * hd;
     int kvh = h / (p.n_heads / p.n_kv_heads);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    int groups = blockDim.x >= hd ? blockDim.x / hd : 1;
     float* qs = sm;
     float* knew = sm + hd;            // fused RoPE: the new token's key and value
     float* vnew = knew + hd;
-    float* part = vnew + hd;          // groups x hd partial outputs
-    float* att = part + groups * hd;  // n scores
+    float* part = vnew + hd;                                           // groups x hd partial outputs
+    float* att = part + max(hd, (int)blockDim.x * 4);                  // n scores
     const float* q = p.q + (long long)t * qdim + h * hd;
     const bool fused = p.fuse_rope != 0;
     for (int d = threadIdx.x; d < hd; d += blockDim.x)
@@ -131,30 +158,31 @@ template <int KV> __device__ void attention(const AttnParams& p)
         __syncthreads();
     }
     const long long kbase = (long long)kvh * hd;
+    const bool vec = (hd & 7) == 0 && hd / 4 <= (int)blockDim.x;  // rows of whole 8-element chunks (16-byte aligned for 16-bit caches)
     float mx = __int_as_float(0xff800000);
-    // Four positions per warp step, their key loads issued together.
-    for (int j0 = warp * 4; j0 < n; j0 += nwarps * 4)
+    // Scores: one thread per position, the whole key row's loads in flight at once, summed in d order.
+    for (int j = threadIdx.x; j < n; j += blockDim.x)
     {
-        float s4[4] = {0.f, 0.f, 0.f, 0.f};
-        for (int d = lane; d < hd; d += 32)
+        float s = 0.f;
+        if (fused && j == pos)
+            for (int d = 0; d < hd; ++d) s += qs[d] * knew[d];
+        else if (vec)
         {
-            float kv[4];
-#pragma unroll
-            for (int u = 0; u < 4; ++u)
-                kv[u] = j0 + u >= n ? 0.f : fused && j0 + u == pos ? knew[d] : load_elem<KV>(p.kcache, (long long)(j0 + u) * kvdim + kbase + d);
-#pragma unroll
-            for (int u = 0; u < 4; ++u) s4[u] += qs[d] * kv[u];
-        }
-#pragma unroll
-        for (int u = 0; u < 4; ++u)
-        {
-            float s = warp_sum(s4[u]) * p.scale;
-            if (j0 + u < n)
+            const long long row = (long long)j * kvdim + kbase;
+#pragma unroll 8
+            for (int d = 0; d < hd; d += 8)
             {
-                if (lane == 0) att[j0 + u] = s;
-                mx = fmaxf(mx, s);
+                float kv[8];
+                load8<KV>(p.kcache, row + d, kv);
+#pragma unroll
+                for (int u = 0; u < 8; ++u) s += qs[d + u] * kv[u];
             }
         }
+        else
+            for (int d = 0; d < hd; ++d) s += qs[d] * load_elem<KV>(p.kcache, (long long)j * kvdim + kbase + d);
+        s *= p.scale;
+        att[j] = s;
+        mx = fmaxf(mx, s);
     }
     mx = block_max(mx, red);
     float sum = 0.f;
@@ -167,18 +195,36 @@ template <int KV> __device__ void attention(const AttnParams& p)
     sum = block_sum(sum, red);
     __syncthreads();
     float inv = 1.0f / sum;
-    int grp = threadIdx.x / hd;
+    // Output: each thread owns 4 consecutive dimensions (1 when hd % 8 != 0); the hd/4-thread groups each sum a
+    // strided share of the positions; the groups' partial sums are added in group order.
+    const int per = vec ? hd / 4 : hd;                // threads per group
+    const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
+    const int grp = threadIdx.x / per;
     if (grp < groups)
     {
-        for (int d = threadIdx.x % hd; d < hd; d += (groups == 1 ? blockDim.x : hd))
+        if (vec)
         {
-            float acc = 0.f;
-            const long long vb = kbase + d;
-#pragma unroll 8
+            const int d = (threadIdx.x % per) * 4;
+            float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma unroll 4
             for (int j = grp; j < n; j += groups)
-                acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(p.vcache, (long long)j * kvdim + vb));
-            part[grp * hd + d] = acc;
+            {
+                float w = att[j] * inv, v4[4];
+                if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
+                else load4<KV>(p.vcache, (long long)j * kvdim + kbase + d, v4);
+                a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
+            }
+            float* pp = part + grp * hd + d;
+            pp[0] = a0; pp[1] = a1; pp[2] = a2; pp[3] = a3;
         }
+        else
+            for (int d = threadIdx.x % per; d < hd; d += (groups == 1 ? blockDim.x : per))
+            {
+                float acc = 0.f;
+                for (int j = grp; j < n; j += groups)
+                    acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(p.vcache, (long long)j * kvdim + kbase + d));
+                part[grp * hd + d] = acc;
+            }
     }
     __syncthreads();
     float* o = p.out + (long long)t * qdim + h * hd;

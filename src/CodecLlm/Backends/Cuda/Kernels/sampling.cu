@@ -13,10 +13,23 @@ extern "C" __global__ void argmax(const ArgmaxParams p)
 {
     __shared__ float sv[32];
     __shared__ int si[32];
+    asm volatile("griddepcontrol.wait;" ::: "memory");  // a programmatic launch: the head matvec writes the logits
     float v = __int_as_float(0xff800000);
     int idx = 0x7fffffff;
+    // float4 loads (all of a thread's in flight at once) when aligned; the rest one by one. better() picks the
+    // same element whatever the visiting order.
+    int n4 = ((unsigned long long)p.logits & 15) == 0 ? p.n / 4 : 0;
+    const float4* l4 = (const float4*)p.logits;
 #pragma unroll 8
-    for (int i = threadIdx.x; i < p.n; i += blockDim.x) better(v, idx, p.logits[i], i);
+    for (int i = threadIdx.x; i < n4; i += blockDim.x)
+    {
+        float4 a = l4[i];
+        better(v, idx, a.x, 4 * i);
+        better(v, idx, a.y, 4 * i + 1);
+        better(v, idx, a.z, 4 * i + 2);
+        better(v, idx, a.w, 4 * i + 3);
+    }
+    for (int i = 4 * n4 + threadIdx.x; i < p.n; i += blockDim.x) better(v, idx, p.logits[i], i);
     for (int o = 16; o > 0; o >>= 1)
     {
         float v2 = __shfl_xor_sync(0xffffffffu, v, o);
