@@ -20,7 +20,7 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        Option<string> preset = new("--model") { Description = "Synthetic model shape (a SyntheticModel preset)", DefaultValueFactory = _ => "stories15m" };
+        Option<string> preset = new("--model") { Description = "Synthetic model shape (a SyntheticModel preset)", DefaultValueFactory = _ => "llama-mini" };
         Option<int> steps = new("--steps") { Description = "Greedy decode steps per run", DefaultValueFactory = _ => 32 };
         Option<string> codecs = new("--codecs") { Description = "Comma list of codecs to compare", DefaultValueFactory = _ => "fixed,entropy,zstd" };
         Option<string> device = new("--device") { Description = "cpu, cuda, or auto (the GPU when one is usable)", DefaultValueFactory = _ => "auto" };

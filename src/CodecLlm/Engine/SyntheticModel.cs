@@ -43,6 +43,20 @@ public static class SyntheticModel
             RopeStyle = RopeStyle.Interleaved,
             TiedEmbeddings = true,
         },
+        // The demo's default: a small Llama with GQA whose dimensions are multiples of the GPU tile width (128),
+        // like every real LLM's, so `fixed` shows its real ratio (stories15m's 288 columns pad to 384).
+        ["llama-mini"] = new()
+        {
+            Architecture = "llama",
+            HiddenSize = 512,
+            IntermediateSize = 1536,
+            NumLayers = 8,
+            NumHeads = 8,
+            NumKvHeads = 4,
+            VocabSize = 32000,
+            MaxSequenceLength = 1024,
+            RopeStyle = RopeStyle.HalfSplit,
+        },
         ["tinyllama-1.1b"] = new()
         {
             Architecture = "llama",
