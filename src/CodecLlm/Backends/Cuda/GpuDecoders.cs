@@ -56,7 +56,11 @@ internal static class GpuDecoders
         return s;
     }
 
-    /// <summary>The canonical-Huffman decode table of an entropy blob: 2^L entries, symbol | length &lt;&lt; 8.</summary>
+    /// <summary>
+    /// The GPU decode table of an entropy blob (canonical Huffman, indexed by the next L bits): 2^L entries,
+    /// code length | symbol &lt;&lt; 8 (the kernel shifts its bit buffer by the entry itself: a funnel shift
+    /// uses the low 5 bits); 0 = no code.
+    /// </summary>
     public static ushort[] EntropyTable(ReadOnlySpan<byte> blob, string name)
     {
         int cap = blob[7];
@@ -72,7 +76,7 @@ internal static class GpuDecoders
             prevLen = len;
             int first = code << (cap - len), count = 1 << (cap - len);
             if (first + count > table.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
-            for (int i = 0; i < count; i++) table[first + i] = (ushort)(sym | len << 8);
+            for (int i = 0; i < count; i++) table[first + i] = (ushort)(len | sym << 8);
             code++;
         }
         return table;

@@ -25,33 +25,46 @@ public class GpuDecoderTests
         return w;
     }
 
-    private static ModelTensor Encode(string codec, ushort[] data, int rows, int cols, List<IDisposable> owned)
+    private static ModelTensor Encode(string codec, ushort[] data, int rows, int cols, List<IDisposable> owned, int laneSymbols = EntropyCodec.DefaultLaneSymbols)
     {
         byte[] raw = MemoryMarshal.AsBytes(data.AsSpan()).ToArray();
-        EncodedTensor e = CodecRegistry.Get(codec).Encode(raw, new TensorLayout(TensorDType.BF16, [rows, cols]));
+        IWeightCodec encoder = codec == "entropy" ? new EntropyCodec(laneSymbols) : CodecRegistry.Get(codec);
+        EncodedTensor e = encoder.Encode(raw, new TensorLayout(TensorDType.BF16, [rows, cols]));
         NativeBuffer blob = NativeBuffer.CopyOf(e.Blob);
         owned.Add(blob);
         return new ModelTensor("w", TensorDType.BF16, [rows, cols], blob, 0, blob.Length, codec, e.Params);
     }
 
-    private static ushort[] GpuDecode(CudaContext c, CudaStream s, ModelTensor t, List<IDisposable> owned)
+    private static GpuMatrix Upload(CudaContext c, CudaStream s, ModelTensor t, List<IDisposable> owned)
     {
         int groups = GpuDecoders.Validate(t, t.Rows, t.Cols);
         DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
-        owned.Add(blob);
         s.Upload(blob, t.StoredBytes);
         DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
-        if (table != null) owned.Add(table);
         int k = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
         FixedCodec.Sections? sections = t.Codec == "fixed" ? GpuDecoders.FixedSections(t, t.Rows, t.Cols) : null;
-        using var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k, sections);
-        DeviceBuffer output = c.Allocator.Allocate(Math.Max(2, t.ByteLength), MemoryCategory.Scratch, "out");
+        var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k, sections);
+        owned.Add(m); // frees the blob and the table
+        return m;
+    }
+
+    /// <summary>Decodes the whole tensor (fixed, entropy) or its entropy groups [g0, g1), written <paramref name="shift"/> bytes into a 256-byte-aligned buffer.</summary>
+    private static ushort[] GpuDecode(CudaContext c, CudaStream s, ModelTensor t, List<IDisposable> owned, int g0 = 0, int g1 = -1, int shift = 0)
+    {
+        GpuMatrix m = Upload(c, s, t, owned);
+        long count = g1 < 0 ? t.ElementCount - g0 * GpuDecoders.EntropyGroupElements(m) : (g1 - g0) * GpuDecoders.EntropyGroupElements(m);
+        DeviceBuffer output = c.Allocator.Allocate(Math.Max(2, 2 * count + shift), MemoryCategory.Scratch, "out");
         owned.Add(output);
         s.Fill(output, 0xAB);
-        GpuDecoders.Decode(c.Kernels, s, m, output.Pointer, smCount: c.MultiprocessorCount);
-        ushort[] result = s.Download<ushort>(output, t.ElementCount);
-        GC.KeepAlive(m);
-        return result;
+        GpuDecoders.Decode(c.Kernels, s, m, output.Pointer + (ulong)shift, g0, g1, smCount: c.MultiprocessorCount);
+        return s.Download<ushort>(output, count, shift);
+    }
+
+    private static void AssertElementsEqual(ReadOnlySpan<ushort> expected, ReadOnlySpan<ushort> gpu, string what)
+    {
+        Assert.Equal(expected.Length, gpu.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (gpu[i] != expected[i]) Assert.Fail($"{what}: element {i}: GPU {gpu[i]:X4}, expected {expected[i]:X4}");
     }
 
     [Theory]
@@ -81,6 +94,80 @@ public class GpuDecoderTests
             ushort[] gpu = GpuDecode(c, s, t, owned);
             for (int i = 0; i < data.Length; i++)
                 if (gpu[i] != data[i]) Assert.Fail($"element {i}: GPU {gpu[i]:X4}, CPU {data[i]:X4}");
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// The entropy decoder's edge paths: lane streams whose length K is not a multiple of the kernel's
+    /// 32-symbol chunk (partial chunks in every group), a partial last group, outputs that are not 16-byte
+    /// aligned (element-by-element join), and group ranges [G0, G1) as the prefill slices and the sliced
+    /// head decode them. Expected: the original weights.
+    /// </summary>
+    [Theory]
+    [InlineData(37, 1000, 48)]
+    [InlineData(37, 1000, 7)]
+    [InlineData(33, 1024, 1024)]
+    [InlineData(3, 700, 1024)]
+    [InlineData(130, 2048, 1024)]
+    [InlineData(300, 1500, 100)]
+    public void GpuEntropyDecodeHandlesPartialChunksRangesAndMisalignedOutput(int rows, int cols, int laneSymbols)
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            ushort[] data = RandomBf16(rows * cols, rows * 31 + laneSymbols, specials: true, cols);
+            ModelTensor t = Encode("entropy", data, rows, cols, owned, laneSymbols);
+            Assert.Equal(data, MemoryMarshal.Cast<byte, ushort>(t.DecodeToArray()).ToArray());
+            AssertElementsEqual(data, GpuDecode(c, s, t, owned), "whole tensor");
+            AssertElementsEqual(data, GpuDecode(c, s, t, owned, shift: 2), "output 2 bytes past alignment");
+            AssertElementsEqual(data, GpuDecode(c, s, t, owned, shift: 8), "output 8 bytes past alignment");
+            int groups = GpuDecoders.Validate(t, rows, cols);
+            int ge = 32 * laneSymbols;
+            Assert.True(groups >= 3, $"{groups} groups: the range case needs at least 3");
+            AssertElementsEqual(data.AsSpan(ge, (groups - 2) * ge), GpuDecode(c, s, t, owned, 1, groups - 1), "groups [1, G-1)");
+            AssertElementsEqual(data.AsSpan((groups - 1) * ge), GpuDecode(c, s, t, owned, groups - 1, groups), "the last group alone");
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>Five entropy tensors of different shapes, K and code tables in one DecodeEntropy call (a launch of four, then one).</summary>
+    [Fact]
+    public void GpuEntropyDecodesSeveralTensorsPerLaunch()
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            (int Rows, int Cols, int K)[] shapes = [(64, 2048, 1024), (37, 1000, 48), (1, 5, 1024), (300, 1500, 1024), (130, 2048, 1024)];
+            var datas = new List<ushort[]>();
+            var items = new List<(GpuMatrix M, ulong Out, int G0, int G1)>();
+            var outputs = new List<DeviceBuffer>();
+            foreach (var (rows, cols, k) in shapes)
+            {
+                ushort[] data = RandomBf16(rows * cols, rows + 3 * cols + k, specials: true, cols);
+                if (datas.Count == 1)
+                    for (int i = 0; i < data.Length; i++) data[i] = (ushort)(data[i] & 0x80FF | 0x3C00); // a narrow exponent histogram: another table
+                datas.Add(data);
+                GpuMatrix m = Upload(c, s, Encode("entropy", data, rows, cols, owned, k), owned);
+                DeviceBuffer output = c.Allocator.Allocate(2L * data.Length, MemoryCategory.Scratch, "out");
+                owned.Add(output);
+                s.Fill(output, 0xAB);
+                outputs.Add(output);
+                items.Add((m, output.Pointer, 0, -1));
+            }
+            GpuDecoders.DecodeEntropy(c.Kernels, s, items, c.MultiprocessorCount);
+            for (int i = 0; i < shapes.Length; i++)
+                AssertElementsEqual(datas[i], s.Download<ushort>(outputs[i], datas[i].Length), $"tensor {i} {shapes[i]}");
         }
         finally
         {

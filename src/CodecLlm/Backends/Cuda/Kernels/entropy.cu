@@ -1,18 +1,92 @@
 // GPU decoder for the `entropy` codec (docs/FORMAT.md): canonical Huffman exponent codes in 32 interleaved
 // lane streams per group, raw sign/mantissa plane. BF16 only. One warp per block and group; the decode
-// table (2^L u16 entries, built by the host from the code lengths) sits in shared memory. One launch
-// decodes up to four tensors (their groups numbered one after another), so that the few long lane
-// streams of each tensor run side by side.
+// table (2^L u16 entries, built by the host from the code lengths: code length | symbol << 8) sits in
+// shared memory. One launch decodes up to four tensors (their groups numbered one after another).
+//
+// A lane's stream is a serial chain (table lookup -> shift -> next lookup), and a [5632, 2048] tensor has
+// only 11,264 of them, so everything else is kept off that chain:
+// - the group is decoded in chunks of 1024 elements (32 symbols per lane); a lane writes its decoded
+//   table entries to shared memory (double-buffered by chunk parity), and the warp then joins a whole
+//   chunk with its sign/mantissa bytes: each lane builds 8 consecutive BF16 at a time and writes them with
+//   one 16-byte store; those bytes were loaded (8 per lane, coalesced) two chunks before they are used;
+// - stream words are loaded three words (~36 symbols) ahead of their refill;
+// - the next table index is taken from the shifted buffer before the refill (the refill only adds bits
+//   below the L bits that the index reads).
+// Partial chunks (the last group's tail, K not a multiple of 32) and outputs not 16-byte aligned take
+// element-by-element paths.
 #include "common.cuh"
 
 // Groups [first_group, first_group + groups) of a tensor; out points where element 0 would go.
 struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; int first_group; };
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
+#define EN_CHUNK 1024 // elements per chunk: 32 symbols of each of the 32 lanes
+
+// One lane's bit reader: hi:lo holds the next stream bits, most significant first; avail of them are valid.
+struct EnLane
+{
+    u32 hi, lo;
+    int avail;
+    u32 q0, q1, q2; // the next three stream words, loaded ahead
+    u32 next, last; // index of the next word to load; the last word of the blob's stream section
+    const u32* words;
+};
+
+// Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15) and sets
+// idx to the next symbol's table index.
+__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, u32& idx, u32 shr)
+{
+    u32 ent = tab[idx];
+    s.hi = __funnelshift_l(s.lo, s.hi, ent); // the shift amount is ent & 31 = the code length
+    s.lo = __funnelshift_l(0u, s.lo, ent);
+    idx = s.hi >> shr;                        // top L bits: valid (avail >= 18 >= L) before the refill
+    s.avail -= (int)(ent & 31u);
+    if (s.avail <= 32)
+    {
+        u32 sh = 32u - (u32)s.avail;          // the word goes right below the valid bits
+        s.lo |= s.q0 << sh;
+        s.hi |= __funnelshift_l(s.q0, 0u, sh);
+        s.avail += 32;
+        s.q0 = s.q1;
+        s.q1 = s.q2;
+        s.q2 = __ldg(s.words + min(s.next, s.last));
+        s.next++;
+    }
+    return ent;
+}
+
+// x = bytes [r0, ent0 symbol, r1, ent1 symbol] -> two BF16: sign = r bit 7, exponent, mantissa = r bits 0..6.
+__device__ __forceinline__ u32 en_join2(u32 x)
+{
+    return ((x >> 1) & 0x7f807f80u) | (x & 0x007f007fu) | ((x << 8) & 0x80008000u);
+}
+
+// 8 table entries (u16, symbol in the high byte) + their 8 sign/mantissa bytes -> 8 BF16.
+__device__ __forceinline__ uint4 en_join8(uint4 e, uint2 r)
+{
+    uint4 o;
+    o.x = en_join2(__byte_perm(r.x, e.x, 0x7150));
+    o.y = en_join2(__byte_perm(r.x, e.y, 0x7352));
+    o.z = en_join2(__byte_perm(r.y, e.z, 0x7150));
+    o.w = en_join2(__byte_perm(r.y, e.w, 0x7352));
+    return o;
+}
+
+// Element-by-element join of elements [base, base + count) of a group (count <= EN_CHUNK) from the chunk's entries.
+__device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const u16* eb, int base, int count, u32 lane)
+{
+    for (int k = (int)lane; k < count; k += 32)
+    {
+        u32 r = __ldg(rest + base + k), e = (u32)eb[k] >> 8;
+        out[base + k] = (u16)(((r & 0x80u) << 8) | (e << 7) | (r & 0x7fu));
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
 {
     extern __shared__ u16 tab[];
-    int lane = threadIdx.x & 31;
+    __shared__ __align__(16) u16 ebuf[2 * EN_CHUNK];
+    const u32 lane = threadIdx.x & 31;
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
@@ -21,8 +95,19 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         if (p.count > 2 && gg >= p.t[2].group_start) ti = 2;
         if (p.count > 3 && gg >= p.t[3].group_start) ti = 3;
         const EntropyTensor et = ti == 0 ? p.t[0] : ti == 1 ? p.t[1] : ti == 2 ? p.t[2] : p.t[3];
-        const u8* blob = et.blob;
-        int L = blob[7];
+
+        // Header (docs/FORMAT.md, entropy blob layout), then this lane's stream offset, then the table.
+        const uint4* hp = (const uint4*)et.blob;
+        const uint4 h0 = __ldg(hp), h1 = __ldg(hp + 1), h2 = __ldg(hp + 2), h3 = __ldg(hp + 3);
+        const u32 L = h0.y >> 24;
+        const long long n = (long long)(((u64)h0.w << 32) | h0.z);
+        const long long K = h1.x;
+        const u64 totalBits = ((u64)h1.w << 32) | h1.z;
+        const u8* rest = et.blob + (((u64)h2.y << 32) | h2.x);
+        const u32* offsets = (const u32*)(et.blob + (((u64)h2.w << 32) | h2.z));
+        const u32* words = (const u32*)(et.blob + (((u64)h3.y << 32) | h3.x));
+        const int g = gg - et.group_start + et.first_group;
+        const u32 off = __ldg(offsets + 32 * g + lane);
         if (ti != prev)
         {
             __syncwarp();
@@ -30,59 +115,82 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             uint4* dst = (uint4*)tab;
             int n16 = (1 << L) * 2 / 16;
 #pragma unroll 8
-            for (int i = lane; i < n16; i += 32) dst[i] = __ldg(src + i);
-            if (n16 == 0 && lane < (1 << L)) tab[lane] = et.table[lane];
+            for (int i = (int)lane; i < n16; i += 32) dst[i] = __ldg(src + i);
+            if (n16 == 0 && lane < (1u << L)) tab[lane] = et.table[lane];
             __syncwarp();
             prev = ti;
         }
-        long long n = (long long)__ldg((const u64*)(blob + 8));
-        int K = (int)__ldg((const u32*)(blob + 16));
-        const u8* rest = blob + __ldg((const u64*)(blob + 32));
-        const u32* offsets = (const u32*)(blob + __ldg((const u64*)(blob + 40)));
-        const u32* words = (const u32*)(blob + __ldg((const u64*)(blob + 48)));
-        u16* out = et.out;
-        int g = gg - et.group_start + et.first_group;
-        long long G = 32LL * K;
-        long long first = g * G, limit = min(n, first + G);
-        long long count = limit - first - lane;
-        count = count > 0 ? (count + 31) / 32 : 0;
-        u32 off = __ldg(offsets + 32 * g + lane);
-        u32 w = off >> 5;
-        u64 buf = ((u64)__ldg(words + w) << 32) | __ldg(words + w + 1);
-        buf <<= (off & 31);
-        int avail = 64 - (int)(off & 31);
-        u32 next = w + 2;
-        u32 pre = __ldg(words + next); // the next word, loaded ahead of its refill
-        long long idx = first + lane;
-        long long i = 0;
-#define CL_DECODE_ONE(r, o)                                              \
-        {                                                                \
-            u16 entry = tab[(u32)(buf >> (64 - L))];                     \
-            int len = entry >> 8;                                        \
-            u32 e = entry & 0xffu;                                       \
-            buf <<= len;                                                 \
-            avail -= len;                                                \
-            if (avail <= 32)                                             \
-            {                                                            \
-                buf |= (u64)pre << (32 - avail);                         \
-                avail += 32;                                             \
-                pre = __ldg(words + ++next);                             \
-            }                                                            \
-            out[o] = (u16)((((r) & 0x80u) << 8) | (e << 7) | ((r) & 0x7fu)); \
-        }
-        for (; i + 4 <= count; i += 4, idx += 128)
+
+        const long long first = (long long)g * 32 * K;
+        const int elems = (int)(min(n, first + 32 * K) - first); // elements of this group
+        u16* out = et.out + first;
+        const u8* rst = rest + first;
+        const int nfull = elems / EN_CHUNK, tail = elems % EN_CHUNK;
+        const bool vec = ((((u64)out) | ((u64)rst)) & 15) == 0;
+
+        EnLane s;
+        s.words = words;
+        s.last = (u32)((totalBits + 31) / 32) + 3;
+        const u32 w = off >> 5;
+        s.hi = __ldg(words + min(w, s.last));
+        s.lo = __ldg(words + min(w + 1, s.last));
+        s.q0 = __ldg(words + min(w + 2, s.last));
+        s.q1 = __ldg(words + min(w + 3, s.last));
+        s.q2 = __ldg(words + min(w + 4, s.last));
+        s.next = w + 5;
+        const u32 skip = off & 31;
+        s.hi = __funnelshift_l(s.lo, s.hi, skip);
+        s.lo <<= skip;
+        s.avail = 64 - (int)skip;
+        const u32 shr = 32 - L;
+        u32 idx = s.hi >> shr;
+
+        // Iteration c decodes chunk c (tail: the partial chunk nfull) and joins chunk c - 1.
+        uint2 rc[4], rn[4];
+#pragma unroll
+        for (int j = 0; j < 4; j++) rc[j] = rn[j] = make_uint2(0, 0);
+        for (int c = 0; c <= nfull; ++c)
         {
-            u32 r0 = __ldg(rest + idx), r1 = __ldg(rest + idx + 32), r2 = __ldg(rest + idx + 64), r3 = __ldg(rest + idx + 96);
-            CL_DECODE_ONE(r0, idx)
-            CL_DECODE_ONE(r1, idx + 32)
-            CL_DECODE_ONE(r2, idx + 64)
-            CL_DECODE_ONE(r3, idx + 96)
+            u16* cur = ebuf + (c & 1) * EN_CHUNK;
+            const u16* prv = ebuf + ((c & 1) ^ 1) * EN_CHUNK;
+            uint4 pe[4];
+            if (c > 0 && vec)
+            {
+#pragma unroll
+                for (int j = 0; j < 4; j++) pe[j] = *(const uint4*)(prv + 8 * lane + 256 * j);
+            }
+            if (c < nfull && vec)
+            {
+#pragma unroll
+                for (int j = 0; j < 4; j++) rn[j] = __ldg((const uint2*)(rst + c * EN_CHUNK + 8 * lane + 256 * j));
+            }
+            if (c < nfull)
+            {
+#pragma unroll
+                for (int r = 0; r < 32; r++) cur[32 * r + lane] = (u16)en_step(s, tab, idx, shr);
+            }
+            else
+            {
+                for (int r = 0; 32 * r < tail; r++)
+                    if (32 * r + (int)lane < tail) cur[32 * r + lane] = (u16)en_step(s, tab, idx, shr);
+            }
+            if (c > 0)
+            {
+                if (vec)
+                {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) *(uint4*)(out + (c - 1) * EN_CHUNK + 8 * lane + 256 * j) = en_join8(pe[j], rc[j]);
+                }
+                else
+                {
+                    en_store_scalar(out, rst, prv, (c - 1) * EN_CHUNK, EN_CHUNK, lane);
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < 4; j++) rc[j] = rn[j];
+            __syncwarp();
         }
-        for (; i < count; ++i, idx += 32)
-        {
-            u32 r0 = __ldg(rest + idx);
-            CL_DECODE_ONE(r0, idx)
-        }
-#undef CL_DECODE_ONE
+        if (tail > 0) en_store_scalar(out, rst, ebuf + (nfull & 1) * EN_CHUNK, nfull * EN_CHUNK, tail, lane);
+        __syncwarp();
     }
 }

@@ -1,0 +1,39 @@
+// Host stand-ins for the CUDA built-ins that entropy.cu uses, so that entropy_emul.cpp can run the kernel
+// source on the CPU: one std::thread per lane, __syncwarp = a barrier of the 32 lanes, blocks one after another.
+#pragma once
+#include <algorithm>
+#include <barrier>
+#include <cstdint>
+#include <cstring>
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(x)
+#define __align__(x) __attribute__((aligned(x)))
+
+struct dim3 { unsigned x = 0, y = 0, z = 0; };
+inline thread_local dim3 threadIdx;
+inline dim3 blockIdx, gridDim;
+inline std::barrier<>* emul_warp_barrier;
+
+struct alignas(16) uint4 { u32 x, y, z, w; };
+struct alignas(8) uint2 { u32 x, y; };
+inline uint2 make_uint2(u32 x, u32 y) { return {x, y}; }
+
+template <typename T> inline T __ldg(const T* p) { return *p; }
+template <typename T> inline T min(T a, T b) { return a < b ? a : b; }
+inline void __syncwarp(unsigned = 0xffffffffu) { emul_warp_barrier->arrive_and_wait(); }
+inline u32 __funnelshift_l(u32 lo, u32 hi, u32 s) { return (u32)((((u64)hi << 32) | lo) << (s & 31) >> 32); }
+inline u32 __byte_perm(u32 x, u32 y, u32 s)
+{
+    u64 b = ((u64)y << 32) | x;
+    u32 r = 0;
+    for (int k = 0; k < 4; k++) r |= (u32)((b >> (8 * ((s >> (4 * k)) & 7))) & 0xff) << (8 * k);
+    return r;
+}

@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using CodecLlm.Backends.Cuda;
+using CodecLlm.Codecs;
+using CodecLlm.Model;
+
+namespace CodecLlm.Tests.Backends.Cuda;
+
+/// <summary>
+/// The GPU decode table (no GPU needed): walking every lane stream of an entropy blob with it, as the kernel
+/// does (64-bit buffer shifted by the entry's low 5 bits, symbol in the high byte), gives back the original
+/// weights; a corrupt code-length set is refused.
+/// </summary>
+public class GpuEntropyTableTests
+{
+    [Theory]
+    [InlineData(64, 2048, 1024, 11)]
+    [InlineData(37, 1000, 48, 11)]
+    [InlineData(5, 300, 7, 8)]
+    [InlineData(16, 512, 1024, 15)]
+    public void TableDecodesEveryLaneStream(int rows, int cols, int k, int maxLen)
+    {
+        var rnd = new Random(rows + cols + k);
+        ushort[] data = GpuTest.Gaussian(rnd, rows * cols, 0.02).Select(GpuTest.ToBf16).ToArray();
+        for (int i = 0; i < data.Length / 30; i++) data[rnd.Next(data.Length)] = (ushort)rnd.Next(65536);
+        byte[] blob = new EntropyCodec(k, maxLen).Encode(MemoryMarshal.AsBytes(data.AsSpan()), new TensorLayout(TensorDType.BF16, [rows, cols])).Blob;
+        ushort[] table = GpuDecoders.EntropyTable(blob, "w");
+        Assert.Equal(1 << maxLen, table.Length);
+
+        int n = data.Length, groupSize = 32 * k;
+        ReadOnlySpan<uint> offsets = MemoryMarshal.Cast<byte, uint>(blob.AsSpan((int)BinaryPrimitives.ReadUInt64LittleEndian(blob.AsSpan(40))));
+        ReadOnlySpan<uint> words = MemoryMarshal.Cast<byte, uint>(blob.AsSpan((int)BinaryPrimitives.ReadUInt64LittleEndian(blob.AsSpan(48))));
+        var decoded = new ushort[n];
+        for (int s = 0; s < (n + groupSize - 1) / groupSize * 32; s++)
+        {
+            int g = s / 32, t = s % 32;
+            uint pos = offsets[s];
+            int w = (int)(pos >> 5);
+            ulong buf = (ulong)words[w] << 32 | words[w + 1];
+            w += 2;
+            buf <<= (int)(pos & 31);
+            int avail = 64 - (int)(pos & 31);
+            for (int idx = g * groupSize + t; idx < Math.Min(n, (g + 1) * groupSize); idx += 32)
+            {
+                ushort ent = table[(int)(buf >> (64 - maxLen))];
+                Assert.NotEqual(0, ent);
+                buf <<= ent & 31;
+                avail -= ent & 31;
+                if (avail <= 32)
+                {
+                    buf |= (ulong)words[w++] << (32 - avail);
+                    avail += 32;
+                }
+                uint r = blob[192 + idx];
+                decoded[idx] = (ushort)(((r & 0x80) << 8) | ((uint)(ent >> 8) << 7) | (r & 0x7F));
+            }
+        }
+        Assert.Equal(data, decoded);
+    }
+
+    [Fact]
+    public void OversubscribedCodeLengthsAreRefused()
+    {
+        byte[] blob = new EntropyCodec().Encode(new byte[64], new TensorLayout(TensorDType.BF16, [32])).Blob;
+        blob[64] = 0x11; // symbols 0 and 1 of length 1 ...
+        blob[65] = 0x01; // ... and symbol 2 too: three codes of one bit
+        Assert.Throws<CorruptTensorException>(() => GpuDecoders.EntropyTable(blob, "w"));
+    }
+}
