@@ -97,6 +97,19 @@ int main(int argc, char** argv)
             launch(p, (int)(g1 - g0));
             check("groups [1, G-1)", c, out, g0 * G, (g1 - g0) * G);
         }
+        // The last group alone (partial when n is not a multiple of 32K).
+        if (c.groups >= 2)
+        {
+            long g0 = c.groups - 1, G = 32 * c.K;
+            std::vector<u16> buf(G + 16, 0xABAB);
+            u16* out = (u16*)(((uintptr_t)buf.data() + 15) & ~(uintptr_t)15);
+            EntropyParams p{};
+            p.t[0] = {c.blob, c.table.data(), out - g0 * G, 1, 0, (int)g0};
+            p.count = 1;
+            p.total_groups = 1;
+            launch(p, 1);
+            check("the last group alone", c, out, g0 * G, c.n - g0 * G);
+        }
     }
     // Four tensors per launch (different tables and K), one block looping over all of their groups.
     if (cs.size() >= 4)

@@ -52,7 +52,8 @@ public class GpuDecoderTests
     private static ushort[] GpuDecode(CudaContext c, CudaStream s, ModelTensor t, List<IDisposable> owned, int g0 = 0, int g1 = -1, int shift = 0)
     {
         GpuMatrix m = Upload(c, s, t, owned);
-        long count = g1 < 0 ? t.ElementCount - g0 * GpuDecoders.EntropyGroupElements(m) : (g1 - g0) * GpuDecoders.EntropyGroupElements(m);
+        long ge = GpuDecoders.EntropyGroupElements(m);
+        long count = (g1 < 0 ? t.ElementCount : Math.Min(t.ElementCount, g1 * ge)) - g0 * ge;
         DeviceBuffer output = c.Allocator.Allocate(Math.Max(2, 2 * count + shift), MemoryCategory.Scratch, "out");
         owned.Add(output);
         s.Fill(output, 0xAB);
@@ -129,9 +130,8 @@ public class GpuDecoderTests
             AssertElementsEqual(data, GpuDecode(c, s, t, owned, shift: 8), "output 8 bytes past alignment");
             int groups = GpuDecoders.Validate(t, rows, cols);
             int ge = 32 * laneSymbols;
-            Assert.True(groups >= 3, $"{groups} groups: the range case needs at least 3");
-            AssertElementsEqual(data.AsSpan(ge, (groups - 2) * ge), GpuDecode(c, s, t, owned, 1, groups - 1), "groups [1, G-1)");
-            AssertElementsEqual(data.AsSpan((groups - 1) * ge), GpuDecode(c, s, t, owned, groups - 1, groups), "the last group alone");
+            if (groups >= 3) AssertElementsEqual(data.AsSpan(ge, (groups - 2) * ge), GpuDecode(c, s, t, owned, 1, groups - 1), "groups [1, G-1)");
+            if (groups >= 2) AssertElementsEqual(data.AsSpan((groups - 1) * ge), GpuDecode(c, s, t, owned, groups - 1, groups), "the last group alone");
         }
         finally
         {

@@ -4,13 +4,20 @@
 // shared memory. One launch decodes up to four tensors (their groups numbered one after another).
 //
 // A lane's stream is a serial chain (table lookup -> shift -> next lookup), and a [5632, 2048] tensor has
-// only 11,264 of them, so everything else is kept off that chain:
-// - the group is decoded in chunks of 1024 elements (32 symbols per lane); a lane writes its decoded
-//   table entries to shared memory (double-buffered by chunk parity), and the warp then joins a whole
-//   chunk with its sign/mantissa bytes: each lane builds 8 consecutive BF16 at a time and writes them with
-//   one 16-byte store; those bytes were loaded (8 per lane, coalesced) two chunks before they are used;
-// - stream words are loaded three words (~36 symbols) ahead of their refill;
-// - the next table index is taken from the shifted buffer before the refill (the refill only adds bits
+// only 11,264 of them, so every memory access is kept off that chain, and no register that a global load
+// writes is read by a per-symbol instruction: the warp's loads are issued together once per chunk and used
+// a chunk later (a per-lane load in the symbol loop, issued by a few lanes at a time, made every lane wait
+// for it: the register scoreboard is the warp's).
+// - The group is decoded in chunks of 1024 elements (32 symbols per lane). Each lane writes its decoded
+//   table entries to shared memory; the warp then joins the chunk with its sign/mantissa bytes (loaded,
+//   8 per lane and coalesced, before the chunk's decode): each lane builds 8 consecutive BF16 at a time
+//   and writes them with one 16-byte store.
+// - Stream words come from a per-lane window in shared memory (64 words): a chunk of 32 symbols needs at
+//   most L <= 15 refills, so the words [p, p + 33) from the lane's next word p at a chunk's start cover
+//   that chunk and the next; they are loaded (9 x 16 bytes per lane) at the chunk's start and stored into
+//   the window at its end. A refill takes the word loaded from the window at the previous refill and
+//   loads the next one (a shared-memory load, finished long before a lane's next refill).
+// - The next table index is taken from the shifted buffer before the refill (the refill only adds bits
 //   below the L bits that the index reads).
 // Partial chunks (the last group's tail, K not a multiple of 32) and outputs not 16-byte aligned take
 // element-by-element paths.
@@ -20,21 +27,28 @@
 struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; int first_group; };
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
-#define EN_CHUNK 1024 // elements per chunk: 32 symbols of each of the 32 lanes
+#define EN_CHUNK 1024  // elements per chunk: 32 symbols of each of the 32 lanes
+#define EN_WIN_VECS 9   // 16-byte loads per lane and chunk: words [p & ~3, (p & ~3) + 36) include [p, p + 2·15 + 3)
+#define EN_RING_VECS 16 // the window: 16 x 4 words per lane, 16-byte granule g of lane t at [g][t]
 
 // One lane's bit reader: hi:lo holds the next stream bits, most significant first; avail of them are valid.
+// nw = stream word k, the next refill, loaded from the window (ring) at the previous refill.
 struct EnLane
 {
     u32 hi, lo;
     int avail;
-    u32 q0, q1, q2; // the next three stream words, loaded ahead
-    u32 next, last; // index of the next word to load; the last word of the blob's stream section
-    const u32* words;
+    u32 nw, k;
 };
+
+// Word k of this lane's window (ring points at the lane's first word: granule 0 of lane t).
+__device__ __forceinline__ u32 en_ring_word(const u32* ring, u32 k)
+{
+    return ring[((k >> 2) & (EN_RING_VECS - 1)) * 128 + (k & 3)];
+}
 
 // Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15) and sets
 // idx to the next symbol's table index.
-__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, u32& idx, u32 shr)
+__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, const u32* ring, u32& idx, u32 shr)
 {
     u32 ent = tab[idx];
     s.hi = __funnelshift_l(s.lo, s.hi, ent); // the shift amount is ent & 31 = the code length
@@ -44,13 +58,10 @@ __device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, u32& idx, u32 
     if (s.avail <= 32)
     {
         u32 sh = 32u - (u32)s.avail;          // the word goes right below the valid bits
-        s.lo |= s.q0 << sh;
-        s.hi |= __funnelshift_l(s.q0, 0u, sh);
+        s.lo |= s.nw << sh;
+        s.hi |= __funnelshift_l(s.nw, 0u, sh);
         s.avail += 32;
-        s.q0 = s.q1;
-        s.q1 = s.q2;
-        s.q2 = __ldg(s.words + min(s.next, s.last));
-        s.next++;
+        s.nw = en_ring_word(ring, ++s.k);
     }
     return ent;
 }
@@ -85,8 +96,10 @@ __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
 {
     extern __shared__ u16 tab[];
-    __shared__ __align__(16) u16 ebuf[2 * EN_CHUNK];
+    __shared__ __align__(16) u16 ebuf[EN_CHUNK];
+    __shared__ uint4 wring[EN_RING_VECS * 32];
     const u32 lane = threadIdx.x & 31;
+    const u32* ring = (const u32*)(wring + lane);
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
@@ -127,70 +140,68 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         const u8* rst = rest + first;
         const int nfull = elems / EN_CHUNK, tail = elems % EN_CHUNK;
         const bool vec = ((((u64)out) | ((u64)rst)) & 15) == 0;
+        // The stream section holds ceil(totalBits / 32) + 4 words: the last whole 16-byte vector starts at or
+        // before word ceil(totalBits / 32). Window loads past it are clamped: those words are only ever read
+        // as bits below the last code of a stream, which do not change a table entry.
+        const u32 lastVec = (u32)((totalBits + 31) / 32) & ~3u;
+        const uint4* wvec = (const uint4*)words;
 
         EnLane s;
-        s.words = words;
-        s.last = (u32)((totalBits + 31) / 32) + 3;
-        const u32 w = off >> 5;
-        s.hi = __ldg(words + min(w, s.last));
-        s.lo = __ldg(words + min(w + 1, s.last));
-        s.q0 = __ldg(words + min(w + 2, s.last));
-        s.q1 = __ldg(words + min(w + 3, s.last));
-        s.q2 = __ldg(words + min(w + 4, s.last));
-        s.next = w + 5;
-        const u32 skip = off & 31;
+        const u32 w = off >> 5, skip = off & 31;
+        s.hi = __ldg(words + w);
+        s.lo = __ldg(words + w + 1);
+        s.k = w + 2;
         s.hi = __funnelshift_l(s.lo, s.hi, skip);
         s.lo <<= skip;
         s.avail = 64 - (int)skip;
         const u32 shr = 32 - L;
         u32 idx = s.hi >> shr;
+        uint4 win[EN_WIN_VECS];
+        u32 wbase = s.k & ~3u;
+#pragma unroll
+        for (int j = 0; j < EN_WIN_VECS; j++) win[j] = __ldg(wvec + (min(wbase + 4 * j, lastVec) >> 2));
+#pragma unroll
+        for (int j = 0; j < EN_WIN_VECS; j++) wring[(((wbase >> 2) + j) & (EN_RING_VECS - 1)) * 32 + lane] = win[j];
+        s.nw = en_ring_word(ring, s.k);
 
-        // Iteration c decodes chunk c (tail: the partial chunk nfull) and joins chunk c - 1.
-        uint2 rc[4], rn[4];
-#pragma unroll
-        for (int j = 0; j < 4; j++) rc[j] = rn[j] = make_uint2(0, 0);
-        for (int c = 0; c <= nfull; ++c)
+        // Iteration c decodes chunk c (the last one may be partial: tail elements) and joins it.
+        for (int c = 0; c < nfull + (tail > 0); ++c)
         {
-            u16* cur = ebuf + (c & 1) * EN_CHUNK;
-            const u16* prv = ebuf + ((c & 1) ^ 1) * EN_CHUNK;
-            uint4 pe[4];
-            if (c > 0 && vec)
+            const bool full = c < nfull;
+            uint2 rv[4];
+            if (full && vec)
             {
 #pragma unroll
-                for (int j = 0; j < 4; j++) pe[j] = *(const uint4*)(prv + 8 * lane + 256 * j);
+                for (int j = 0; j < 4; j++) rv[j] = __ldg((const uint2*)(rst + c * EN_CHUNK + 8 * lane + 256 * j));
             }
-            if (c < nfull && vec)
+            // The window for the next chunk: it starts at or after this chunk's first refill word.
+            wbase = s.k & ~3u;
+#pragma unroll
+            for (int j = 0; j < EN_WIN_VECS; j++) win[j] = __ldg(wvec + (min(wbase + 4 * j, lastVec) >> 2));
+            if (full)
             {
 #pragma unroll
-                for (int j = 0; j < 4; j++) rn[j] = __ldg((const uint2*)(rst + c * EN_CHUNK + 8 * lane + 256 * j));
-            }
-            if (c < nfull)
-            {
-#pragma unroll
-                for (int r = 0; r < 32; r++) cur[32 * r + lane] = (u16)en_step(s, tab, idx, shr);
+                for (int r = 0; r < 32; r++) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, idx, shr);
             }
             else
             {
                 for (int r = 0; 32 * r < tail; r++)
-                    if (32 * r + (int)lane < tail) cur[32 * r + lane] = (u16)en_step(s, tab, idx, shr);
+                    if (32 * r + (int)lane < tail) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, idx, shr);
             }
-            if (c > 0)
+            __syncwarp();
+            if (full && vec)
             {
-                if (vec)
-                {
 #pragma unroll
-                    for (int j = 0; j < 4; j++) *(uint4*)(out + (c - 1) * EN_CHUNK + 8 * lane + 256 * j) = en_join8(pe[j], rc[j]);
-                }
-                else
-                {
-                    en_store_scalar(out, rst, prv, (c - 1) * EN_CHUNK, EN_CHUNK, lane);
-                }
+                for (int j = 0; j < 4; j++)
+                    *(uint4*)(out + c * EN_CHUNK + 8 * lane + 256 * j) = en_join8(*(const uint4*)(ebuf + 8 * lane + 256 * j), rv[j]);
+            }
+            else
+            {
+                en_store_scalar(out, rst, ebuf, c * EN_CHUNK, full ? EN_CHUNK : tail, lane);
             }
 #pragma unroll
-            for (int j = 0; j < 4; j++) rc[j] = rn[j];
+            for (int j = 0; j < EN_WIN_VECS; j++) wring[(((wbase >> 2) + j) & (EN_RING_VECS - 1)) * 32 + lane] = win[j];
             __syncwarp();
         }
-        if (tail > 0) en_store_scalar(out, rst, ebuf + (nfull & 1) * EN_CHUNK, nfull * EN_CHUNK, tail, lane);
-        __syncwarp();
     }
 }
