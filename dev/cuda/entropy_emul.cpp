@@ -1,8 +1,12 @@
-// entropy_emul.cpp: runs Kernels/entropy.cu on the CPU (one thread per lane, see entropy_emul/common.cuh)
-// against blobs written by the C# encoder, and checks every element against the original weights.
+// entropy_emul.cpp: runs Kernels/entropy.cu on the CPU (one thread per lane, __syncwarp a barrier: see
+// entropy_emul/common.cuh) on blobs written by our C# encoder, and checks every element against the original
+// weights: whole tensors, outputs 2 bytes past 16-byte alignment, group ranges, the last group alone, four
+// tensors per launch. From dev/cuda:
+//   dotnet run -c Release --project entropy_cases -- /tmp/entcases
 //   sed -e 's/extern __shared__/extern/' -e 's/__shared__/static/' ../../src/CodecLlm/Backends/Cuda/Kernels/entropy.cu > /tmp/entropy_emul_kernel.inc
-//   g++ -O2 -std=c++20 -pthread -I entropy_emul -include /dev/null entropy_emul.cpp -o /tmp/entropy_emul && /tmp/entropy_emul CASE.bin...
-// A case file: u64 rows, u64 cols, u64 blob bytes, the u16 weights, the blob (EntropyCodec.Encode).
+//   g++ -O2 -std=c++20 -pthread -I entropy_emul entropy_emul.cpp -o /tmp/entropy_emul && /tmp/entropy_emul /tmp/entcases/*.bin
+// (add -DEN_LOOKUP_AHEAD=1 to check that variant). A case file: u64 rows, u64 cols, u64 blob bytes, the u16
+// weights, the blob.
 #include "common.cuh"
 u16 tab[1 << 15];
 #include "/tmp/entropy_emul_kernel.inc"

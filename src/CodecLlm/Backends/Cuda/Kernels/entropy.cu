@@ -46,14 +46,23 @@ __device__ __forceinline__ u32 en_ring_word(const u32* ring, u32 k)
     return ring[((k >> 2) & (EN_RING_VECS - 1)) * 128 + (k & 3)];
 }
 
-// Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15) and sets
-// idx to the next symbol's table index.
-__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, const u32* ring, u32& idx, u32 shr)
+// EN_LOOKUP_AHEAD=1 (CODECLLM_NVRTC_DEFINES=-DEN_LOOKUP_AHEAD=1): a symbol's step issues the next symbol's
+// table lookup before its refill, so that the lookup latency overlaps the refill instead of following it.
+// Checked bit for bit by dev/cuda/entropy_emul.cpp; NOT yet measured on a GPU (docs/PERFORMANCE.md,
+// "Entropy decoder v2"), hence off.
+#ifndef EN_LOOKUP_AHEAD
+#define EN_LOOKUP_AHEAD 0
+#endif
+
+// Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15). nxt is the
+// next symbol's table index (EN_LOOKUP_AHEAD: its table entry).
+__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, const u32* ring, u32& nxt, u32 shr)
 {
-    u32 ent = tab[idx];
+    u32 ent = EN_LOOKUP_AHEAD ? nxt : tab[nxt];
     s.hi = __funnelshift_l(s.lo, s.hi, ent); // the shift amount is ent & 31 = the code length
     s.lo = __funnelshift_l(0u, s.lo, ent);
-    idx = s.hi >> shr;                        // top L bits: valid (avail >= 18 >= L) before the refill
+    nxt = s.hi >> shr;                        // top L bits: valid (avail >= 18 >= L) before the refill
+    if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
     s.avail -= (int)(ent & 31u);
     if (s.avail <= 32)
     {
@@ -155,7 +164,8 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         s.lo <<= skip;
         s.avail = 64 - (int)skip;
         const u32 shr = 32 - L;
-        u32 idx = s.hi >> shr;
+        u32 nxt = s.hi >> shr;
+        if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
         uint4 win[EN_WIN_VECS];
         u32 wbase = s.k & ~3u;
 #pragma unroll
@@ -181,12 +191,12 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             if (full)
             {
 #pragma unroll
-                for (int r = 0; r < 32; r++) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, idx, shr);
+                for (int r = 0; r < 32; r++) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, nxt, shr);
             }
             else
             {
                 for (int r = 0; 32 * r < tail; r++)
-                    if (32 * r + (int)lane < tail) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, idx, shr);
+                    if (32 * r + (int)lane < tail) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, nxt, shr);
             }
             __syncwarp();
             if (full && vec)
