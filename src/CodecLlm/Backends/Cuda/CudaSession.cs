@@ -366,7 +366,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         }
         _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
         _stream.Synchronize();
-        _pinnedLogits.AsSpan<float>().CopyTo(logits);
+        _pinnedLogits.AsSpan<float>()[.._cfg.VocabSize].CopyTo(logits);
     }
 
     /// <summary>
@@ -387,7 +387,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _stream.CopyToHost((int*)_pinnedIn.Pointer + _chunk + 1, _next, 0, 4);
         if (!logits.IsEmpty) _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
         _stream.Synchronize();
-        if (!logits.IsEmpty) _pinnedLogits.AsSpan<float>().CopyTo(logits);
+        if (!logits.IsEmpty) _pinnedLogits.AsSpan<float>()[.._cfg.VocabSize].CopyTo(logits);
         return pin[_chunk + 1];
     }
 
