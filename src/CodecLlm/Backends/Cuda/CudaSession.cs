@@ -10,7 +10,8 @@ namespace CodecLlm.Backends.Cuda;
 /// the matvec input, SwiGLU and residual adds fused into its output, captured once as a CUDA graph that
 /// reads the token and position from device memory. Prefill (several tokens) runs cuBLAS GEMMs. Weights
 /// left compressed are decoded on the fly: `fixed` inside the matvec (fused) or, like `entropy` and for
-/// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>).
+/// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>). A session of
+/// <see cref="SessionOptions.MaxBatch"/> &gt; 1 sequences also decodes them together (CudaSession.Batch.cs).
 /// </summary>
 public sealed unsafe partial class CudaSession : IInferenceSession
 {
