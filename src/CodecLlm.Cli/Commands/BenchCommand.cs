@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using CodecLlm.Backends.Cpu;
+using CodecLlm.Backends.Cuda;
 using CodecLlm.Engine;
 using CodecLlm.Model;
 
@@ -40,7 +41,7 @@ public static class BenchCommand
         Option<bool> json = new("--json") { Description = "Print the result as JSON" };
         Option<string> codec = new("--codec") { Description = "cuda: codecs to compare with the uncompressed model (comma list)", DefaultValueFactory = _ => "fixed,entropy" };
         Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
-        Option<int> batch = new("--batch") { Description = "cuda: batch size (1)", DefaultValueFactory = _ => 1 };
+        Option<int> batch = new("--batch") { Description = $"cuda: sequences decoded together, 1 to {BatchArguments.MaxBatch} (1)", DefaultValueFactory = _ => 1 };
         Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         Option<int> probeMib = new("--bandwidth-buffer-mib") { Description = "Buffer size of the CPU memory bandwidth probe", DefaultValueFactory = _ => 1024 };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
@@ -57,9 +58,14 @@ public static class BenchCommand
             int prompt = pr.GetValue(promptTokens), decode = pr.GetValue(newTokens);
             int threadCount = pr.GetValue(threads) ?? Environment.ProcessorCount;
             string deviceName = pr.GetValue(device)!;
+            int batchSize = pr.GetValue(batch);
+            if (batchSize is < 1 or > BatchArguments.MaxBatch)
+                throw new CodecLlmException($"--batch {batchSize}: give 1 to {BatchArguments.MaxBatch} sequences to decode together");
+            if (deviceName != "cuda" && batchSize != 1)
+                throw new CodecLlmException($"--batch {batchSize}: only --device cuda decodes several sequences together (the {deviceName} bench runs batch 1)");
             if (deviceName == "cuda")
                 return Task.FromResult(CudaBench.Run(modelPath, syntheticName, ParseDType(pr.GetValue(dtype)!), pr.GetValue(codec)!, pr.GetValue(tensors)!,
-                    prompt, decode, pr.GetValue(batch), pr.GetValue(kvCache)!, pr.GetValue(json), ct));
+                    prompt, decode, batchSize, pr.GetValue(kvCache)!, pr.GetValue(json), ct));
             IInferenceBackend backend = InferenceBackends.Create(deviceName);
 
             using LoadedModel loaded = modelPath != null

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CodecLlm.Backends.Cuda;
 using CodecLlm.Codecs;
 using CodecLlm.Engine;
@@ -14,7 +15,8 @@ public sealed record CudaBenchReport(
     int NewTokens,
     string KvCache,
     IReadOnlyList<CudaBenchRow> Runs,
-    IReadOnlyList<KernelRate> Kernels);
+    IReadOnlyList<KernelRate> Kernels,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Batch = null);
 
 public sealed record CudaBenchRow(
     string Variant,
@@ -27,19 +29,22 @@ public sealed record CudaBenchRow(
     double DecodeRatio,
     double DecodeStepGpuMs,
     string LogitsBitIdentical,
-    IReadOnlyDictionary<string, long> PeakByCategory);
+    IReadOnlyDictionary<string, long> PeakByCategory,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? DecodeTokensPerSecondPerSequence = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FirstMismatch = null);
 
 /// <summary>
 /// The GPU path of `codecllm bench`: the uncompressed model and each codec's compressed model in one process
 /// on one GPU — peak VRAM (our allocator and the driver's used memory), prefill and decode tok/s, ratios to
-/// uncompressed, logits bit-identical at every step — plus kernel throughputs on the largest matrices.
+/// uncompressed, logits bit-identical at every step — plus kernel throughputs on the largest matrices. With
+/// --batch B (2..8) every variant decodes B sequences together (<see cref="CudaBenchmark.MeasureBatch"/>).
 /// </summary>
 public static class CudaBench
 {
     public static int Run(string? modelPath, string? synthetic, TensorDType dtype, string codecs, string tensors, int prompt, int newTokens,
         int batch, string kvCache, bool json, CancellationToken ct)
     {
-        if (batch != 1) throw new CodecLlmException($"--batch {batch}: the CUDA backend runs batch 1");
+        if (batch is < 1 or > BatchArguments.MaxBatch) throw new CodecLlmException($"--batch {batch}: the CUDA backend decodes 1 to {BatchArguments.MaxBatch} sequences together");
         using var backend = new CudaBackend(new CudaBackendOptions { Log = Console.Error });
         CudaContext ctx = backend.Context;
         Console.Error.WriteLine("preparing model...");
@@ -51,7 +56,11 @@ public static class CudaBench
 
         var runs = new List<(CudaBenchRun Run, double Weights)>();
         CudaBenchmark.Reference? reference = null;
-        CudaBenchRun baseline = CudaBenchmark.Measure("uncompressed", backend, model, options, prompt, newTokens, 5, ref reference);
+        CudaBenchmark.BatchReference? batchReference = null;
+        CudaBenchRun Measure(string name, CudaBackend b, LoadedModel m) => batch == 1
+            ? CudaBenchmark.Measure(name, b, m, options, prompt, newTokens, 5, ref reference)
+            : CudaBenchmark.MeasureBatch(name, b, m, options, batch, prompt, newTokens, 5, ref batchReference);
+        CudaBenchRun baseline = Measure("uncompressed", backend, model);
         runs.Add((baseline, 1));
         Console.Error.WriteLine($"uncompressed: {baseline.DecodeTokensPerSecond:F0} tok/s");
         var encoded = new Dictionary<string, LoadedModel>();
@@ -67,7 +76,7 @@ public static class CudaBench
                 foreach (var (name, fused) in variants)
                 {
                     using var b = new CudaBackend(new CudaBackendOptions { FusedFixed = fused });
-                    CudaBenchRun r = CudaBenchmark.Measure(name, b, packed, options, prompt, newTokens, 5, ref reference);
+                    CudaBenchRun r = Measure(name, b, packed);
                     double weights = (double)(r.CompressedWeightBytes + WeightsBytes(model) - r.DecodedWeightBytes) / WeightsBytes(model);
                     runs.Add((r, weights));
                     Console.Error.WriteLine($"{name}: {r.DecodeTokensPerSecond:F0} tok/s, identical {r.LogitsBitIdentical}");
@@ -75,7 +84,7 @@ public static class CudaBench
             }
             List<KernelRate> kernels = KernelRates(ctx, model, encoded);
             var report = new CudaBenchReport(ctx.DeviceName, model.SourcePath, prompt, newTokens, kvCache,
-                runs.Select(x => Row(x.Run, x.Weights, baseline)).ToList(), kernels);
+                runs.Select(x => Row(x.Run, x.Weights, baseline)).ToList(), kernels, batch == 1 ? null : batch);
             Console.Out.WriteLine(json ? JsonSerializer.Serialize(report, JsonOptions) : Describe(report));
         }
         finally
@@ -91,7 +100,9 @@ public static class CudaBench
         r.Name, weights, r.Memory.PeakAllocatedBytes, r.Memory.DeviceUsedAtPeak, (double)r.Memory.PeakAllocatedBytes / b.Memory.PeakAllocatedBytes,
         r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, r.DecodeTokensPerSecond / b.DecodeTokensPerSecond, r.DecodeStepGpuMsMedian,
         r.LogitsBitIdentical switch { null => "reference", true => "yes", false => "NO" },
-        r.Memory.PeakByCategory.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
+        r.Memory.PeakByCategory.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+        r.Batch == 1 ? null : r.DecodeTokensPerSecond / r.Batch,
+        r.Batch == 1 || r.FirstMismatchStep == null ? null : $"step {r.FirstMismatchStep}, sequence {r.FirstMismatchSequence}");
 
     /// <summary>Kernel rates over the largest group of equally shaped matrices (all layers' gate projections, say).</summary>
     private static List<KernelRate> KernelRates(CudaContext ctx, LoadedModel model, Dictionary<string, LoadedModel> encoded)
@@ -112,12 +123,16 @@ public static class CudaBench
         var lines = new List<string>
         {
             $"gpu     {r.Gpu}",
-            $"model   {r.Model}, prompt {r.PromptTokens}, new {r.NewTokens}, batch 1, KV cache {r.KvCache}",
+            $"model   {r.Model}, prompt {r.PromptTokens}, new {r.NewTokens}, batch {r.Batch ?? 1}, KV cache {r.KvCache}",
             "",
-            $"{"variant",-26} {"weights",8} {"peak MiB",9} {"(driver)",9} {"peak×",6} {"prefill/s",10} {"decode/s",9} {"decode×",8} {"step ms",8} {"bit-identical",13}",
+            $"{"variant",-26} {"weights",8} {"peak MiB",9} {"(driver)",9} {"peak×",6} {"prefill/s",10} {"decode/s",9} {"decode×",8} {"step ms",8} {"bit-identical",13}"
+                + (r.Batch == null ? "" : $" {"per seq/s",9}"),
         };
         foreach (CudaBenchRow x in r.Runs)
-            lines.Add($"{x.Variant,-26} {x.WeightsBytesRatio,8:F3} {x.PeakAllocatedBytes / MiB,9:F0} {x.DeviceUsedAtPeakBytes / MiB,9:F0} {x.PeakRatio,6:F3} {x.PrefillTokensPerSecond,10:F0} {x.DecodeTokensPerSecond,9:F0} {x.DecodeRatio,8:F3} {x.DecodeStepGpuMs,8:F3} {x.LogitsBitIdentical,13}");
+            lines.Add($"{x.Variant,-26} {x.WeightsBytesRatio,8:F3} {x.PeakAllocatedBytes / MiB,9:F0} {x.DeviceUsedAtPeakBytes / MiB,9:F0} {x.PeakRatio,6:F3} {x.PrefillTokensPerSecond,10:F0} {x.DecodeTokensPerSecond,9:F0} {x.DecodeRatio,8:F3} {x.DecodeStepGpuMs,8:F3} {x.LogitsBitIdentical,13}"
+                + (r.Batch == null ? "" : $" {x.DecodeTokensPerSecondPerSequence,9:F0}") + (x.FirstMismatch == null ? "" : $"  (first mismatch: {x.FirstMismatch})"));
+        if (r.Batch != null)
+            lines.Add($"batch {r.Batch}: decode/s = {r.Batch} sequences × steps / time; step ms = one step of all {r.Batch}; bit-identical = every sequence's logits at every step");
         lines.Add("");
         foreach (KernelRate k in r.Kernels) lines.Add($"{k.Kernel,-20} {k.GigabytesPerSecond,8:F0} GB/s  {k.Matrices}; {k.Counting}");
         return string.Join(Environment.NewLine, lines);

@@ -44,4 +44,10 @@ public sealed record SessionOptions
 
     /// <summary>KV cache element type (CUDA backend): "bf16", "f16" or "f32".</summary>
     public string KvCacheType { get; init; } = "f32";
+
+    /// <summary>
+    /// Sequences the session holds and can decode together in one step (CUDA backend: 1 to 8, each with its own KV
+    /// cache; see CudaSession.ForwardGreedyBatch). Other backends hold one sequence and ignore it.
+    /// </summary>
+    public int MaxBatch { get; init; } = 1;
 }

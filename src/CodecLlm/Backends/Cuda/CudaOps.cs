@@ -88,6 +88,18 @@ internal sealed class CudaOps
         foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "fused_matvec.cu", "sampling.cu" }) _k.Module(f);
     }
 
+    /// <summary>The preprocessor symbol of the fused matvec's batched module (its entry points fm_*_b{2,4,8}).</summary>
+    private const string BatchSymbol = "FM_BATCH_ENTRIES";
+
+    /// <summary>Most sequences a batched decode step (<see cref="Matvec"/> with batch &gt; 1) takes.</summary>
+    public const int MaxBatch = 8;
+
+    /// <summary>Compiles the batched matvec module now (sessions of more than one sequence).</summary>
+    public void WarmBatch() => _k.Module("fused_matvec.cu", BatchSymbol);
+
+    /// <summary>The batch rows a batched fused matvec kernel computes for <paramref name="batch"/> sequences (2, 4 or 8).</summary>
+    public static int BatchKernelRows(int batch) => batch <= 2 ? 2 : batch <= 4 ? 4 : 8;
+
     public void Embed(CudaStream s, int tableType, ulong table, ulong tokens, ulong output, int dim, int count) =>
         _k.Function("elementwise.cu", "embed_" + Suffix(tableType)).Launch(s, ((uint)Math.Min((dim + Threads - 1) / Threads, 64), (uint)count, 1u), Threads, 0,
             new EmbedParams { Table = table, Tokens = tokens, Out = output, Dim = dim, Count = count });
@@ -174,15 +186,34 @@ internal sealed class CudaOps
     /// (SwiGLU fused into the down projection). out = resid + W x when <paramref name="resid"/> is set.
     /// BF16 and `fixed` weights run the fused_matvec.cu template (one accumulation order for both: raw and
     /// fixed outputs are bit-identical); F32/F16 weights run matvec.cu.
+    /// <paramref name="batch"/> &gt; 1: x and up are [batch][cols], each output and resid [batch][ldOut] (ldOut 0: the
+    /// matrix's rows; resid with one matrix only); every batch row is computed exactly as a batch of one would be.
     /// </summary>
     public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0,
-        bool programmatic = false)
+        bool programmatic = false, int batch = 1, int ldOut = 0)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
+        if (batch is < 1 or > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} outside 1..{MaxBatch}");
         WeightEncoding enc = targets[0].Weight.Encoding;
         if (enc is WeightEncoding.BF16 or WeightEncoding.Fixed)
         {
-            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic);
+            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic, batch, ldOut);
+            return;
+        }
+        if (batch > 1)
+        {
+            // matvec.cu has no batch rows: one launch per row (the same launch a batch of one makes).
+            var rowTargets = new MatvecTarget[targets.Length];
+            for (int b = 0; b < batch; b++)
+            {
+                for (int i = 0; i < targets.Length; i++)
+                {
+                    int ld = ldOut != 0 ? ldOut : targets[i].Weight.Rows;
+                    rowTargets[i] = targets[i] with { Out = targets[i].Out + (ulong)((long)b * ld * 4) };
+                }
+                ulong rowResid = resid == 0 ? 0 : resid + (ulong)((long)b * (ldOut != 0 ? ldOut : targets[0].Weight.Rows) * 4);
+                Matvec(s, rowTargets, x + (ulong)((long)b * cols * 4), cols, normW, eps, rowResid, up == 0 ? 0 : up + (ulong)((long)b * cols * 4), programmatic);
+            }
             return;
         }
         bool vec = true;
@@ -236,7 +267,8 @@ internal sealed class CudaOps
         return w;
     }
 
-    private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic)
+    private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic,
+        int batch, int ldOut)
     {
         WeightEncoding enc = targets[0].Weight.Encoding;
         var segs = new FmSeg[3];
@@ -264,6 +296,13 @@ internal sealed class CudaOps
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
         int warps = FusedWarps(orderGroups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
-        _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
+        if (batch == 1)
+        {
+            _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
+            return;
+        }
+        // The same warps (a function of the shape only): each batch row sums in the batch-of-one order.
+        _k.Module("fused_matvec.cu", BatchSymbol).Function($"{name}_b{BatchKernelRows(batch)}").Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0,
+            new FmBatchParams { P = p, LdOut = ldOut, Nb = batch }, programmatic && UseProgrammaticLaunch);
     }
 }

@@ -44,7 +44,7 @@ public sealed unsafe partial class CudaSession : IDeviceSampler
         // The kernel needs more sorted tokens than it holds (a huge nucleus or top-k): the CPU sampler decides.
         _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
         _stream.Synchronize();
-        _pinnedLogits.AsSpan<float>().CopyTo(_hostLogits);
+        _pinnedLogits.AsSpan<float>()[.._cfg.VocabSize].CopyTo(_hostLogits);
         return new Sampler(sampling).Sample(_hostLogits, coin);
     }
 

@@ -10,7 +10,8 @@ namespace CodecLlm.Backends.Cuda;
 /// the matvec input, SwiGLU and residual adds fused into its output, captured once as a CUDA graph that
 /// reads the token and position from device memory. Prefill (several tokens) runs cuBLAS GEMMs. Weights
 /// left compressed are decoded on the fly: `fixed` inside the matvec (fused) or, like `entropy` and for
-/// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>).
+/// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>). A session of
+/// <see cref="SessionOptions.MaxBatch"/> &gt; 1 sequences also decodes them together (CudaSession.Batch.cs).
 /// </summary>
 public sealed unsafe partial class CudaSession : IInferenceSession
 {
@@ -47,6 +48,12 @@ public sealed unsafe partial class CudaSession : IInferenceSession
     private readonly DeviceBuffer _cublasWorkspace;
     private CudaGraphExecHandle? _graph;
 
+    /// <summary>Bytes of one sequence's K (or V) cache, all layers; sequence s's cache starts s times this far in.</summary>
+    private readonly long _seqKvBytes;
+
+    /// <summary>The sequence a prefill works on (0 outside <see cref="Prefill(int, ReadOnlySpan{int}, int, Span{float})"/>).</summary>
+    private int _seq;
+
     internal CudaSession(CudaContext ctx, LoadedModel model, SessionOptions options, CudaBackendOptions backendOptions)
     {
         _ctx = ctx;
@@ -56,6 +63,8 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         ModelConfig c = _cfg;
         MaxSequenceLength = Math.Min(options.MaxSequenceLength ?? c.MaxSequenceLength, c.MaxSequenceLength);
         if (MaxSequenceLength < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxSequenceLength must be positive");
+        BatchArguments.CheckMaxBatch(options.MaxBatch);
+        MaxBatch = options.MaxBatch;
         _kvType = options.KvCacheType.ToLowerInvariant() switch
         {
             "f32" => 0,
@@ -66,16 +75,18 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _chunk = Math.Clamp(backendOptions.PrefillChunk, 1, MaxSequenceLength);
 
         Func<ModelTensor, bool> keep = t => backendOptions.CompressedGroups == null || backendOptions.CompressedGroups.Contains(TensorNames.GroupOf(t.Name));
-        long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2) * MaxBatch;
         long weightBytes = CudaWeights.PlannedBytes(model, keep);
         (long free, _) = ctx.MemoryInfo();
+        string sequences = MaxBatch == 1 ? "" : $" for {MaxBatch} sequences";
         if (weightBytes + kvBytes > free)
-            throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}), {free:N0} free on {ctx.DeviceName}");
+            throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}{sequences}), {free:N0} free on {ctx.DeviceName}");
 
         if ((3 * c.HeadDim + Math.Max(2048, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
         _ops = new CudaOps(ctx);
         _ops.Warm();
+        if (MaxBatch > 1) _ops.WarmBatch();
         _stream = new CudaStream(ctx);
         try
         {
@@ -89,11 +100,13 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _wType = CudaOps.DTypeCode(_w.Layers[0].Q.DType);
 
         long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
-        _kCache = Alloc(kvLayer * c.NumLayers, MemoryCategory.KvCache, "K cache");
-        _vCache = Alloc(kvLayer * c.NumLayers, MemoryCategory.KvCache, "V cache");
+        _seqKvBytes = kvLayer * c.NumLayers;
+        _kCache = Alloc(_seqKvBytes * MaxBatch, MemoryCategory.KvCache, "K cache");
+        _vCache = Alloc(_seqKvBytes * MaxBatch, MemoryCategory.KvCache, "V cache");
         _invFreq = _stream.UploadNew<float>(ctx.Allocator, RopeFrequencies(c), MemoryCategory.Workspace, "rope frequencies");
         _buffers.Add(_invFreq);
-        int t = _chunk, wsz = _wType == 0 ? 4 : 2;
+        // Activation rows: a prefill chunk's tokens, or the rows a batched matvec kernel reads (it computes whole 2/4/8-row batches).
+        int t = Math.Max(_chunk, MaxBatch == 1 ? 1 : CudaOps.BatchKernelRows(MaxBatch)), wsz = _wType == 0 ? 4 : 2;
         _x = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "x");
         int split = _wType == 0 ? 1 : 2; // f16/bf16 GEMM inputs are hi + lo pairs
         _xn = Alloc((long)split * wsz * t * Math.Max(c.HiddenSize, c.IntermediateSize), MemoryCategory.Activations, "xn");
@@ -107,12 +120,13 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _up = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "up");
         _h = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "h");
         _hc = Alloc((long)split * wsz * t * c.IntermediateSize, MemoryCategory.Activations, "h (gemm input)");
-        _logits = Alloc(4L * c.VocabSize, MemoryCategory.Activations, "logits");
+        _logits = Alloc(4L * c.VocabSize * MaxBatch, MemoryCategory.Activations, "logits");
         _tokens = Alloc(4L * t, MemoryCategory.Workspace, "tokens");
-        _pos = Alloc(4, MemoryCategory.Workspace, "position");
-        _next = Alloc(4, MemoryCategory.Workspace, "next token");
+        _pos = Alloc(4L * MaxBatch, MemoryCategory.Workspace, "position");
+        _next = Alloc(4L * MaxBatch, MemoryCategory.Workspace, "next token");
         _pinnedIn = new PinnedBuffer(ctx, 4L * (t + 2));
-        _pinnedLogits = new PinnedBuffer(ctx, 4L * c.VocabSize);
+        _pinnedLogits = new PinnedBuffer(ctx, 4L * c.VocabSize * MaxBatch);
+        if (MaxBatch > 1) _pinnedBatch = new PinnedBuffer(ctx, 4L * 3 * MaxBatch);
 
         _decodeSteps = PlanSteps(prefill: false, out long decodeSlot);
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
@@ -135,6 +149,9 @@ public sealed unsafe partial class CudaSession : IInferenceSession
     public string BackendName => "cuda";
 
     public int MaxSequenceLength { get; }
+
+    /// <summary>Sequences this session holds (<see cref="SessionOptions.MaxBatch"/>), each with its own KV cache.</summary>
+    public int MaxBatch { get; }
 
     public CudaContext Context => _ctx;
 
@@ -310,8 +327,15 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         return (slot + 255) / 256 * 256;
     }
 
-    public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
+    public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits) => Prefill(0, tokens, startPos, logits);
+
+    /// <summary>
+    /// <see cref="Forward"/> for sequence <paramref name="seq"/> of the session's <see cref="MaxBatch"/>: the tokens at
+    /// positions startPos.. go into that sequence's KV cache; <paramref name="logits"/> are the last token's.
+    /// </summary>
+    public void Prefill(int seq, ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
     {
+        if ((uint)seq >= (uint)MaxBatch) throw new ArgumentOutOfRangeException(nameof(seq), $"sequence {seq} outside 0..{MaxBatch - 1} (MaxBatch {MaxBatch})");
         if (tokens.Length == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
         if (logits.Length != _cfg.VocabSize) throw new ArgumentException($"logits span has {logits.Length} elements, need {_cfg.VocabSize}", nameof(logits));
         if (startPos < 0 || startPos + tokens.Length > MaxSequenceLength)
@@ -319,22 +343,31 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         foreach (int tk in tokens)
             if ((uint)tk >= (uint)_cfg.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tk} outside the vocabulary of {_cfg.VocabSize}");
         _ctx.MakeCurrent();
-        for (int done = 0; done < tokens.Length; done += _chunk)
+        _seq = seq;
+        try
         {
-            int n = Math.Min(_chunk, tokens.Length - done);
-            bool last = done + n == tokens.Length;
-            if (done > 0) _stream.Synchronize(); // the previous chunk's copy may still read the pinned staging buffer
-            Span<int> pin = _pinnedIn.AsSpan<int>();
-            tokens.Slice(done, n).CopyTo(pin);
-            pin[_chunk] = startPos + done;
-            _stream.CopyToDevice(_tokens, 0, _pinnedIn.Pointer, 4L * n);
-            _stream.CopyToDevice(_pos, 0, (int*)_pinnedIn.Pointer + _chunk, 4);
-            if (n == 1) DecodeStep();
-            else Prefill(n, computeLogits: last);
+            for (int done = 0; done < tokens.Length; done += _chunk)
+            {
+                int n = Math.Min(_chunk, tokens.Length - done);
+                bool last = done + n == tokens.Length;
+                if (done > 0) _stream.Synchronize(); // the previous chunk's copy may still read the pinned staging buffer
+                Span<int> pin = _pinnedIn.AsSpan<int>();
+                tokens.Slice(done, n).CopyTo(pin);
+                pin[_chunk] = startPos + done;
+                _stream.CopyToDevice(_tokens, 0, _pinnedIn.Pointer, 4L * n);
+                _stream.CopyToDevice(_pos, 0, (int*)_pinnedIn.Pointer + _chunk, 4);
+                if (n == 1 && seq == 0) DecodeStep();
+                else if (n == 1) EnqueueDecode(); // the captured step works on sequence 0's cache
+                else PrefillChunk(n, computeLogits: last);
+            }
+        }
+        finally
+        {
+            _seq = 0;
         }
         _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
         _stream.Synchronize();
-        _pinnedLogits.AsSpan<float>().CopyTo(logits);
+        _pinnedLogits.AsSpan<float>()[.._cfg.VocabSize].CopyTo(logits);
     }
 
     /// <summary>
@@ -355,7 +388,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _stream.CopyToHost((int*)_pinnedIn.Pointer + _chunk + 1, _next, 0, 4);
         if (!logits.IsEmpty) _stream.CopyToHost(_pinnedLogits.Pointer, _logits, 0, 4L * _cfg.VocabSize);
         _stream.Synchronize();
-        if (!logits.IsEmpty) _pinnedLogits.AsSpan<float>().CopyTo(logits);
+        if (!logits.IsEmpty) _pinnedLogits.AsSpan<float>()[.._cfg.VocabSize].CopyTo(logits);
         return pin[_chunk + 1];
     }
 
@@ -369,31 +402,35 @@ public sealed unsafe partial class CudaSession : IInferenceSession
             EnqueueDecode();
             return;
         }
-        if (_graph == null)
-        {
-            CuDriver.Check(CuDriver.cuStreamBeginCapture(_stream.Handle, CuDriver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
-            IntPtr graph;
-            try
-            {
-                EnqueueDecode();
-            }
-            finally
-            {
-                CuDriver.Check(CuDriver.cuStreamEndCapture(_stream.Handle, &graph), "cuStreamEndCapture");
-            }
-            IntPtr exec;
-            try
-            {
-                CuDriver.Check(CuDriver.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiateWithFlags");
-            }
-            finally
-            {
-                CuDriver.cuGraphDestroy(graph);
-            }
-            _graph = new CudaGraphExecHandle(_ctx.Handle);
-            _graph.Set(exec);
-        }
+        _graph ??= Capture(EnqueueDecode);
         CuDriver.Check(CuDriver.cuGraphLaunch(_graph.DangerousGetHandle(), _stream.Handle), "cuGraphLaunch");
+    }
+
+    /// <summary>The work <paramref name="enqueue"/> puts on the stream, captured as an executable CUDA graph.</summary>
+    private CudaGraphExecHandle Capture(Action enqueue)
+    {
+        CuDriver.Check(CuDriver.cuStreamBeginCapture(_stream.Handle, CuDriver.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
+        IntPtr graph;
+        try
+        {
+            enqueue();
+        }
+        finally
+        {
+            CuDriver.Check(CuDriver.cuStreamEndCapture(_stream.Handle, &graph), "cuStreamEndCapture");
+        }
+        IntPtr exec;
+        try
+        {
+            CuDriver.Check(CuDriver.cuGraphInstantiateWithFlags(&exec, graph, 0), "cuGraphInstantiateWithFlags");
+        }
+        finally
+        {
+            CuDriver.cuGraphDestroy(graph);
+        }
+        var handle = new CudaGraphExecHandle(_ctx.Handle);
+        handle.Set(exec);
+        return handle;
     }
 
     private ulong Row(DeviceBuffer b, int row, int width, int elemBytes = 4) => b.Pointer + (ulong)((long)row * width * elemBytes);
@@ -444,7 +481,8 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         return m.FixedOperand();
     }
 
-    private void DecodeCompute(Step s, Func<GpuMatrix, MatvecWeight> op)
+    /// <summary>One decode step's compute for <paramref name="batch"/> sequences (activations [batch][width], rows 0..batch-1).</summary>
+    private void DecodeCompute(Step s, Func<GpuMatrix, MatvecWeight> op, int batch = 1)
     {
         ModelConfig c = _cfg;
         float eps = c.RmsNormEps;
@@ -455,29 +493,31 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                 {
                     GpuLayer l = _w.Layers[s.Layer];
                     _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
-                        _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl);
-                    Attend(s.Layer, 1, programmatic: pdl);
+                        _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl, batch: batch);
+                    Attend(s.Layer, batch, programmatic: pdl, batched: batch > 1);
                     break;
                 }
             case StepKind.O:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer, programmatic: pdl);
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer, programmatic: pdl, batch: batch);
                 break;
             case StepKind.GateUp:
                 {
                     GpuLayer l = _w.Layers[s.Layer];
-                    _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl);
+                    _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
+                        batch: batch);
                     break;
                 }
             case StepKind.Down:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl);
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl,
+                    batch: batch);
                 break;
             case StepKind.Head:
-                HeadCompute(s, op, _x.Pointer, programmatic: pdl);
+                HeadCompute(s, op, _x.Pointer, programmatic: pdl, batch: batch);
                 break;
         }
     }
 
-    private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x, bool programmatic = false)
+    private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x, bool programmatic = false, int batch = 1)
     {
         MatvecWeight w = op(_w.Head);
         if (s.Row0 != 0 || s.Rows != _w.Head.Rows)
@@ -486,18 +526,23 @@ public sealed unsafe partial class CudaSession : IInferenceSession
             w = s.Scratch != null ? w with { Rows = s.Rows, FullRows = _w.Head.Rows } : w.SliceRows(s.Row0, s.Rows);
         }
         _ops.Matvec(_stream, [new(w, _logits.Pointer + (ulong)s.Row0 * 4)], x, _cfg.HiddenSize, _w.FinalNorm.Pointer, _cfg.RmsNormEps,
-            programmatic: programmatic && CudaOps.UseStepProgrammaticLaunch);
+            programmatic: programmatic && CudaOps.UseStepProgrammaticLaunch, batch: batch, ldOut: batch > 1 ? _cfg.VocabSize : 0);
     }
 
     private static ulong Ptr(DeviceBuffer? b) => b?.Pointer ?? 0;
 
-    private void Attend(int layer, int n, bool programmatic = false)
+    /// <summary>
+    /// Attention of n tokens of sequence <see cref="_seq"/> at positions pos[0].., or (<paramref name="batched"/>) of one
+    /// token of each of sequences 0..n-1, sequence b at position pos[b].
+    /// </summary>
+    private void Attend(int layer, int n, bool programmatic = false, bool batched = false)
     {
         ModelConfig c = _cfg;
         long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
-        ulong kc = _kCache.Pointer + (ulong)(kvLayer * layer), vc = _vCache.Pointer + (ulong)(kvLayer * layer);
+        ulong seqBase = (ulong)(_seq * _seqKvBytes);
+        ulong kc = _kCache.Pointer + seqBase + (ulong)(kvLayer * layer), vc = _vCache.Pointer + seqBase + (ulong)(kvLayer * layer);
         int style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1;
-        if (n == 1)
+        if (n == 1 || batched)
         {
             // Decode: RoPE and the cache append happen inside the attention kernel.
             _ops.Attention(_stream, _kvType, new AttnParams
@@ -507,7 +552,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                 VCache = vc,
                 Out = _att.Pointer,
                 Pos0 = _pos.Pointer,
-                T = 1,
+                T = n,
                 NHeads = c.NumHeads,
                 NKvHeads = c.NumKvHeads,
                 HeadDim = c.HeadDim,
@@ -517,6 +562,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
                 InvFreq = _invFreq.Pointer,
                 Style = style,
                 FuseRope = 1,
+                SeqBytes = batched ? _seqKvBytes : 0,
             }, MaxSequenceLength, programmatic);
             return;
         }
@@ -550,7 +596,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         }, MaxSequenceLength);
     }
 
-    private void Prefill(int n, bool computeLogits)
+    private void PrefillChunk(int n, bool computeLogits)
     {
         ModelConfig c = _cfg;
         float eps = c.RmsNormEps;
@@ -653,6 +699,9 @@ public sealed unsafe partial class CudaSession : IInferenceSession
             // Freeing proceeds even after a failed launch.
         }
         _graph?.Dispose();
+        foreach (CudaGraphExecHandle g in _batchGraphs.Values) g.Dispose();
+        _batchGraphs.Clear();
+        _pinnedBatch?.Dispose();
         _pipeline?.Dispose();
         _cublas.Dispose();
         foreach (DeviceBuffer b in _buffers) b.Dispose();

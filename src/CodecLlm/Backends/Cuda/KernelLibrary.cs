@@ -25,29 +25,37 @@ public sealed unsafe class KernelLibrary : IDisposable
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "codecllm", "kernels");
 
     /// <summary>Compiles (or loads from the cache) the CUBIN of one kernel file, e.g. "matvec.cu".</summary>
-    public CudaModule Module(string file)
+    public CudaModule Module(string file) => Module(file, null);
+
+    /// <summary>
+    /// The module of <paramref name="file"/> compiled with the preprocessor symbol <paramref name="define"/> set: a
+    /// second module of the same source whose extra entry points only some sessions need (null: the plain module).
+    /// </summary>
+    public CudaModule Module(string file, string? define)
     {
+        string key = define == null ? file : file + ":" + define;
         lock (_modules)
         {
-            if (_modules.TryGetValue(file, out CudaModule? m)) return m;
-            byte[] cubin = CompileCached(file, out _);
-            m = new CudaModule(_context, cubin, file);
-            _modules[file] = m;
+            if (_modules.TryGetValue(key, out CudaModule? m)) return m;
+            byte[] cubin = CompileCached(file, out _, define);
+            m = new CudaModule(_context, cubin, key);
+            _modules[key] = m;
             return m;
         }
     }
 
     public CudaFunction Function(string file, string name) => Module(file).Function(name);
 
-    internal byte[] CompileCached(string file, out bool fromCache)
+    internal byte[] CompileCached(string file, out bool fromCache, string? define = null)
     {
         string source = ReadResource(file);
         var headers = Headers();
         // CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ...") overrides kernel tuning constants; it is part of the cache key.
         string[] extra = (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (define != null) extra = [.. extra, "-D" + define];
         string[] options = [$"--gpu-architecture={_context.Arch}", "-std=c++17", "--fmad=true", "-default-device", .. extra];
         string key = CacheKey(source, headers, options);
-        string path = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(file)}-{key}.cubin");
+        string path = Path.Combine(CacheDirectory, $"{Path.GetFileNameWithoutExtension(file)}{(define == null ? "" : "-" + define.ToLowerInvariant())}-{key}.cubin");
         if (File.Exists(path))
         {
             fromCache = true;

@@ -64,6 +64,9 @@ internal struct AttnParams
     public float Scale;
     public ulong KNew, VNew, InvFreq;
     public int Style, FuseRope;
+
+    /// <summary>Batched decode: bytes between consecutive sequences' caches (0: one sequence).</summary>
+    public long SeqBytes;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -129,6 +132,14 @@ internal struct FmParams
     public int NSeg, Cols;
     public float Eps;
     public int Pad;
+}
+
+/// <summary>fused_matvec.cu FmBatchParams (the batched entry points, module compiled with FM_BATCH_ENTRIES).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmBatchParams
+{
+    public FmParams P;
+    public int LdOut, Nb;
 }
 
 /// <summary>fused_matvec.cu FmDecodeParams.</summary>

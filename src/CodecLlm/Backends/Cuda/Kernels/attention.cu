@@ -86,6 +86,9 @@ struct AttnParams
     // the new k itself, uses the new k/v (rounded to the cache type) for the last position, and the
     // first block of each kv head appends them to the cache.
     const float* k_new; const float* v_new; const float* inv_freq; int style; int fuse_rope;
+    // Batched decode (seq_bytes != 0; fused RoPE, T = batch): query t is sequence t at position pos0[t], with its
+    // q/k/v/out rows at row t and its cache seq_bytes * t bytes further on.
+    long long seq_bytes;
 };
 
 template <int KV> __device__ __forceinline__ float kv_round(float x)
@@ -118,9 +121,14 @@ template <int KV> __device__ void attention(const AttnParams& p)
     extern __shared__ float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
-    int pos = *p.pos0 + t, n = pos + 1;
+    const bool batched = p.seq_bytes != 0;
+    int pos = batched ? p.pos0[t] : *p.pos0 + t, n = pos + 1;
     int hd = p.head_dim;
     int kvdim = p.n_kv_heads * hd, qdim = p.n_heads * hd;
+    const void* kcache = (const char*)p.kcache + p.seq_bytes * t;  // seq_bytes 0: the one sequence's cache
+    const void* vcache = (const char*)p.vcache + p.seq_bytes * t;
+    const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
+    const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
     int kvh = h / (p.n_heads / p.n_kv_heads);
     float* qs = sm;
     float* knew = sm + hd;            // fused RoPE: the new token's key and value
@@ -134,8 +142,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
         qs[d] = q[d];
         if (fused)
         {
-            knew[d] = p.k_new[kvh * hd + d];
-            vnew[d] = kv_round<KV>(p.v_new[kvh * hd + d]);
+            knew[d] = k_new[kvh * hd + d];
+            vnew[d] = kv_round<KV>(v_new[kvh * hd + d]);
         }
     }
     __syncthreads();
@@ -150,8 +158,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
             float k = knew[d];
             if (writer)
             {
-                store_elem<KV>((void*)p.kcache, (long long)pos * kvdim + kvh * hd + d, k);
-                store_elem<KV>((void*)p.vcache, (long long)pos * kvdim + kvh * hd + d, vnew[d]);
+                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + d, k);
+                store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * hd + d, vnew[d]);
             }
             knew[d] = kv_round<KV>(k);
         }
@@ -173,13 +181,13 @@ template <int KV> __device__ void attention(const AttnParams& p)
             for (int d = 0; d < hd; d += 8)
             {
                 float kv[8];
-                load8<KV>(p.kcache, row + d, kv);
+                load8<KV>(kcache, row + d, kv);
 #pragma unroll
                 for (int u = 0; u < 8; ++u) s += qs[d + u] * kv[u];
             }
         }
         else
-            for (int d = 0; d < hd; ++d) s += qs[d] * load_elem<KV>(p.kcache, (long long)j * kvdim + kbase + d);
+            for (int d = 0; d < hd; ++d) s += qs[d] * load_elem<KV>(kcache, (long long)j * kvdim + kbase + d);
         s *= p.scale;
         att[j] = s;
         mx = fmaxf(mx, s);
@@ -211,7 +219,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
             {
                 float w = att[j] * inv, v4[4];
                 if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
-                else load4<KV>(p.vcache, (long long)j * kvdim + kbase + d, v4);
+                else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
                 a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
             }
             float* pp = part + grp * hd + d;
@@ -222,7 +230,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
             {
                 float acc = 0.f;
                 for (int j = grp; j < n; j += groups)
-                    acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(p.vcache, (long long)j * kvdim + kbase + d));
+                    acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(vcache, (long long)j * kvdim + kbase + d));
                 part[grp * hd + d] = acc;
             }
     }

@@ -319,35 +319,37 @@ __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmFixed& d) {
 
 __device__ __forceinline__ float fm_silu_mul(float g, float u) { return (g / (1.0f + expf(-g))) * u; }
 
-// Input columns col..col+3 (zero beyond cols), transformed as ACT says.
+// Input columns col..col+3 of batch row b (zero beyond cols), transformed as ACT says.
 template <int ACT>
-__device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale) {
+__device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale, int b = 0) {
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f), u = v;
     const int cols = p.cols;
+    const float* x = p.x + (long long)b * cols;
+    const float* x2 = p.x2 + (long long)b * cols;
     if ((cols & 3) == 0) {
         if (col < cols) {
-            v = __ldg(reinterpret_cast<const float4*>(p.x + col));
+            v = __ldg(reinterpret_cast<const float4*>(x + col));
             if (ACT == 1) u = __ldg(reinterpret_cast<const float4*>(p.norm_w + col));
-            if (ACT == 2) u = __ldg(reinterpret_cast<const float4*>(p.x2 + col));
+            if (ACT == 2) u = __ldg(reinterpret_cast<const float4*>(x2 + col));
         }
     } else {
-        const float* o = ACT == 1 ? p.norm_w : p.x2;
-        if (col < cols) { v.x = p.x[col]; if (ACT) u.x = o[col]; }
-        if (col + 1 < cols) { v.y = p.x[col + 1]; if (ACT) u.y = o[col + 1]; }
-        if (col + 2 < cols) { v.z = p.x[col + 2]; if (ACT) u.z = o[col + 2]; }
-        if (col + 3 < cols) { v.w = p.x[col + 3]; if (ACT) u.w = o[col + 3]; }
+        const float* o = ACT == 1 ? p.norm_w : x2;
+        if (col < cols) { v.x = x[col]; if (ACT) u.x = o[col]; }
+        if (col + 1 < cols) { v.y = x[col + 1]; if (ACT) u.y = o[col + 1]; }
+        if (col + 2 < cols) { v.z = x[col + 2]; if (ACT) u.z = o[col + 2]; }
+        if (col + 3 < cols) { v.w = x[col + 3]; if (ACT) u.w = o[col + 3]; }
     }
     if (ACT == 1) v = make_float4(u.x * (v.x * scale), u.y * (v.y * scale), u.z * (v.z * scale), u.w * (v.w * scale));
     if (ACT == 2) v = make_float4(fm_silu_mul(v.x, u.x), fm_silu_mul(v.y, u.y), fm_silu_mul(v.z, u.z), fm_silu_mul(v.w, u.w));
     return v;
 }
 
-// 1 / sqrt(mean(x^2) + eps), every thread of the block; a fixed summation order (deterministic).
+// 1 / sqrt(mean(x^2) + eps) of batch row b, every thread of the block; a fixed summation order (deterministic).
 template <int W>
-__device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw) {
+__device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int b = 0) {
     float ss = 0.f;
     for (int i = threadIdx.x * 4; i < p.cols; i += W * 32 * 4) {
-        const float4 v = fm_input<0>(p, i, 1.f);
+        const float4 v = fm_input<0>(p, i, 1.f, b);
         ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
     }
 #pragma unroll
@@ -360,11 +362,13 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw) {
     return 1.0f / sqrtf(t / (float)p.cols + p.eps);
 }
 
-template <class Dec, class Frag, bool FIXED, int ACT, int W>
-__device__ __forceinline__ void fm_engine(const FmParams& p) {
+// B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
+// rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
+template <class Dec, class Frag, bool FIXED, int ACT, int W, int B = 1>
+__device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int nb = 1) {
     __shared__ __align__(16) fm_u32 stage[W][FIXED ? 512 : 4];
-    __shared__ float red[W][8];
-    __shared__ float ssw[W];
+    __shared__ float red[W][B * 8];
+    __shared__ float ssw[B][W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int si = (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
@@ -374,9 +378,11 @@ __device__ __forceinline__ void fm_engine(const FmParams& p) {
     fm_make(sg, p.cols, d);
     const int cols = p.cols, T = (cols + 127) / 128;
     const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
-    float acc[1][8];
+    float acc[B][8];
 #pragma unroll
-    for (int r = 0; r < 8; r++) acc[0][r] = 0.f;
+    for (int b = 0; b < B; b++)
+#pragma unroll
+        for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
     const long long tb = (long long)g * T + t0;
     fm_u32 myoff = 0;
     Frag fa, fb;
@@ -391,7 +397,9 @@ __device__ __forceinline__ void fm_engine(const FmParams& p) {
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
-    const float scale = ACT == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
+    float scale[B];
+#pragma unroll
+    for (int b = 0; b < B; b++) scale[b] = ACT == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
     if (n > 0) {
         fm_u32* sl = &stage[warp][0] + lane * 4;
         int t = t0;
@@ -403,34 +411,38 @@ __device__ __forceinline__ void fm_engine(const FmParams& p) {
                 Frag& nxt = h == 0 ? fb : fa;
                 if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
                 const fm_u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
-                float4 xv[1];
-                xv[0] = fm_input<ACT>(p, t * 128 + lane * 4, scale);
-                fm_tile<1>(d, cur, toff, sl, xv, acc);
+                float4 xv[B];
+#pragma unroll
+                for (int b = 0; b < B; b++) xv[b] = fm_input<ACT>(p, t * 128 + lane * 4, scale[b], b);
+                fm_tile<B>(d, cur, toff, sl, xv, acc);
                 if (++t >= t1) break;
             }
             if (t >= t1) break;
         }
     }
 #pragma unroll
-    for (int r = 0; r < 8; r++) {
-        float v = acc[0][r];
-        v += __shfl_xor_sync(0xffffffffu, v, 16);
-        v += __shfl_xor_sync(0xffffffffu, v, 8);
-        v += __shfl_xor_sync(0xffffffffu, v, 4);
-        v += __shfl_xor_sync(0xffffffffu, v, 2);
-        v += __shfl_xor_sync(0xffffffffu, v, 1);
-        if (lane == 0) red[warp][r] = v;
-    }
+    for (int b = 0; b < B; b++)
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            float v = acc[b][r];
+            v += __shfl_xor_sync(0xffffffffu, v, 16);
+            v += __shfl_xor_sync(0xffffffffu, v, 8);
+            v += __shfl_xor_sync(0xffffffffu, v, 4);
+            v += __shfl_xor_sync(0xffffffffu, v, 2);
+            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            if (lane == 0) red[warp][b * 8 + r] = v;
+        }
     __syncthreads();
-    if (threadIdx.x < 8) {
-        const int row = g * 8 + threadIdx.x;
+    if (threadIdx.x < B * 8) {
+        const int b = B == 1 ? 0 : threadIdx.x >> 3, row = g * 8 + (threadIdx.x & 7);
         float s = red[0][threadIdx.x];
 #pragma unroll
         for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
-        if (row < sg.rows) {
+        if (row < sg.rows && b < nb) {
+            const long long o = B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row;
             if (sg.bias) s += sg.bias[row];
-            if (p.resid) s += p.resid[row];
-            sg.out[row] = s;
+            if (p.resid) s += p.resid[o];
+            sg.out[o] = s;
         }
     }
 }
@@ -452,6 +464,32 @@ FM_ENGINE(1, 16)
 FM_ENGINE(2, 4)
 FM_ENGINE(2, 8)
 FM_ENGINE(2, 16)
+
+#ifdef FM_BATCH_ENTRIES  // the batched decode step's module (KernelLibrary compiles this file again with the symbol)
+// fm_{raw,fixed}_a{ACT}_w{W}_b{B}: fm_engine over B batch rows (nb of them stored); same grid and block as above.
+struct FmBatchParams {
+    FmParams p;
+    int ld_out;  // out/resid row stride of a batch row (0: the segment's rows)
+    int nb;      // batch rows to store (<= B)
+};
+#define FM_ENGINE_B(ACT, W, B)                                                                                             \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W##_b##B(const FmBatchParams q) {               \
+        fm_engine<FmRaw, FmRawFrag, false, ACT, W, B>(q.p, q.ld_out, q.nb);                                                 \
+    }                                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W##_b##B(const FmBatchParams q) {             \
+        fm_engine<FmFixed, FmFixedFrag, true, ACT, W, B>(q.p, q.ld_out, q.nb);                                              \
+    }
+#define FM_ENGINE_BATCHES(ACT, W) FM_ENGINE_B(ACT, W, 2) FM_ENGINE_B(ACT, W, 4) FM_ENGINE_B(ACT, W, 8)
+FM_ENGINE_BATCHES(0, 4)
+FM_ENGINE_BATCHES(0, 8)
+FM_ENGINE_BATCHES(0, 16)
+FM_ENGINE_BATCHES(1, 4)
+FM_ENGINE_BATCHES(1, 8)
+FM_ENGINE_BATCHES(1, 16)
+FM_ENGINE_BATCHES(2, 4)
+FM_ENGINE_BATCHES(2, 8)
+FM_ENGINE_BATCHES(2, 16)
+#endif
 
 // ------------------------------------------------------------------ decode to scratch
 // Row groups [rg0, rg1) of a fixed matrix into out as row-major BF16 (row 8*rg0 at out[0]); one warp
