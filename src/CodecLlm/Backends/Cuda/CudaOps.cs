@@ -267,6 +267,25 @@ internal sealed class CudaOps
         return w;
     }
 
+    /// <summary>For A/B timings: CODECLLM_FM_RAW_GRID=groups runs batch-1 raw BF16 matvecs with one block per 8-row group.</summary>
+    private static readonly bool RawOneBlockPerGroup = Environment.GetEnvironmentVariable("CODECLLM_FM_RAW_GRID") == "groups";
+
+    private readonly Dictionary<CudaFunction, int> _persistentBlocks = [];
+
+    /// <summary>At most this many blocks per persistent matvec launch (tests: many groups per block); null = what fits.</summary>
+    internal int? FusedGridLimit { get; set; }
+
+    /// <summary>Every block of the persistent matvec that fits on the GPU at once (registers, shared memory).</summary>
+    private int PersistentBlocks(CudaFunction f, int threads)
+    {
+        lock (_persistentBlocks)
+        {
+            if (!_persistentBlocks.TryGetValue(f, out int n))
+                _persistentBlocks[f] = n = Math.Max(1, f.MaxActiveBlocksPerMultiprocessor(threads)) * _context.MultiprocessorCount;
+            return Math.Min(n, FusedGridLimit ?? int.MaxValue);
+        }
+    }
+
     private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic,
         int batch, int ldOut)
     {
@@ -292,10 +311,30 @@ internal sealed class CudaOps
             orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
         }
         if (groups == 0) return;
-        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps };
+        var p = new FmParams
+        {
+            Seg0 = segs[0],
+            Seg1 = segs[1],
+            Seg2 = segs[2],
+            X = x,
+            X2 = up,
+            NormW = normW,
+            Resid = resid,
+            NSeg = targets.Length,
+            Cols = cols,
+            Eps = eps,
+            Groups = groups,
+        };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
         int warps = FusedWarps(orderGroups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
+        if (batch == 1 && enc == WeightEncoding.BF16 && !RawOneBlockPerGroup)
+        {
+            // Persistent blocks (fm_engine_persistent): the same sums as one block per group, streamed without waves.
+            CudaFunction f = _k.Function("fused_matvec.cu", $"fm_rawp_a{act}_w{warps}");
+            f.Launch(s, ((uint)Math.Min(groups, PersistentBlocks(f, warps * 32)), 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
+            return;
+        }
         if (batch == 1)
         {
             _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);

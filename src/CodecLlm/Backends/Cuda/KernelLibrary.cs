@@ -165,6 +165,14 @@ public sealed unsafe class CudaFunction
 
     public string Name { get; }
 
+    /// <summary>How many blocks of <paramref name="blockSize"/> threads fit on one multiprocessor at once (registers, shared memory).</summary>
+    public int MaxActiveBlocksPerMultiprocessor(int blockSize, uint sharedBytes = 0)
+    {
+        int n;
+        CuDriver.Check(CuDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&n, _function, blockSize, sharedBytes), $"cuOccupancyMaxActiveBlocksPerMultiprocessor({Name})");
+        return n;
+    }
+
     /// <summary>
     /// Launches the kernel. <paramref name="programmatic"/>: programmatic dependent launch — the kernel may
     /// start while the previous kernel on the stream drains; it must execute griddepcontrol.wait before

@@ -131,7 +131,7 @@ internal struct FmParams
     public ulong X, X2, NormW, Resid;
     public int NSeg, Cols;
     public float Eps;
-    public int Pad;
+    public int Groups;
 }
 
 /// <summary>fused_matvec.cu FmBatchParams (the batched entry points, module compiled with FM_BATCH_ENTRIES).</summary>

@@ -252,6 +252,10 @@ public class GpuDecoderTests
             ops.Matvec(s, [new(fm.FixedOperand(), y2.Pointer, bd.Pointer), new(fm.FixedOperand(), y2.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
             uint[] a = s.Download<uint>(y1, 2 * rows), b = s.Download<uint>(y2, 2 * rows);
             Assert.Equal(a, b);
+            // raw runs persistent blocks: the same bits when each block loops over many 8-row groups
+            ops.FusedGridLimit = 3;
+            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
+            Assert.Equal(b, s.Download<uint>(y1, 2 * rows));
             // and the values are right (not just equally wrong)
             float[] af = a.Select(BitConverter.UInt32BitsToSingle).ToArray();
             double ss = x.Sum(v => (double)v * v);

@@ -64,6 +64,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuModuleUnload(IntPtr module);
     [LibraryImport(CudaLibraries.Driver, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(IntPtr* function, IntPtr module, string name);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+    [LibraryImport(CudaLibraries.Driver)] public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* numBlocks, IntPtr function, int blockSize, nuint dynamicSharedBytes);
     [LibraryImport(CudaLibraries.Driver)]
     public static partial int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedBytes, IntPtr stream, void** parameters, void** extra);

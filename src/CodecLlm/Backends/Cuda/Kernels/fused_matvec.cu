@@ -309,7 +309,7 @@ struct FmParams {
     const float* resid;   // added to the output when set (may alias a segment's out)
     int nseg, cols;
     float eps;
-    int pad;
+    int groups;           // 8-row groups of all segments (fm_engine_persistent: the grid may be smaller)
 };
 
 __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmRaw& d) { d.w = (const fm_u16*)s.w; d.rows = s.rows; d.cols = cols; }
@@ -447,10 +447,95 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
 }
 
-// fm_{raw,fixed}_a{ACT}_w{W}; grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
+// Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid = the blocks that
+// fit on the GPU at once), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
+// FMAs and reduction), so its results equal fm_engine's -- and fixed's -- bit for bit, whatever the grid. The next
+// tile is fetched while the current one is multiplied, across group boundaries too, so a block streams its rows
+// without a gap, and RMSNorm's scale is computed once per block instead of once per group: no wave quantisation and
+// no per-group prologue (H100 TinyLlama decode 682 -> 841 tok/s, docs/PERFORMANCE.md). The `fixed` decoder keeps one
+// block per group: its per-group tile-offset and escape loads sit on the critical path of a persistent block.
+__device__ __forceinline__ int fm_group(const FmParams& p, int g, FmRaw& d) {
+    const int si = (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
+    const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+    fm_make(sg, p.cols, d);
+    return g - sg.group_start;
+}
+
+template <int ACT, int W>
+__device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
+    __shared__ float red[W][8];
+    __shared__ float ssw[W];
+    asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int cols = p.cols, T = (cols + 127) / 128;
+    const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
+    const int G = p.groups, stride = gridDim.x;
+    const int nk = (int)blockIdx.x < G ? (G - 1 - (int)blockIdx.x) / stride + 1 : 0;  // groups of this block
+    FmRawFrag cur, nxt;
+    if (n > 0 && nk > 0) {
+        FmRaw d;
+        const int gl = fm_group(p, blockIdx.x, d);
+        fm_fetch(d, 0, gl, t0, lane, cur);
+    }
+    asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+    const float scale = ACT == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
+#pragma unroll 1
+    for (int k = 0; k < nk; k++) {
+        const int g = blockIdx.x + k * stride;
+        FmRaw d;
+        const int gl = fm_group(p, g, d);
+        float acc[1][8];
+#pragma unroll
+        for (int r = 0; r < 8; r++) acc[0][r] = 0.f;
+#pragma unroll 1
+        for (int j = 0; j < n; j++) {
+            if (j + 1 < n) {
+                fm_fetch(d, 0, gl, t0 + j + 1, lane, nxt);
+            } else if (k + 1 < nk) {  // the next group's first tile
+                FmRaw dn;
+                const int gn = fm_group(p, g + stride, dn);
+                fm_fetch(dn, 0, gn, t0, lane, nxt);
+            }
+            float4 xv[1];
+            xv[0] = fm_input<ACT>(p, (t0 + j) * 128 + lane * 4, scale);
+            fm_tile<1>(d, cur, 0u, nullptr, xv, acc);
+            cur = nxt;
+        }
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            float v = acc[0][r];
+            v += __shfl_xor_sync(0xffffffffu, v, 16);
+            v += __shfl_xor_sync(0xffffffffu, v, 8);
+            v += __shfl_xor_sync(0xffffffffu, v, 4);
+            v += __shfl_xor_sync(0xffffffffu, v, 2);
+            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            if (lane == 0) red[warp][r] = v;
+        }
+        __syncthreads();
+        if (threadIdx.x < 8) {
+            const int si = (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
+            const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+            const int row = gl * 8 + threadIdx.x;
+            float s = red[0][threadIdx.x];
+#pragma unroll
+            for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
+            if (row < sg.rows) {
+                if (sg.bias) s += sg.bias[row];
+                if (p.resid) s += p.resid[row];
+                sg.out[row] = s;
+            }
+        }
+        __syncthreads();  // red is reused by the next group
+    }
+}
+
+// fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
+    }                                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
+        fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
         fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
