@@ -17,6 +17,7 @@ public sealed class CpuSession : IInferenceSession
     /// <summary>Most tokens processed together by one pass over the weights.</summary>
     public const int MaxBatch = 32;
 
+    private readonly SharedWeights<CpuWeights>.Lease _lease;
     private readonly CpuWeights _weights;
     private readonly KvCache _cache;
     private readonly RotaryEmbedding _rope;
@@ -25,7 +26,14 @@ public sealed class CpuSession : IInferenceSession
     // Activations of the current chunk, token after token (as llama2.c's RunState, times MaxBatch).
     private readonly float[] _x, _xb, _xb2, _q, _attnOut, _hb, _hb2, _att, _cos, _sin;
 
+    /// <summary>A session with weights of its own.</summary>
     public CpuSession(LoadedModel model, SessionOptions options)
+        : this(model, options, null)
+    {
+    }
+
+    /// <summary>A session whose weights come from (and go back to) <paramref name="shared"/>, when given.</summary>
+    internal CpuSession(LoadedModel model, SessionOptions options, SharedWeights<CpuWeights>? shared)
     {
         Config = model.Config;
         ModelConfig c = Config;
@@ -33,18 +41,27 @@ public sealed class CpuSession : IInferenceSession
         if (MaxSequenceLength <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxSequenceLength must be positive, not {MaxSequenceLength}");
         _threads = Math.Max(1, options.Threads ?? Environment.ProcessorCount);
         _rope = new RotaryEmbedding(c.HeadDim, c.RopeTheta, c.RopeStyle, c.RopeScaling);
-        _weights = new CpuWeights(model);
-        _cache = new KvCache(c.NumLayers, MaxSequenceLength, c.KvDim);
-        _x = new float[MaxBatch * c.HiddenSize];
-        _xb = new float[MaxBatch * c.HiddenSize];
-        _xb2 = new float[MaxBatch * c.HiddenSize];
-        _q = new float[MaxBatch * c.QDim];
-        _attnOut = new float[MaxBatch * c.QDim];
-        _hb = new float[MaxBatch * c.IntermediateSize];
-        _hb2 = new float[MaxBatch * c.IntermediateSize];
-        _att = new float[(long)c.NumHeads * MaxSequenceLength];
-        _cos = new float[MaxBatch * c.HeadDim / 2];
-        _sin = new float[MaxBatch * c.HeadDim / 2];
+        _lease = shared?.Acquire(model, () => new CpuWeights(model)) ?? SharedWeights<CpuWeights>.Private(new CpuWeights(model));
+        try
+        {
+            _weights = _lease.Weights;
+            _cache = new KvCache(c.NumLayers, MaxSequenceLength, c.KvDim);
+            _x = new float[MaxBatch * c.HiddenSize];
+            _xb = new float[MaxBatch * c.HiddenSize];
+            _xb2 = new float[MaxBatch * c.HiddenSize];
+            _q = new float[MaxBatch * c.QDim];
+            _attnOut = new float[MaxBatch * c.QDim];
+            _hb = new float[MaxBatch * c.IntermediateSize];
+            _hb2 = new float[MaxBatch * c.IntermediateSize];
+            _att = new float[(long)c.NumHeads * MaxSequenceLength];
+            _cos = new float[MaxBatch * c.HeadDim / 2];
+            _sin = new float[MaxBatch * c.HeadDim / 2];
+        }
+        catch
+        {
+            _lease.Dispose();
+            throw;
+        }
     }
 
     public ModelConfig Config { get; }
@@ -139,6 +156,6 @@ public sealed class CpuSession : IInferenceSession
     public void Dispose()
     {
         _cache.Dispose();
-        _weights.Dispose();
+        _lease.Dispose();
     }
 }

@@ -38,6 +38,7 @@ public sealed record CudaBackendOptions
 public sealed class CudaBackend : IInferenceBackend, IDisposable
 {
     private readonly CudaBackendOptions _options;
+    private readonly SharedWeights<CudaWeights> _weights = new();
     private CudaContext? _context;
 
     public CudaBackend(CudaBackendOptions? options = null) => _options = options ?? new CudaBackendOptions();
@@ -60,7 +61,11 @@ public sealed class CudaBackend : IInferenceBackend, IDisposable
 
     public IInferenceSession CreateSession(LoadedModel model, SessionOptions options) => CreateCudaSession(model, options);
 
-    public CudaSession CreateCudaSession(LoadedModel model, SessionOptions options) => new(Context, model, options, _options);
+    /// <summary>A session; live sessions of one model share one copy of its weights in VRAM (each has its own KV cache).</summary>
+    public CudaSession CreateCudaSession(LoadedModel model, SessionOptions options) => new(Context, model, options, _options, _weights);
+
+    /// <summary>Sessions of this backend that hold <paramref name="model"/>'s weights.</summary>
+    public int WeightUsers(LoadedModel model) => _weights.Users(model);
 
     public void Dispose() => _context?.Dispose();
 }

@@ -36,6 +36,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
     private readonly CudaBackendOptions _opt;
     private readonly CudaOps _ops;
     private readonly CudaStream _stream;
+    private readonly SharedWeights<CudaWeights>.Lease _lease;
     private readonly CudaWeights _w;
     private readonly DeviceBuffer _kCache, _vCache, _invFreq;
     private readonly int _kvType, _wType, _chunk;
@@ -54,7 +55,11 @@ public sealed unsafe partial class CudaSession : IInferenceSession
     /// <summary>The sequence a prefill works on (0 outside <see cref="Prefill(int, ReadOnlySpan{int}, int, Span{float})"/>).</summary>
     private int _seq;
 
-    internal CudaSession(CudaContext ctx, LoadedModel model, SessionOptions options, CudaBackendOptions backendOptions)
+    /// <summary>
+    /// A session on <paramref name="ctx"/>. With <paramref name="shared"/>, the weights are those of every other live
+    /// session of <paramref name="model"/> (uploaded by the first); otherwise the session uploads its own.
+    /// </summary>
+    internal CudaSession(CudaContext ctx, LoadedModel model, SessionOptions options, CudaBackendOptions backendOptions, SharedWeights<CudaWeights>? shared = null)
     {
         _ctx = ctx;
         _cfg = model.Config;
@@ -76,7 +81,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
 
         Func<ModelTensor, bool> keep = t => backendOptions.CompressedGroups == null || backendOptions.CompressedGroups.Contains(TensorNames.GroupOf(t.Name));
         long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2) * MaxBatch;
-        long weightBytes = CudaWeights.PlannedBytes(model, keep);
+        long weightBytes = shared?.Contains(model) == true ? 0 : CudaWeights.PlannedBytes(model, keep);
         (long free, _) = ctx.MemoryInfo();
         string sequences = MaxBatch == 1 ? "" : $" for {MaxBatch} sequences";
         if (weightBytes + kvBytes > free)
@@ -90,7 +95,14 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _stream = new CudaStream(ctx);
         try
         {
-            _w = CudaWeights.Load(ctx, _stream, model, keep);
+            CudaWeights Load()
+            {
+                CudaWeights w = CudaWeights.Load(ctx, _stream, model, keep);
+                _stream.Synchronize();  // other sessions' streams use them next
+                return w;
+            }
+            _lease = shared?.Acquire(model, Load) ?? SharedWeights<CudaWeights>.Private(Load());
+            _w = _lease.Weights;
         }
         catch
         {
@@ -708,7 +720,7 @@ public sealed unsafe partial class CudaSession : IInferenceSession
         _buffers.Clear();
         _pinnedIn.Dispose();
         _pinnedLogits.Dispose();
-        _w.Dispose();
+        _lease.Dispose();
         _stream.Dispose();
     }
 }

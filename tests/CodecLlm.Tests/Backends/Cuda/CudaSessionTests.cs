@@ -127,6 +127,30 @@ public class CudaSessionTests
     }
 
     [Fact]
+    public void SessionsOfOneModelShareTheWeightsInVram()
+    {
+        CudaContext c = GpuTest.Context();
+        using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 5);
+        using LoadedModel packed = InMemoryCompression.Compress(model, "fixed");
+        using var backend = new CudaBackend();
+        long before = c.Allocator.CurrentBytes;
+        CudaSession s1 = backend.CreateCudaSession(packed, new SessionOptions());
+        long one = c.Allocator.CurrentBytes - before;
+        CudaSession s2 = backend.CreateCudaSession(packed, new SessionOptions());
+        long two = c.Allocator.CurrentBytes - before;
+        long weights = packed.Tensors.Values.Sum(t => t.StoredLength);
+        Assert.Equal(2, backend.WeightUsers(packed));
+        Assert.True(two - one < one - weights / 2, $"the second session took {two - one:N0} bytes, the first {one:N0} (weights about {weights:N0})");
+        List<float[]> a = Run(s1, 8);
+        s1.Dispose();
+        List<float[]> b = Run(s2, 8);  // the weights outlive the first session
+        s2.Dispose();
+        Assert.Equal(0, backend.WeightUsers(packed));
+        Assert.Equal(before, c.Allocator.CurrentBytes);
+        for (int i = 0; i < a.Count; i++) Assert.True(a[i].AsSpan().SequenceEqual(b[i]), $"step {i}: the sessions differ");
+    }
+
+    [Fact]
     public void SyntheticBf16ModelMatchesCpu()
     {
         CudaContext c = GpuTest.Context();
