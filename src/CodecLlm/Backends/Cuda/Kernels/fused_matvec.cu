@@ -122,6 +122,16 @@ __device__ __forceinline__ fm_u32 fm_incl_scan(fm_u32 v) {
     return v;
 }
 
+// The sum over the warp's lanes by an xor butterfly 16, 8, 4, 2, 1 (a fixed order: every lane gets the same bits).
+__device__ __forceinline__ float fm_warp_sum(float v) {
+    v += __shfl_xor_sync(0xffffffffu, v, 16);
+    v += __shfl_xor_sync(0xffffffffu, v, 8);
+    v += __shfl_xor_sync(0xffffffffu, v, 4);
+    v += __shfl_xor_sync(0xffffffffu, v, 2);
+    v += __shfl_xor_sync(0xffffffffu, v, 1);
+    return v;
+}
+
 // ------------------------------------------------------------------ shared FMA step
 __device__ __forceinline__ float fm_lo(fm_u32 v) { return __uint_as_float(v << 16); }
 __device__ __forceinline__ float fm_hi(fm_u32 v) { return __uint_as_float(v & 0xffff0000u); }
@@ -266,12 +276,7 @@ __device__ __forceinline__ void fm_matvec(const Dec& d, const float* __restrict_
     for (int b = 0; b < B; b++)
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            float v = acc[b][r];
-            v += __shfl_xor_sync(0xffffffffu, v, 16);
-            v += __shfl_xor_sync(0xffffffffu, v, 8);
-            v += __shfl_xor_sync(0xffffffffu, v, 4);
-            v += __shfl_xor_sync(0xffffffffu, v, 2);
-            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            const float v = fm_warp_sum(acc[b][r]);
             if (lane == 0) red[warp][b * 8 + r] = v;
         }
     __syncthreads();
@@ -424,12 +429,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     for (int b = 0; b < B; b++)
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            float v = acc[b][r];
-            v += __shfl_xor_sync(0xffffffffu, v, 16);
-            v += __shfl_xor_sync(0xffffffffu, v, 8);
-            v += __shfl_xor_sync(0xffffffffu, v, 4);
-            v += __shfl_xor_sync(0xffffffffu, v, 2);
-            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            const float v = fm_warp_sum(acc[b][r]);
             if (lane == 0) red[warp][b * 8 + r] = v;
         }
     __syncthreads();
@@ -503,12 +503,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         }
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            float v = acc[0][r];
-            v += __shfl_xor_sync(0xffffffffu, v, 16);
-            v += __shfl_xor_sync(0xffffffffu, v, 8);
-            v += __shfl_xor_sync(0xffffffffu, v, 4);
-            v += __shfl_xor_sync(0xffffffffu, v, 2);
-            v += __shfl_xor_sync(0xffffffffu, v, 1);
+            const float v = fm_warp_sum(acc[0][r]);
             if (lane == 0) red[warp][r] = v;
         }
         __syncthreads();
@@ -530,6 +525,12 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 }
 
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
+// FM_FIXED_REGS (an NVRTC define, for tuning via CODECLLM_NVRTC_DEFINES): cap the batch-1 `fixed` kernels' registers so
+// that 65536 / (FM_FIXED_REGS * 32 * W) blocks of W warps fit per multiprocessor (0, the default: no cap).
+#ifndef FM_FIXED_REGS
+#define FM_FIXED_REGS 0
+#endif
+#define FM_FIXED_MIN_BLOCKS(W) (FM_FIXED_REGS > 0 && 65536 / (FM_FIXED_REGS * 32 * (W)) > 1 ? 65536 / (FM_FIXED_REGS * 32 * (W)) : 1)
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
@@ -537,7 +538,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
+    extern "C" __global__ void __launch_bounds__(W * 32, FM_FIXED_MIN_BLOCKS(W)) fm_fixed_a##ACT##_w##W(const FmParams p) { \
         fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
     }
 FM_ENGINE(0, 4)
