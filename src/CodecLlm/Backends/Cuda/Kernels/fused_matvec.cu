@@ -525,12 +525,6 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 }
 
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
-// FM_FIXED_REGS (an NVRTC define, for tuning via CODECLLM_NVRTC_DEFINES): cap the batch-1 `fixed` kernels' registers so
-// that 65536 / (FM_FIXED_REGS * 32 * W) blocks of W warps fit per multiprocessor (0, the default: no cap).
-#ifndef FM_FIXED_REGS
-#define FM_FIXED_REGS 0
-#endif
-#define FM_FIXED_MIN_BLOCKS(W) (FM_FIXED_REGS > 0 && 65536 / (FM_FIXED_REGS * 32 * (W)) > 1 ? 65536 / (FM_FIXED_REGS * 32 * (W)) : 1)
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
@@ -538,7 +532,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(W * 32, FM_FIXED_MIN_BLOCKS(W)) fm_fixed_a##ACT##_w##W(const FmParams p) { \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
         fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
     }
 FM_ENGINE(0, 4)
