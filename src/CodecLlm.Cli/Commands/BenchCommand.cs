@@ -21,7 +21,8 @@ public sealed record BenchReport(
     long WeightBytesPerToken,
     double MemoryBandwidthBytesPerSecond,
     double BandwidthFraction,
-    long PeakMemoryBytes);
+    long PeakMemoryBytes,
+    int Batch = 1);
 
 /// <summary>
 /// `codecllm bench`: prefill and decode speed of a model (or a random model of a known shape), and for the CPU
@@ -41,7 +42,7 @@ public static class BenchCommand
         Option<bool> json = new("--json") { Description = "Print the result as JSON" };
         Option<string> codec = new("--codec") { Description = "cuda: codecs to compare with the uncompressed model (comma list)", DefaultValueFactory = _ => "fixed,entropy" };
         Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
-        Option<int> batch = new("--batch") { Description = $"cuda: sequences decoded together, 1 to {BatchArguments.MaxBatch} (1)", DefaultValueFactory = _ => 1 };
+        Option<int> batch = new("--batch") { Description = $"Sequences decoded together, 1 to {BatchArguments.MaxBatch} (1)", DefaultValueFactory = _ => 1 };
         Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         Option<int> probeMib = new("--bandwidth-buffer-mib") { Description = "Buffer size of the CPU memory bandwidth probe", DefaultValueFactory = _ => 1024 };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
@@ -61,8 +62,6 @@ public static class BenchCommand
             int batchSize = pr.GetValue(batch);
             if (batchSize is < 1 or > BatchArguments.MaxBatch)
                 throw new CodecLlmException($"--batch {batchSize}: give 1 to {BatchArguments.MaxBatch} sequences to decode together");
-            if (deviceName != "cuda" && batchSize != 1)
-                throw new CodecLlmException($"--batch {batchSize}: only --device cuda decodes several sequences together (the {deviceName} bench runs batch 1)");
             if (deviceName == "cuda")
                 return Task.FromResult(CudaBench.Run(modelPath, syntheticName, ParseDType(pr.GetValue(dtype)!), pr.GetValue(codec)!, pr.GetValue(tensors)!,
                     prompt, decode, batchSize, pr.GetValue(kvCache)!, pr.GetValue(json), ct));
@@ -76,15 +75,18 @@ public static class BenchCommand
             {
                 Threads = threadCount,
                 MaxSequenceLength = Math.Min(loaded.Config.MaxSequenceLength, prompt + decode),
+                MaxBatch = batchSize,
             });
-            ThroughputResult r = ThroughputBenchmark.Run(session, prompt, decode);
+            ThroughputResult r = batchSize == 1 ? ThroughputBenchmark.Run(session, prompt, decode)
+                : ThroughputBenchmark.RunBatched((IBatchedInferenceSession)session, batchSize, prompt, decode);
             long bytesPerToken = ThroughputBenchmark.WeightBytesPerToken(loaded);
             long peakMemory = Process.GetCurrentProcess().PeakWorkingSet64; // before the bandwidth probe's buffer
             double bandwidth = deviceName == "cpu" ? MemoryBandwidth.Measure(threadCount, Math.Max(1, pr.GetValue(probeMib)) * (1L << 20)) : double.NaN;
 
+            // A batched step reads the weights once for all its sequences.
             BenchReport report = new(deviceName, modelPath ?? "synthetic:" + syntheticName!.ToLowerInvariant(), WeightsDType(loaded), threadCount,
                 prompt, decode, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, bytesPerToken, bandwidth,
-                bytesPerToken * r.DecodeTokensPerSecond / bandwidth, peakMemory);
+                bytesPerToken * r.DecodeTokensPerSecond / batchSize / bandwidth, peakMemory, batchSize);
             Console.Out.WriteLine(pr.GetValue(json) ? JsonSerializer.Serialize(report, JsonOptions) : Describe(report));
             return Task.FromResult(0);
         });
@@ -103,15 +105,18 @@ public static class BenchCommand
     private static string WeightsDType(LoadedModel m) =>
         string.Join("+", m.Tensors.Values.Where(t => t.Shape.Length == 2).Select(t => t.DType.ToString()).Distinct().Order());
 
+    private static string Tokens(BenchReport r) =>
+        r.Batch == 1 ? $"{r.NewTokens} tokens" : $"{r.Batch} sequences x {r.NewTokens} tokens, {r.DecodeTokensPerSecond / r.Batch:F2} tok/s each";
+
     private static string Describe(BenchReport r)
     {
         const double GiB = 1024.0 * 1024 * 1024, MiB = 1024.0 * 1024;
         return $"""
             device      {r.Device} ({r.Threads} threads)
             model       {r.Model} ({r.WeightsDtype}, {r.WeightBytesPerToken / MiB:F1} MiB of weights per token)
-            prefill     {r.PrefillTokensPerSecond:F1} tok/s ({r.PromptTokens} tokens)
-            decode      {r.DecodeTokensPerSecond:F2} tok/s ({r.NewTokens} tokens)
-            bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / GiB:F2} GiB/s = {r.BandwidthFraction:P0} of it
+            prefill     {r.PrefillTokensPerSecond:F1} tok/s ({(r.Batch == 1 ? "" : $"{r.Batch} sequences x ")}{r.PromptTokens} tokens)
+            decode      {r.DecodeTokensPerSecond:F2} tok/s ({Tokens(r)})
+            bandwidth   {r.MemoryBandwidthBytesPerSecond / GiB:F1} GiB/s measured; decode reads {r.WeightBytesPerToken * r.DecodeTokensPerSecond / r.Batch / GiB:F2} GiB/s = {r.BandwidthFraction:P0} of it
             peak memory {r.PeakMemoryBytes / MiB:F0} MiB (before the bandwidth probe)
             """;
     }

@@ -8,23 +8,25 @@ namespace CodecLlm.Backends.Cpu;
 /// The reference forward pass of a Llama-family decoder on the CPU, in float32 (the structure of llama2.c's
 /// run.c forward()): embed, then per layer RMSNorm → q/k/v (+bias) → RoPE → cache k/v → grouped-query
 /// attention → o + residual → RMSNorm → SwiGLU MLP + residual; final RMSNorm → logits of the last token.
-/// A prompt is processed in chunks of up to <see cref="MaxBatch"/> tokens so each weight is read once per
+/// A prompt is processed in chunks of up to <see cref="ChunkTokens"/> tokens so each weight is read once per
 /// chunk; every per-token computation is the same as for a single token, so chunking never changes results.
+/// The session holds <see cref="MaxBatch"/> sequences (each its own KV cache); a batched step runs one token of each
+/// as one chunk, so every sequence's logits equal a single-sequence session's, bit for bit.
 /// The KV cache is float32 whatever <see cref="SessionOptions.KvCacheType"/> says (that option is for CUDA).
 /// </summary>
-public sealed class CpuSession : IInferenceSession
+public sealed class CpuSession : IBatchedInferenceSession
 {
     /// <summary>Most tokens processed together by one pass over the weights.</summary>
-    public const int MaxBatch = 32;
+    public const int ChunkTokens = 32;
 
     private readonly SharedWeights<CpuWeights>.Lease _lease;
     private readonly CpuWeights _weights;
-    private readonly KvCache _cache;
+    private readonly KvCache[] _caches;
     private readonly RotaryEmbedding _rope;
     private readonly int _threads;
 
-    // Activations of the current chunk, token after token (as llama2.c's RunState, times MaxBatch).
-    private readonly float[] _x, _xb, _xb2, _q, _attnOut, _hb, _hb2, _att, _cos, _sin;
+    // Activations of the current chunk, token after token (as llama2.c's RunState, times ChunkTokens).
+    private readonly float[] _x, _xb, _xb2, _q, _k, _v, _attnOut, _hb, _hb2, _att, _cos, _sin;
 
     /// <summary>A session with weights of its own.</summary>
     public CpuSession(LoadedModel model, SessionOptions options)
@@ -40,25 +42,31 @@ public sealed class CpuSession : IInferenceSession
         MaxSequenceLength = Math.Min(options.MaxSequenceLength ?? c.MaxSequenceLength, c.MaxSequenceLength);
         if (MaxSequenceLength <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxSequenceLength must be positive, not {MaxSequenceLength}");
         _threads = Math.Max(1, options.Threads ?? Environment.ProcessorCount);
+        BatchArguments.CheckMaxBatch(options.MaxBatch);
+        MaxBatch = options.MaxBatch;
         _rope = new RotaryEmbedding(c.HeadDim, c.RopeTheta, c.RopeStyle, c.RopeScaling);
         _lease = shared?.Acquire(model, () => new CpuWeights(model)) ?? SharedWeights<CpuWeights>.Private(new CpuWeights(model));
         try
         {
             _weights = _lease.Weights;
-            _cache = new KvCache(c.NumLayers, MaxSequenceLength, c.KvDim);
-            _x = new float[MaxBatch * c.HiddenSize];
-            _xb = new float[MaxBatch * c.HiddenSize];
-            _xb2 = new float[MaxBatch * c.HiddenSize];
-            _q = new float[MaxBatch * c.QDim];
-            _attnOut = new float[MaxBatch * c.QDim];
-            _hb = new float[MaxBatch * c.IntermediateSize];
-            _hb2 = new float[MaxBatch * c.IntermediateSize];
+            _caches = new KvCache[MaxBatch];
+            for (int i = 0; i < MaxBatch; i++) _caches[i] = new KvCache(c.NumLayers, MaxSequenceLength, c.KvDim);
+            _x = new float[ChunkTokens * c.HiddenSize];
+            _xb = new float[ChunkTokens * c.HiddenSize];
+            _xb2 = new float[ChunkTokens * c.HiddenSize];
+            _q = new float[ChunkTokens * c.QDim];
+            _k = new float[ChunkTokens * c.KvDim];
+            _v = new float[ChunkTokens * c.KvDim];
+            _attnOut = new float[ChunkTokens * c.QDim];
+            _hb = new float[ChunkTokens * c.IntermediateSize];
+            _hb2 = new float[ChunkTokens * c.IntermediateSize];
             _att = new float[(long)c.NumHeads * MaxSequenceLength];
-            _cos = new float[MaxBatch * c.HeadDim / 2];
-            _sin = new float[MaxBatch * c.HeadDim / 2];
+            _cos = new float[ChunkTokens * c.HeadDim / 2];
+            _sin = new float[ChunkTokens * c.HeadDim / 2];
         }
         catch
         {
+            foreach (KvCache? kv in _caches ?? []) kv?.Dispose();
             _lease.Dispose();
             throw;
         }
@@ -70,14 +78,20 @@ public sealed class CpuSession : IInferenceSession
 
     public int MaxSequenceLength { get; }
 
+    /// <summary>Sequences this session holds (<see cref="SessionOptions.MaxBatch"/>), each with its own KV cache.</summary>
+    public int MaxBatch { get; }
+
     /// <summary>Weight bytes the forward pass reads per token (for bandwidth figures).</summary>
     public long WeightBytesPerToken => _weights.MatrixBytesPerToken;
 
     /// <summary>Native bytes this session holds: KV cache and decoded (formerly compressed) weights.</summary>
-    public long NativeBytes => _cache.ByteLength + _weights.DecodedBytes;
+    public long NativeBytes => _caches.Sum(kv => kv.ByteLength) + _weights.DecodedBytes;
 
-    public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
+    public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits) => Prefill(0, tokens, startPos, logits);
+
+    public void Prefill(int seq, ReadOnlySpan<int> tokens, int startPos, Span<float> logits)
     {
+        if ((uint)seq >= (uint)MaxBatch) throw new ArgumentOutOfRangeException(nameof(seq), $"sequence {seq} outside 0..{MaxBatch - 1} (MaxBatch {MaxBatch})");
         if (tokens.IsEmpty) throw new ArgumentException("no tokens to run", nameof(tokens));
         if (startPos < 0 || startPos + tokens.Length > MaxSequenceLength)
             throw new ArgumentOutOfRangeException(nameof(startPos), $"positions {startPos}..{startPos + tokens.Length - 1} outside the context of {MaxSequenceLength}");
@@ -86,50 +100,76 @@ public sealed class CpuSession : IInferenceSession
         foreach (int token in tokens)
             if ((uint)token >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} outside the vocabulary of {Config.VocabSize}");
 
+        Span<int> seqs = stackalloc int[ChunkTokens], positions = stackalloc int[ChunkTokens];
+        seqs.Fill(seq);
         int done = 0;
         while (done < tokens.Length)
         {
-            int n = Math.Min(MaxBatch, tokens.Length - done);
-            Chunk(tokens.Slice(done, n), startPos + done);
+            int n = Math.Min(ChunkTokens, tokens.Length - done);
+            for (int t = 0; t < n; t++) positions[t] = startPos + done + t;
+            Chunk(tokens.Slice(done, n), seqs[..n], positions[..n]);
             done += n;
         }
-        int last = (tokens.Length - 1) % MaxBatch;
+        int last = (tokens.Length - 1) % ChunkTokens;
         Logits(_x.AsSpan(last * Config.HiddenSize, Config.HiddenSize), logits);
     }
 
-    private unsafe void Chunk(ReadOnlySpan<int> tokens, int startPos)
+    public void ForwardGreedyBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits)
+    {
+        int vocab = Config.VocabSize;
+        BatchArguments.Check(tokens, positions, next.Length, logits.Length, MaxBatch, vocab, MaxSequenceLength);
+        int b = tokens.Length;
+        Span<int> seqs = stackalloc int[b];
+        for (int i = 0; i < b; i++) seqs[i] = i;
+        Chunk(tokens, seqs, positions);
+        float[] row = logits.IsEmpty ? new float[vocab] : [];
+        for (int i = 0; i < b; i++)
+        {
+            Span<float> l = logits.IsEmpty ? row : logits.Slice(i * vocab, vocab);
+            Logits(_x.AsSpan(i * Config.HiddenSize, Config.HiddenSize), l);
+            next[i] = Sampler.Argmax(l);
+        }
+    }
+
+    /// <summary>
+    /// Token t of the chunk belongs to sequence seqs[t] at positions[t]. Every token's k and v enter its sequence's cache
+    /// before any token attends, so a prompt chunk (one sequence, consecutive positions) attends causally within itself.
+    /// </summary>
+    private unsafe void Chunk(ReadOnlySpan<int> tokens, ReadOnlySpan<int> seqs, ReadOnlySpan<int> positions)
     {
         ModelConfig c = Config;
         int n = tokens.Length, dim = c.HiddenSize, qDim = c.QDim, kvDim = c.KvDim, half = c.HeadDim / 2;
         for (int t = 0; t < n; t++)
         {
             _weights.Embedding.ReadRow(tokens[t], _x.AsSpan(t * dim, dim));
-            _rope.Angles(startPos + t, _cos.AsSpan(t * half, half), _sin.AsSpan(t * half, half));
+            _rope.Angles(positions[t], _cos.AsSpan(t * half, half), _sin.AsSpan(t * half, half));
         }
 
         for (int l = 0; l < c.NumLayers; l++)
         {
             CpuLayerWeights w = _weights.Layers[l];
 
-            // Attention: q for every token, and their k and v straight into the cache (positions are contiguous).
+            // Attention: q, k and v for every token; k and v into the token's sequence cache at its position.
             for (int t = 0; t < n; t++) RmsNorm.Apply(_x.AsSpan(t * dim, dim), w.AttnNorm, c.RmsNormEps, _xb.AsSpan(t * dim, dim));
-            Span<float> keys = new(_cache.KeyPointer(l, startPos), n * kvDim), values = new(_cache.ValuePointer(l, startPos), n * kvDim);
             MatVec.Multiply(w.Q, _xb, _q, n, _threads);
-            MatVec.Multiply(w.K, _xb, keys, n, _threads);
-            MatVec.Multiply(w.V, _xb, values, n, _threads);
+            MatVec.Multiply(w.K, _xb, _k, n, _threads);
+            MatVec.Multiply(w.V, _xb, _v, n, _threads);
             for (int t = 0; t < n; t++)
             {
-                Span<float> q = _q.AsSpan(t * qDim, qDim), k = keys.Slice(t * kvDim, kvDim), v = values.Slice(t * kvDim, kvDim);
+                Span<float> q = _q.AsSpan(t * qDim, qDim), k = _k.AsSpan(t * kvDim, kvDim), v = _v.AsSpan(t * kvDim, kvDim);
                 if (w.QBias != null) TensorPrimitives.Add(q, w.QBias, q);
                 if (w.KBias != null) TensorPrimitives.Add(k, w.KBias, k);
                 if (w.VBias != null) TensorPrimitives.Add(v, w.VBias, v);
                 ReadOnlySpan<float> cos = _cos.AsSpan(t * half, half), sin = _sin.AsSpan(t * half, half);
                 _rope.Apply(q, c.NumHeads, cos, sin);
                 _rope.Apply(k, c.NumKvHeads, cos, sin);
+                k.CopyTo(_caches[seqs[t]].Key(l, positions[t]));
+                v.CopyTo(_caches[seqs[t]].Value(l, positions[t]));
             }
             for (int t = 0; t < n; t++)
             {
-                Attention.Compute(_q.AsSpan(t * qDim, qDim), _cache.KeyPointer(l, 0), _cache.ValuePointer(l, 0), kvDim, startPos + t,
+                KvCache kv = _caches[seqs[t]];
+                Attention.Compute(_q.AsSpan(t * qDim, qDim), kv.KeyPointer(l, 0), kv.ValuePointer(l, 0), kvDim, positions[t],
                     c.NumHeads, c.NumKvHeads, c.HeadDim, _attnOut.AsSpan(t * qDim, qDim), _att, _threads);
             }
             MatVec.Multiply(w.O, _attnOut, _xb2, n, _threads);
@@ -155,7 +195,7 @@ public sealed class CpuSession : IInferenceSession
 
     public void Dispose()
     {
-        _cache.Dispose();
+        foreach (KvCache kv in _caches) kv.Dispose();
         _lease.Dispose();
     }
 }

@@ -92,7 +92,7 @@ internal sealed class CudaOps
     private const string BatchSymbol = "FM_BATCH_ENTRIES";
 
     /// <summary>Most sequences a batched decode step (<see cref="Matvec"/> with batch &gt; 1) takes.</summary>
-    public const int MaxBatch = 8;
+    public const int MaxBatch = Engine.BatchArguments.MaxBatch;
 
     /// <summary>Compiles the batched matvec module now (sessions of more than one sequence).</summary>
     public void WarmBatch() => _k.Module("fused_matvec.cu", BatchSymbol);

@@ -1,4 +1,5 @@
 using CodecLlm.Backends.Cuda.Interop;
+using CodecLlm.Engine;
 
 namespace CodecLlm.Backends.Cuda;
 

@@ -13,7 +13,7 @@ namespace CodecLlm.Backends.Cuda;
 /// every GEMM, into double-buffered scratch on a second stream (<see cref="ScratchPipeline"/>). A session of
 /// <see cref="SessionOptions.MaxBatch"/> &gt; 1 sequences also decodes them together (CudaSession.Batch.cs).
 /// </summary>
-public sealed unsafe partial class CudaSession : IInferenceSession
+public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 {
     /// <summary>
     /// Decode steps: Qkv, O, GateUp, Down (fused matvecs), Head. Prefill steps: AttnIn (RMSNorm + GEMM input),

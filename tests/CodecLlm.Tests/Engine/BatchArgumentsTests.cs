@@ -1,6 +1,6 @@
-using CodecLlm.Backends.Cuda;
+using CodecLlm.Engine;
 
-namespace CodecLlm.Tests.Backends.Cuda;
+namespace CodecLlm.Tests.Engine;
 
 /// <summary>Batched decode's argument checks (no GPU needed).</summary>
 public class BatchArgumentsTests

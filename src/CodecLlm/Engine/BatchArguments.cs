@@ -1,12 +1,12 @@
-namespace CodecLlm.Backends.Cuda;
+namespace CodecLlm.Engine;
 
-/// <summary>The argument checks of batched decode (<see cref="CudaSession.ForwardGreedyBatch"/>); they need no GPU.</summary>
+/// <summary>The argument checks of batched decode (<see cref="IBatchedInferenceSession.ForwardGreedyBatch"/>), shared by the backends.</summary>
 public static class BatchArguments
 {
     /// <summary>Most sequences one session decodes together.</summary>
-    public const int MaxBatch = CudaOps.MaxBatch;
+    public const int MaxBatch = 8;
 
-    /// <summary>A session's <see cref="Engine.SessionOptions.MaxBatch"/>: 1 to <see cref="MaxBatch"/>.</summary>
+    /// <summary>A session's <see cref="SessionOptions.MaxBatch"/>: 1 to <see cref="MaxBatch"/>.</summary>
     public static void CheckMaxBatch(int maxBatch)
     {
         if (maxBatch is < 1 or > MaxBatch)
