@@ -46,8 +46,8 @@ public sealed record SessionOptions
     public string KvCacheType { get; init; } = "f32";
 
     /// <summary>
-    /// Sequences the session holds and can decode together in one step (CUDA backend: 1 to 8, each with its own KV
-    /// cache; see CudaSession.ForwardGreedyBatch). Other backends hold one sequence and ignore it.
+    /// Sequences the session holds and can decode together in one step: 1 to 8, each with its own KV cache (see
+    /// <see cref="IBatchedInferenceSession"/>, implemented by the CPU and CUDA sessions).
     /// </summary>
     public int MaxBatch { get; init; } = 1;
 }
