@@ -24,14 +24,15 @@ public static class ServeCommand
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
         Option<string?> modelId = new("--model-id") { Description = "Model name clients use (default: the file name)" };
-        Option<int> parallel = new("--parallel") { Description = "Requests generating at once, one session each; the rest queue", DefaultValueFactory = _ => 1 };
+        Option<int> parallel = new("--parallel") { Description = "Requests generating at once, each with its own KV cache; the rest queue", DefaultValueFactory = _ => 1 };
+        Option<bool> batching = new("--batching") { Description = "Parallel requests (2 to 8) share batched decode steps instead of running in independent sessions" };
         Option<int?> context = new("--context") { Description = "KV cache length per session (default: the model's maximum)" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("serve", "Serve the model over an OpenAI-compatible HTTP API");
-        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, context, threads })
+        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, batching, context, threads })
             cmd.Options.Add(o);
         gpu.AddTo(cmd);
 
@@ -55,6 +56,7 @@ public static class ServeCommand
                 TokenizerPath = pr.GetValue(tokenizer),
                 ModelId = pr.GetValue(modelId),
                 MaxConcurrentRequests = parallelRequests,
+                BatchDecode = pr.GetValue(batching),
                 Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads), KvCacheType = gpu.KvCacheType(pr) },
             };
             // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too;

@@ -35,7 +35,7 @@ public sealed class CodecLlmChatClient : IChatClient
         IInferenceBackend backend = _options.Backend ?? InferenceBackends.Create(_options.Device);
         Template = ChatTemplate.FromJinja(model.ChatTemplate);
         (_bosText, _eosText) = SpecialTokenText.Resolve(_tokenizer);
-        _pool = new SessionPool(model, backend, _options.Session, Math.Max(1, _options.MaxConcurrentRequests));
+        _pool = new SessionPool(model, backend, _options.Session, Math.Max(1, _options.MaxConcurrentRequests), _options.BatchDecode);
         _pool.Warm();
 
         string id = _options.ModelId ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(model.SourcePath));

@@ -7,9 +7,13 @@ namespace CodecLlm.Chat;
 /// <summary>
 /// Up to N inference sessions of one model, created on first use. <see cref="RentAsync"/> waits (in a queue,
 /// cancellable) while all N are busy. Sessions are not thread-safe, so each one serves one request at a time.
+/// With batching (N = 2 to 8 and a backend whose sessions batch), the N sessions are the sequences of one batched
+/// session (<see cref="BatchedSessionMux"/>): their decode steps run together.
 /// </summary>
 internal sealed class SessionPool : IDisposable
 {
+    private readonly bool _batch;
+    private BatchedSessionMux? _mux;
     private readonly LoadedModel _model;
     private readonly IInferenceBackend _backend;
     private readonly SessionOptions _options;
@@ -19,8 +23,9 @@ internal sealed class SessionPool : IDisposable
     private readonly int _size;
     private bool _disposed;
 
-    public SessionPool(LoadedModel model, IInferenceBackend backend, SessionOptions options, int size)
+    public SessionPool(LoadedModel model, IInferenceBackend backend, SessionOptions options, int size, bool batch = false)
     {
+        _batch = batch && size is > 1 and <= BatchArguments.MaxBatch;
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), "the pool needs at least one session");
         _model = model;
         _backend = backend;
@@ -29,8 +34,29 @@ internal sealed class SessionPool : IDisposable
         _slots = new SemaphoreSlim(size, size);
     }
 
-    /// <summary>Creates the first session now, so that a bad backend or model fails at load time.</summary>
-    public void Warm() => _idle.Add(Create());
+    /// <summary>Creates the first session (or the batched one) now, so that a bad backend or model fails at load time.</summary>
+    public void Warm()
+    {
+        if (_batch) Mux();
+        else _idle.Add(Create());
+    }
+
+    /// <summary>Whether requests share batched decode steps.</summary>
+    public bool Batched => Mux() != null;
+
+    private BatchedSessionMux? Mux()
+    {
+        if (!_batch) return null;
+        lock (_all)
+        {
+            if (_mux != null) return _mux;
+            IInferenceSession s = _backend.CreateSession(_model, _options with { MaxBatch = _size });
+            if (s is IBatchedInferenceSession b && b.MaxBatch == _size) return _mux = new BatchedSessionMux(b);
+            _all.Add(s);  // a backend without batching: plain sessions after all
+            _idle.Add(s);
+            return null;
+        }
+    }
 
     public async Task<IInferenceSession> RentAsync(CancellationToken cancellationToken)
     {
@@ -38,6 +64,7 @@ internal sealed class SessionPool : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (Mux() is { } mux) return mux.TryRent() ?? throw new InvalidOperationException("no free sequence although the pool has a free slot");
             return _idle.TryTake(out IInferenceSession? session) ? session : Create();
         }
         catch
@@ -49,7 +76,8 @@ internal sealed class SessionPool : IDisposable
 
     public void Return(IInferenceSession session)
     {
-        _idle.Add(session);
+        if (session is BatchedSessionMux.Sequence sequence) sequence.Dispose();  // back to the mux
+        else _idle.Add(session);
         _slots.Release();
     }
 
@@ -70,6 +98,7 @@ internal sealed class SessionPool : IDisposable
         {
             foreach (IInferenceSession s in _all) s.Dispose();
             _all.Clear();
+            _mux?.Dispose();
         }
     }
 }

@@ -90,10 +90,12 @@ public class CodecLlmChatClientTests
         Assert.NotEqual(reference[..Math.Min(reference.Length, a.Text.Length)], a.Text);
     }
 
-    [Fact]
-    public async Task ConcurrentRequests_GiveTheSameOutputsAsOneAtATime()
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(4, true)]  // batched decode steps shared by the concurrent requests (BatchedSessionMux)
+    public async Task ConcurrentRequests_GiveTheSameOutputsAsOneAtATime(int concurrency, bool batch)
     {
-        using CodecLlmChatClient client = ChatTestModels.Stories260K(concurrency: 2);
+        using CodecLlmChatClient client = ChatTestModels.Stories260K(concurrency: concurrency, batch: batch);
         string[] prompts = ["Once upon a time", "Lily had a cat", "The sun", "Tom ran", "A big dog", "She said", "Mom and Dad", "The little bird"];
         List<string> sequential = [];
         foreach (string p in prompts)
