@@ -9,7 +9,9 @@ namespace CodecLlm.Engine;
 /// gathered into batched steps that read the weights once for all of them. Prompts (several tokens) run on their own.
 /// <para>
 /// No waiting window: a decode request runs a step at once when none is running; requests that arrive while a step
-/// runs go together into the next one. Sequences in use that have no request in a step are stepped with a placeholder
+/// runs go together into the next one. A session whose steps take any subset of its sequences
+/// (<see cref="ISubsetBatchedInferenceSession"/>, the CPU's) steps just the pending ones. Otherwise (the CUDA session
+/// steps sequences 0..B-1) sequences in use that have no request in a step are stepped with a placeholder
 /// at the position they will write next (their real token overwrites that cache entry before anything reads it); free
 /// sequences below the highest one in the step get a placeholder at position 0 (a new prompt rewrites it). Every
 /// sequence's logits equal a session decoding it alone, bit for bit, whoever shares its steps
@@ -19,11 +21,12 @@ namespace CodecLlm.Engine;
 public sealed class BatchedSessionMux : IDisposable
 {
     private readonly IBatchedInferenceSession _session;
+    private readonly ISubsetBatchedInferenceSession? _subset;  // steps of just the pending sequences, when the session can
     private readonly object _gate = new();     // slot state; Monitor.Wait/PulseAll need a plain object
     private readonly object _compute = new();  // one call into the session at a time
     private readonly Slot[] _slots;
     private readonly float[] _logits;
-    private readonly int[] _tokens, _positions, _next;
+    private readonly int[] _tokens, _positions, _next, _sequences;
     private bool _stepRunning, _disposed;
 
     /// <summary>Batched steps run so far, and the sequence steps they carried (for statistics and tests).</summary>
@@ -40,12 +43,14 @@ public sealed class BatchedSessionMux : IDisposable
     public BatchedSessionMux(IBatchedInferenceSession session)
     {
         _session = session;
+        _subset = session as ISubsetBatchedInferenceSession;
         int b = session.MaxBatch, vocab = session.Config.VocabSize;
         _slots = Enumerable.Range(0, b).Select(_ => new Slot()).ToArray();
         _logits = new float[b * vocab];
         _tokens = new int[b];
         _positions = new int[b];
         _next = new int[b];
+        _sequences = new int[b];
     }
 
     /// <summary>Sequences (concurrent generations) this mux serves.</summary>
@@ -113,9 +118,26 @@ public sealed class BatchedSessionMux : IDisposable
         }
     }
 
-    /// <summary>Marks the pending sequences as in the step and fills its inputs; returns B (one past the highest). Under _compute and _gate.</summary>
+    /// <summary>
+    /// Marks the pending sequences as in the step and fills its inputs; returns B (one past the highest), or with a
+    /// subset-capable session the number of pending sequences (listed in _sequences, no placeholders). Under _compute and _gate.
+    /// </summary>
     private int TakeStep()
     {
+        if (_subset != null)
+        {
+            int n = 0;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                Slot s = _slots[i];
+                s.InStep = s.Pending;
+                s.Pending = false;
+                if (!s.InStep) continue;
+                (_sequences[n], _tokens[n], _positions[n]) = (i, s.Token, s.Pos);
+                n++;
+            }
+            return n;
+        }
         int b = 0;
         for (int i = 0; i < _slots.Length; i++) if (_slots[i].Pending) b = i + 1;
         for (int i = 0; i < b; i++)
@@ -144,7 +166,8 @@ public sealed class BatchedSessionMux : IDisposable
             lock (_gate) b = TakeStep();
             try
             {
-                _session.ForwardGreedyBatch(_tokens.AsSpan(0, b), _positions.AsSpan(0, b), _next.AsSpan(0, b), _logits.AsSpan(0, b * vocab));
+                if (_subset != null) _subset.ForwardGreedyBatch(_sequences.AsSpan(0, b), _tokens.AsSpan(0, b), _positions.AsSpan(0, b), _next.AsSpan(0, b), _logits.AsSpan(0, b * vocab));
+                else _session.ForwardGreedyBatch(_tokens.AsSpan(0, b), _positions.AsSpan(0, b), _next.AsSpan(0, b), _logits.AsSpan(0, b * vocab));
             }
             catch (Exception e)
             {
@@ -156,12 +179,13 @@ public sealed class BatchedSessionMux : IDisposable
             int carried = 0;
             for (int i = 0; i < b; i++)
             {
-                Slot s = _slots[i];
+                int row = i;
+                Slot s = _slots[_subset != null ? _sequences[i] : i];
                 if (!s.InStep) continue;
                 s.InStep = false;
                 carried++;
                 if (error != null) s.Error = error;
-                else s.Result = _logits.AsSpan(i * vocab, vocab).ToArray();
+                else s.Result = _logits.AsSpan(row * vocab, vocab).ToArray();
                 s.NextPos = s.Pos + 1;
             }
             Counts = (Counts.Steps + 1, Counts.SequenceSteps + carried);

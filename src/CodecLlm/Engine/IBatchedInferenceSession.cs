@@ -20,3 +20,13 @@ public interface IBatchedInferenceSession : IInferenceSession
     /// </summary>
     void ForwardGreedyBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits);
 }
+
+/// <summary>A batched session whose steps can take any subset of its sequences, in any order (no placeholders needed).</summary>
+public interface ISubsetBatchedInferenceSession : IBatchedInferenceSession
+{
+    /// <summary>
+    /// One step of the given sequences (distinct, each in 0..MaxBatch-1): sequences[i] takes tokens[i] at positions[i];
+    /// next[i] gets its greedy next token; logits ([n][vocabulary]) are filled unless empty.
+    /// </summary>
+    void ForwardGreedyBatch(ReadOnlySpan<int> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits);
+}

@@ -18,6 +18,54 @@ public class BatchedSessionMuxTests
 
     private static LoadedModel Stories() => new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
 
+    /// <summary>
+    /// The CPU session seen as one that steps sequences 0..B-1 only (as the CUDA session does; the mux then uses
+    /// placeholders), each batched step taking at least <paramref name="delay"/> (a step as long as a big model's, so
+    /// that the other requests arrive while it runs: batching is then certain, not a matter of timing).
+    /// </summary>
+    private class PrefixOnly(CpuSession inner, TimeSpan delay) : IBatchedInferenceSession
+    {
+        protected CpuSession Inner => inner;
+
+        protected TimeSpan Delay => delay;
+
+        public ModelConfig Config => inner.Config;
+
+        public string BackendName => inner.BackendName;
+
+        public int MaxSequenceLength => inner.MaxSequenceLength;
+
+        public int MaxBatch => inner.MaxBatch;
+
+        public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits) => inner.Forward(tokens, startPos, logits);
+
+        public void Prefill(int seq, ReadOnlySpan<int> tokens, int startPos, Span<float> logits) => inner.Prefill(seq, tokens, startPos, logits);
+
+        public void ForwardGreedyBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits)
+        {
+            Thread.Sleep(delay);
+            inner.ForwardGreedyBatch(tokens, positions, next, logits);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    /// <summary>The same, stepping any subset of the sequences (as the CPU session does).</summary>
+    private sealed class Subset(CpuSession inner, TimeSpan delay) : PrefixOnly(inner, delay), ISubsetBatchedInferenceSession
+    {
+        public void ForwardGreedyBatch(ReadOnlySpan<int> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits)
+        {
+            Thread.Sleep(Delay);
+            Inner.ForwardGreedyBatch(sequences, tokens, positions, next, logits);
+        }
+    }
+
+    private static IBatchedInferenceSession Batched(LoadedModel model, int sequences, bool prefixOnly, TimeSpan delay = default)
+    {
+        var s = new CpuSession(model, new SessionOptions { Threads = 1, MaxBatch = sequences });
+        return prefixOnly ? new PrefixOnly(s, delay) : new Subset(s, delay);
+    }
+
     private static async Task<int[]> Generate(IInferenceSession session, ITokenizer tokenizer, string prompt, int maxTokens)
     {
         var ids = new List<int>();
@@ -35,14 +83,16 @@ public class BatchedSessionMuxTests
         return outs;
     }
 
-    [Fact]
-    public async Task ConcurrentGenerationsEqualTheirSoloRunsAndShareSteps()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConcurrentGenerationsEqualTheirSoloRunsAndShareSteps(bool prefixOnly)
     {
         if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
         using LoadedModel model = Stories();
         int[] maxTokens = [60, 25, 80, 40];  // they finish at different times; prompts of different lengths run between steps
         int[][] solo = await Solo(model, maxTokens);
-        using var mux = new BatchedSessionMux(new CpuSession(model, new SessionOptions { Threads = 1, MaxBatch = 4 }));
+        using var mux = new BatchedSessionMux(Batched(model, 4, prefixOnly, TimeSpan.FromMilliseconds(4)));
         var start = new Barrier(Prompts.Length);
         int[][] together = await Task.WhenAll(Prompts.Select((p, i) => Task.Run(async () =>
         {
@@ -55,14 +105,17 @@ public class BatchedSessionMuxTests
         Assert.True(sequenceSteps > 1.2 * steps, $"{sequenceSteps} sequence steps in {steps} batched steps: decode steps were not shared");
     }
 
-    [Fact]
-    public async Task ASequenceHeldIdleWhileOthersStepKeepsItsContext()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]  // the sequence held idle gets placeholder steps
+    public async Task ASequenceHeldIdleWhileOthersStepKeepsItsContext(bool prefixOnly)
     {
         if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
         using LoadedModel model = Stories();
         ITokenizer tok = model.RequireTokenizer();
         int[][] solo = await Solo(model, [30, 30, 30, 30]);
-        using var mux = new BatchedSessionMux(new CpuSession(model, new SessionOptions { Threads = 1, MaxBatch = 2 }));
+        using var mux = new BatchedSessionMux(Batched(model, 2, prefixOnly));
+        // b is sequence 1, so with prefix-only steps every b step also steps a (sequence 0)
         using BatchedSessionMux.Sequence a = mux.TryRent()!, b = mux.TryRent()!;
         Assert.Null(mux.TryRent());
         // a runs its prompt, then idles (in use, not stepping) while b generates: every b step also steps a with a

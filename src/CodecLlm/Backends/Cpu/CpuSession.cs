@@ -14,7 +14,7 @@ namespace CodecLlm.Backends.Cpu;
 /// as one chunk, so every sequence's logits equal a single-sequence session's, bit for bit.
 /// The KV cache is float32 whatever <see cref="SessionOptions.KvCacheType"/> says (that option is for CUDA).
 /// </summary>
-public sealed class CpuSession : IBatchedInferenceSession
+public sealed class CpuSession : ISubsetBatchedInferenceSession
 {
     /// <summary>Most tokens processed together by one pass over the weights.</summary>
     public const int ChunkTokens = 32;
@@ -116,12 +116,23 @@ public sealed class CpuSession : IBatchedInferenceSession
 
     public void ForwardGreedyBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits)
     {
+        Span<int> seqs = stackalloc int[Math.Clamp(tokens.Length, 0, BatchArguments.MaxBatch)];
+        for (int i = 0; i < seqs.Length; i++) seqs[i] = i;
+        ForwardGreedyBatch(seqs, tokens, positions, next, logits);
+    }
+
+    public void ForwardGreedyBatch(ReadOnlySpan<int> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, Span<int> next, Span<float> logits)
+    {
         int vocab = Config.VocabSize;
         BatchArguments.Check(tokens, positions, next.Length, logits.Length, MaxBatch, vocab, MaxSequenceLength);
         int b = tokens.Length;
-        Span<int> seqs = stackalloc int[b];
-        for (int i = 0; i < b; i++) seqs[i] = i;
-        Chunk(tokens, seqs, positions);
+        if (sequences.Length != b) throw new ArgumentOutOfRangeException(nameof(sequences), $"{sequences.Length} sequences for {b} tokens");
+        for (int i = 0; i < b; i++)
+        {
+            if ((uint)sequences[i] >= (uint)MaxBatch) throw new ArgumentOutOfRangeException(nameof(sequences), $"sequence {sequences[i]} outside 0..{MaxBatch - 1}");
+            if (sequences[..i].Contains(sequences[i])) throw new ArgumentOutOfRangeException(nameof(sequences), $"sequence {sequences[i]} twice in one step");
+        }
+        Chunk(tokens, sequences, positions);
         float[] row = logits.IsEmpty ? new float[vocab] : [];
         for (int i = 0; i < b; i++)
         {
