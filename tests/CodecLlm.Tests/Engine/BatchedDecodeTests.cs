@@ -30,21 +30,6 @@ public class BatchedDecodeTests
         return Enumerable.Range(0, n).Select(i => i == 0 ? c.BosTokenId : (int)((i * 7919L + seq * 104729L + 13) % c.VocabSize)).ToArray();
     }
 
-    /// <summary>Logits [step][vocab] of one sequence decoded alone (step 0: after the prompt), greedy.</summary>
-    private static List<float[]> Alone(IInferenceSession s, int[] prompt)
-    {
-        var outs = new List<float[]>();
-        var l = new float[s.Config.VocabSize];
-        s.Forward(prompt, 0, l);
-        outs.Add((float[])l.Clone());
-        for (int i = 0; i < Steps; i++)
-        {
-            s.Forward([Sampler.Argmax(l)], prompt.Length + i, l);
-            outs.Add((float[])l.Clone());
-        }
-        return outs;
-    }
-
     [Theory]
     [InlineData("cpu", 2)]
     [InlineData("cpu", 3)]
@@ -64,7 +49,7 @@ public class BatchedDecodeTests
             int[][] prompts = Enumerable.Range(0, batch).Select(b => Prompt(c, b)).ToArray();
             var solo = new List<float[]>[batch];
             using (IInferenceSession s = backend.CreateSession(model, options))
-                for (int b = 0; b < batch; b++) solo[b] = Alone(s, prompts[b]);
+                for (int b = 0; b < batch; b++) solo[b] = GreedyLogits.Collect(s, prompts[b], Steps);
 
             using var batched = (IBatchedInferenceSession)backend.CreateSession(model, options with { MaxBatch = batch });
             Assert.Equal(batch, batched.MaxBatch);

@@ -82,20 +82,8 @@ public class CudaSessionTests
         RopeStyle = RopeStyle.HalfSplit,
     };
 
-    private static List<float[]> Run(IInferenceSession s, int steps)
-    {
-        var outs = new List<float[]>();
-        int[] prompt = Enumerable.Range(0, 9).Select(i => (i * 977 + 1) % s.Config.VocabSize).ToArray();
-        float[] l = new float[s.Config.VocabSize];
-        s.Forward(prompt, 0, l);
-        outs.Add((float[])l.Clone());
-        for (int i = 0; i < steps; i++)
-        {
-            s.Forward([Sampler.Argmax(l)], prompt.Length + i, l);
-            outs.Add((float[])l.Clone());
-        }
-        return outs;
-    }
+    private static List<float[]> Run(IInferenceSession s, int steps) =>
+        Tests.Engine.GreedyLogits.Collect(s, Enumerable.Range(0, 9).Select(i => (i * 977 + 1) % s.Config.VocabSize).ToArray(), steps);
 
     [Theory]
     [InlineData("fixed", true, "bf16", 8 << 20)]
