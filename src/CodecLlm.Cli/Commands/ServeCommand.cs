@@ -40,6 +40,8 @@ public static class ServeCommand
         {
             int parallelRequests = pr.GetValue(parallel);
             if (parallelRequests < 1 || parallelRequests > 64) throw new CodecLlmException("--parallel must be between 1 and 64");
+            if (pr.GetValue(batching) && parallelRequests is < 2 or > BatchArguments.MaxBatch)
+                throw new CodecLlmException($"--batching needs --parallel 2 to {BatchArguments.MaxBatch} (requests decoded together), not {parallelRequests}");
             int portNumber = pr.GetValue(port);
             if (portNumber < 0 || portNumber > 65535) throw new CodecLlmException("--port must be between 0 and 65535");
             string hostName = pr.GetValue(host)!;

@@ -34,9 +34,9 @@ public sealed class BatchedSessionMux : IDisposable
 
     private sealed class Slot
     {
-        public bool InUse, Pending, InStep;
+        public bool InUse, Pending, InStep, Done;
         public int NextPos, Token, Pos;
-        public float[]? Result;
+        public float[] Result = [];  // the last step's logits, one buffer per sequence
         public Exception? Error;
     }
 
@@ -99,15 +99,15 @@ public sealed class BatchedSessionMux : IDisposable
         Slot me = _slots[index];
         lock (_gate)
         {
-            (me.Pending, me.Token, me.Pos, me.Result, me.Error) = (true, token, pos, null, null);
+            (me.Pending, me.Token, me.Pos, me.Done, me.Error) = (true, token, pos, false, null);
         }
         while (true)
         {
             lock (_gate)
             {
-                while (me.Result == null && me.Error == null && _stepRunning) Monitor.Wait(_gate);
+                while (!me.Done && me.Error == null && _stepRunning) Monitor.Wait(_gate);
                 if (me.Error != null) throw new CodecLlmException($"batched decode step failed: {me.Error.Message}", me.Error);
-                if (me.Result != null)
+                if (me.Done)
                 {
                     me.Result.CopyTo(logits);
                     return;
@@ -185,7 +185,12 @@ public sealed class BatchedSessionMux : IDisposable
                 s.InStep = false;
                 carried++;
                 if (error != null) s.Error = error;
-                else s.Result = _logits.AsSpan(row * vocab, vocab).ToArray();
+                else
+                {
+                    if (s.Result.Length != vocab) s.Result = new float[vocab];
+                    _logits.AsSpan(row * vocab, vocab).CopyTo(s.Result);
+                    s.Done = true;
+                }
                 s.NextPos = s.Pos + 1;
             }
             Counts = (Counts.Steps + 1, Counts.SequenceSteps + carried);

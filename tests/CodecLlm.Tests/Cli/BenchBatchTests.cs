@@ -1,6 +1,6 @@
 namespace CodecLlm.Tests.Cli;
 
-/// <summary>`codecllm bench --batch`: the checks that need no GPU.</summary>
+/// <summary>`codecllm bench --batch` and `serve --batching`: the checks that need no GPU.</summary>
 public class BenchBatchTests
 {
     [Fact]
@@ -25,5 +25,16 @@ public class BenchBatchTests
         Assert.Equal(1, code);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"--batch {batch}: give 1 to 8", stderr);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("12")]
+    public void ServeBatchingOutsideTwoToEightParallelIsAnError(string parallel)
+    {
+        (int code, _, string stderr) = CliProcess.Run("serve", "--model", TestPaths.Stories260KBin, "--port", "0", "--batching", "--parallel", parallel);
+        Assert.Equal(1, code);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"--batching needs --parallel 2 to 8 (requests decoded together), not {parallel}", stderr);
     }
 }

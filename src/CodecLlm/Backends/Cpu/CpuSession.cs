@@ -27,6 +27,7 @@ public sealed class CpuSession : ISubsetBatchedInferenceSession
 
     // Activations of the current chunk, token after token (as llama2.c's RunState, times ChunkTokens).
     private readonly float[] _x, _xb, _xb2, _q, _k, _v, _attnOut, _hb, _hb2, _att, _cos, _sin;
+    private float[]? _rowLogits;  // one sequence's logits when a batched step's caller wants only the tokens
 
     /// <summary>A session with weights of its own.</summary>
     public CpuSession(LoadedModel model, SessionOptions options)
@@ -133,10 +134,9 @@ public sealed class CpuSession : ISubsetBatchedInferenceSession
             if (sequences[..i].Contains(sequences[i])) throw new ArgumentOutOfRangeException(nameof(sequences), $"sequence {sequences[i]} twice in one step");
         }
         Chunk(tokens, sequences, positions);
-        float[] row = logits.IsEmpty ? new float[vocab] : [];
         for (int i = 0; i < b; i++)
         {
-            Span<float> l = logits.IsEmpty ? row : logits.Slice(i * vocab, vocab);
+            Span<float> l = logits.IsEmpty ? _rowLogits ??= new float[vocab] : logits.Slice(i * vocab, vocab);
             Logits(_x.AsSpan(i * Config.HiddenSize, Config.HiddenSize), l);
             next[i] = Sampler.Argmax(l);
         }

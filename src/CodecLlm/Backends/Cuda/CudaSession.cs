@@ -554,28 +554,29 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         ulong seqBase = (ulong)(_seq * _seqKvBytes);
         ulong kc = _kCache.Pointer + seqBase + (ulong)(kvLayer * layer), vc = _vCache.Pointer + seqBase + (ulong)(kvLayer * layer);
         int style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1;
+        var attn = new AttnParams
+        {
+            Q = _q.Pointer,
+            KCache = kc,
+            VCache = vc,
+            Out = _att.Pointer,
+            Pos0 = _pos.Pointer,
+            T = n,
+            NHeads = c.NumHeads,
+            NKvHeads = c.NumKvHeads,
+            HeadDim = c.HeadDim,
+            Scale = 1f / MathF.Sqrt(c.HeadDim),
+        };
         if (n == 1 || batched)
         {
             // Decode: RoPE and the cache append happen inside the attention kernel.
-            _ops.Attention(_stream, _kvType, new AttnParams
-            {
-                Q = _q.Pointer,
-                KCache = kc,
-                VCache = vc,
-                Out = _att.Pointer,
-                Pos0 = _pos.Pointer,
-                T = n,
-                NHeads = c.NumHeads,
-                NKvHeads = c.NumKvHeads,
-                HeadDim = c.HeadDim,
-                Scale = 1f / MathF.Sqrt(c.HeadDim),
-                KNew = _k.Pointer,
-                VNew = _v.Pointer,
-                InvFreq = _invFreq.Pointer,
-                Style = style,
-                FuseRope = 1,
-                SeqBytes = batched ? _seqKvBytes : 0,
-            }, MaxSequenceLength, programmatic);
+            attn.KNew = _k.Pointer;
+            attn.VNew = _v.Pointer;
+            attn.InvFreq = _invFreq.Pointer;
+            attn.Style = style;
+            attn.FuseRope = 1;
+            attn.SeqBytes = batched ? _seqKvBytes : 0;
+            _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }
         _ops.RopeKv(_stream, _kvType, new RopeKvParams
@@ -593,19 +594,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             HeadDim = c.HeadDim,
             Style = style,
         });
-        _ops.Attention(_stream, _kvType, new AttnParams
-        {
-            Q = _q.Pointer,
-            KCache = kc,
-            VCache = vc,
-            Out = _att.Pointer,
-            Pos0 = _pos.Pointer,
-            T = n,
-            NHeads = c.NumHeads,
-            NKvHeads = c.NumKvHeads,
-            HeadDim = c.HeadDim,
-            Scale = 1f / MathF.Sqrt(c.HeadDim),
-        }, MaxSequenceLength);
+        _ops.Attention(_stream, _kvType, attn, MaxSequenceLength);
     }
 
     private void PrefillChunk(int n, bool computeLogits)
