@@ -44,12 +44,16 @@ public static class BenchCommand
         Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
         Option<int> batch = new("--batch") { Description = $"Sequences decoded together, 1 to {BatchArguments.MaxBatch} (1)", DefaultValueFactory = _ => 1 };
         Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
+        Option<string?> scratchSlices = new("--scratch-slices")
+        {
+            Description = "cuda: `fixed` decode-to-scratch variants to measure, decode-step slice sizes in MiB (0: whole steps), e.g. 0,8,16 (default: the backend's, whole steps)",
+        };
         Option<int> probeMib = new("--bandwidth-buffer-mib") { Description = "Buffer size of the CPU memory bandwidth probe", DefaultValueFactory = _ => 1024 };
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
         dtype.AcceptOnlyFromAmong("bf16", "f16", "f32");
 
         Command cmd = new("bench", "Measure prefill and decode speed");
-        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, probeMib, codec, tensors, batch, kvCache })
+        foreach (Option o in new Option[] { device, model, synthetic, dtype, promptTokens, newTokens, threads, json, probeMib, codec, tensors, batch, kvCache, scratchSlices })
             cmd.Options.Add(o);
 
         cmd.SetAction((ParseResult pr, CancellationToken ct) =>
@@ -64,7 +68,7 @@ public static class BenchCommand
                 throw new CodecLlmException($"--batch {batchSize}: give 1 to {BatchArguments.MaxBatch} sequences to decode together");
             if (deviceName == "cuda")
                 return Task.FromResult(CudaBench.Run(modelPath, syntheticName, ParseDType(pr.GetValue(dtype)!), pr.GetValue(codec)!, pr.GetValue(tensors)!,
-                    prompt, decode, batchSize, pr.GetValue(kvCache)!, pr.GetValue(json), ct));
+                    prompt, decode, batchSize, pr.GetValue(kvCache)!, pr.GetValue(json), ct, pr.GetValue(scratchSlices)));
             IInferenceBackend backend = InferenceBackends.Create(deviceName);
 
             using LoadedModel loaded = modelPath != null

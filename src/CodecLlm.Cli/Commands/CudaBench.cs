@@ -42,8 +42,10 @@ public sealed record CudaBenchRow(
 public static class CudaBench
 {
     public static int Run(string? modelPath, string? synthetic, TensorDType dtype, string codecs, string tensors, int prompt, int newTokens,
-        int batch, string kvCache, bool json, CancellationToken ct)
+        int batch, string kvCache, bool json, CancellationToken ct, string? scratchSlices = null)
     {
+        List<(string Name, CudaBackendOptions Options)> fixedVariants = [("fixed (fused)", new CudaBackendOptions { FusedFixed = true })];
+        fixedVariants.AddRange(ScratchVariants(scratchSlices));
         if (batch is < 1 or > BatchArguments.MaxBatch) throw new CodecLlmException($"--batch {batch}: the CUDA backend decodes 1 to {BatchArguments.MaxBatch} sequences together");
         using var backend = new CudaBackend(new CudaBackendOptions { Log = Console.Error });
         CudaContext ctx = backend.Context;
@@ -72,10 +74,10 @@ public static class CudaBench
                 Console.Error.WriteLine($"encoding with {codec}...");
                 LoadedModel packed = InMemoryCompression.Compress(model, codec, selection);
                 encoded[codec] = packed;
-                var variants = codec == "fixed" ? new[] { ("fixed (fused)", true), ("fixed (decode to scratch)", false) } : new[] { (codec, true) };
-                foreach (var (name, fused) in variants)
+                var variants = codec == "fixed" ? fixedVariants : [(codec, new CudaBackendOptions())];
+                foreach (var (name, backendOptions) in variants)
                 {
-                    using var b = new CudaBackend(new CudaBackendOptions { FusedFixed = fused });
+                    using var b = new CudaBackend(backendOptions);
                     CudaBenchRun r = Measure(name, b, packed);
                     double weights = (double)(r.CompressedWeightBytes + WeightsBytes(model) - r.DecodedWeightBytes) / WeightsBytes(model);
                     runs.Add((r, weights));
@@ -92,6 +94,21 @@ public static class CudaBench
             foreach (LoadedModel m in encoded.Values) m.Dispose();
         }
         return 0;
+    }
+
+    /// <summary>The decode-to-scratch variants of `fixed`: --scratch-slices "0,8,16" (MiB; 0: whole steps).</summary>
+    private static IEnumerable<(string, CudaBackendOptions)> ScratchVariants(string? list)
+    {
+        if (list == null)
+        {
+            yield return ("fixed (decode to scratch)", new CudaBackendOptions { FusedFixed = false });
+            yield break;
+        }
+        foreach (string item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(item, out int mib) || mib < 0) throw new CodecLlmException($"--scratch-slices: '{item}' is not a size in MiB (e.g. 0,8,16)");
+            yield return ($"fixed (scratch, {(mib == 0 ? "whole" : $"{mib} MiB")})", new CudaBackendOptions { FusedFixed = false, DecodeSliceBytes = (long)mib << 20 });
+        }
     }
 
     private static long WeightsBytes(LoadedModel m) => m.Tensors.Values.Sum(t => t.ByteLength);
@@ -125,11 +142,11 @@ public static class CudaBench
             $"gpu     {r.Gpu}",
             $"model   {r.Model}, prompt {r.PromptTokens}, new {r.NewTokens}, batch {r.Batch ?? 1}, KV cache {r.KvCache}",
             "",
-            $"{"variant",-26} {"weights",8} {"peak MiB",9} {"(driver)",9} {"peak×",6} {"prefill/s",10} {"decode/s",9} {"decode×",8} {"step ms",8} {"bit-identical",13}"
+            $"{"variant",-30} {"weights",8} {"peak MiB",9} {"(driver)",9} {"peak×",6} {"prefill/s",10} {"decode/s",9} {"decode×",8} {"step ms",8} {"bit-identical",13}"
                 + (r.Batch == null ? "" : $" {"per seq/s",9}"),
         };
         foreach (CudaBenchRow x in r.Runs)
-            lines.Add($"{x.Variant,-26} {x.WeightsBytesRatio,8:F3} {x.PeakAllocatedBytes / MiB,9:F0} {x.DeviceUsedAtPeakBytes / MiB,9:F0} {x.PeakRatio,6:F3} {x.PrefillTokensPerSecond,10:F0} {x.DecodeTokensPerSecond,9:F0} {x.DecodeRatio,8:F3} {x.DecodeStepGpuMs,8:F3} {x.LogitsBitIdentical,13}"
+            lines.Add($"{x.Variant,-30} {x.WeightsBytesRatio,8:F3} {x.PeakAllocatedBytes / MiB,9:F0} {x.DeviceUsedAtPeakBytes / MiB,9:F0} {x.PeakRatio,6:F3} {x.PrefillTokensPerSecond,10:F0} {x.DecodeTokensPerSecond,9:F0} {x.DecodeRatio,8:F3} {x.DecodeStepGpuMs,8:F3} {x.LogitsBitIdentical,13}"
                 + (r.Batch == null ? "" : $" {x.DecodeTokensPerSecondPerSequence,9:F0}") + (x.FirstMismatch == null ? "" : $"  (first mismatch: {x.FirstMismatch})"));
         if (r.Batch != null)
             lines.Add($"batch {r.Batch}: decode/s = {r.Batch} sequences × steps / time; step ms = one step of all {r.Batch}; bit-identical = every sequence's logits at every step");

@@ -30,6 +30,21 @@ public sealed record CudaBackendOptions
     /// </summary>
     public long PrefillSliceBytes { get; init; }
 
+    /// <summary>
+    /// Decode steps that decode to scratch (`fixed` without <see cref="FusedFixed"/>) may run in row slices of at most this many
+    /// decoded bytes, each decoded while the previous one is multiplied: the scratch shrinks to two or three slices (peak
+    /// VRAM as low as the fused path's) at some speed (TinyLlama on an H100: 16 MiB slices 0.49x uncompressed, whole steps with
+    /// three slots 0.54x; docs/PERFORMANCE.md). 0 (default): one unit per step (q/k/v, o, gate/up, down). The sums are the same
+    /// either way. CODECLLM_DECODE_SLICE_MB overrides (tuning).
+    /// </summary>
+    public long DecodeSliceBytes { get; init; }
+
+    /// <summary>
+    /// Scratch slots of a pipeline that decodes decode-step weights (at least 2; a prefill-only pipeline has 2): with 3 the
+    /// decode runs two steps ahead. CODECLLM_SCRATCH_SLOTS overrides (tuning).
+    /// </summary>
+    public int ScratchSlots { get; init; } = 3;
+
     /// <summary>Where the start-up line goes (null: nowhere).</summary>
     public TextWriter? Log { get; init; }
 }

@@ -188,16 +188,18 @@ internal sealed class CudaOps
     /// fixed outputs are bit-identical); F32/F16 weights run matvec.cu.
     /// <paramref name="batch"/> &gt; 1: x and up are [batch][cols], each output and resid [batch][ldOut] (ldOut 0: the
     /// matrix's rows; resid with one matrix only); every batch row is computed exactly as a batch of one would be.
+    /// <paramref name="orderGroups"/> &gt; 0: the 8-row groups of the whole launch these targets are row slices of (the fused
+    /// matvec's warp count, hence its summation order, follows it).
     /// </summary>
     public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0,
-        bool programmatic = false, int batch = 1, int ldOut = 0)
+        bool programmatic = false, int batch = 1, int ldOut = 0, int orderGroups = 0)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
         if (batch is < 1 or > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} outside 1..{MaxBatch}");
         WeightEncoding enc = targets[0].Weight.Encoding;
         if (enc is WeightEncoding.BF16 or WeightEncoding.Fixed)
         {
-            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic, batch, ldOut);
+            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic, batch, ldOut, orderGroups);
             return;
         }
         if (batch > 1)
@@ -287,7 +289,7 @@ internal sealed class CudaOps
     }
 
     private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic,
-        int batch, int ldOut)
+        int batch, int ldOut, int wholeGroups)
     {
         WeightEncoding enc = targets[0].Weight.Encoding;
         var segs = new FmSeg[3];
@@ -311,9 +313,22 @@ internal sealed class CudaOps
             orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
         }
         if (groups == 0) return;
-        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps, Groups = groups };
+        var p = new FmParams
+        {
+            Seg0 = segs[0],
+            Seg1 = segs[1],
+            Seg2 = segs[2],
+            X = x,
+            X2 = up,
+            NormW = normW,
+            Resid = resid,
+            NSeg = targets.Length,
+            Cols = cols,
+            Eps = eps,
+            Groups = groups,
+        };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
-        int warps = FusedWarps(orderGroups, cols);
+        int warps = FusedWarps(wholeGroups > 0 ? wholeGroups : orderGroups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
         if (batch == 1 && enc == WeightEncoding.BF16 && !RawOneBlockPerGroup)
         {

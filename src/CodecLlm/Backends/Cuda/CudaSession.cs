@@ -29,7 +29,23 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// rows [Row0, Row0 + Rows) of their matrix; a Gemm step writes them to <see cref="Out"/>.
     /// </summary>
     private sealed record Step(StepKind Kind, int Layer, int Row0, int Rows, ScratchPart[]? Scratch, GpuMatrix? Matrix = null, GemmSource Source = GemmSource.Normed,
-        ulong Out = 0);
+        ulong Out = 0)
+    {
+        /// <summary>
+        /// A decode step cut into row slices (decode to scratch, <see cref="CudaBackendOptions.DecodeSliceBytes"/>): this unit's
+        /// slices, at most one per matrix (null: the step's whole matrices).
+        /// </summary>
+        public Piece[]? Pieces { get; init; }
+
+        /// <summary>A sliced step's last unit (attention follows the last q/k/v unit).</summary>
+        public bool Last { get; init; } = true;
+
+        /// <summary>A sliced step's row groups (8 rows) over all its matrices: the matvec's warp count follows the whole step.</summary>
+        public int OrderGroups { get; init; }
+    }
+
+    /// <summary>Rows [Row0, Row0 + Rows) of a matrix (Row0 a multiple of 8).</summary>
+    private sealed record Piece(GpuMatrix Matrix, int Row0, int Rows);
 
     private readonly CudaContext _ctx;
     private readonly ModelConfig _cfg;
@@ -48,6 +64,13 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly CublasHandle _cublas;
     private readonly DeviceBuffer _cublasWorkspace;
     private CudaGraphExecHandle? _graph;
+
+    private static long? EnvLong(string name) => long.TryParse(Environment.GetEnvironmentVariable(name), out long v) ? v : null;
+
+    /// <summary>See <see cref="CudaBackendOptions.DecodeSliceBytes"/> (CODECLLM_DECODE_SLICE_MB overrides).</summary>
+    private long DecodeSliceBytes => EnvLong("CODECLLM_DECODE_SLICE_MB") is long mb ? mb << 20 : _opt.DecodeSliceBytes;
+
+    private int ScratchSlots => (int)Math.Max(2, EnvLong("CODECLLM_SCRATCH_SLOTS") ?? _opt.ScratchSlots);
 
     /// <summary>Bytes of one sequence's K (or V) cache, all layers; sequence s's cache starts s times this far in.</summary>
     private readonly long _seqKvBytes;
@@ -143,7 +166,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _decodeSteps = PlanSteps(prefill: false, out long decodeSlot);
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
         long slot = Math.Max(decodeSlot, prefillSlot);
-        if (slot > 0) _pipeline = new ScratchPipeline(ctx, slot);
+        if (slot > 0)
+            _pipeline = new ScratchPipeline(ctx, slot, _decodeSteps.Any(st => st.Scratch != null) ? ScratchSlots : 2);
 
         _cublas = new CublasHandle(ctx.Handle);
         IntPtr h;
@@ -168,6 +192,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     public CudaContext Context => _ctx;
 
     /// <summary>Bytes of weights kept compressed in VRAM, and what they decode to.</summary>
+    /// <summary>Decode-step units that decode into scratch (row slices count one each; tests).</summary>
+    internal int DecodeScratchUnits => _decodeSteps.Count(st => st.Scratch != null);
+
     public (long Compressed, long Decoded) CompressedWeightBytes =>
         (_w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.Buffer.Bytes), _w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.DecodedBytes));
 
@@ -217,6 +244,24 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             return parts.Count == 0 ? null : parts.ToArray();
         }
         var steps = new List<Step>();
+        long decodeSlot = 0;
+        void AddDecodeStep(StepKind kind, int layer, params GpuMatrix[] ms)
+        {
+            ScratchPart[]? whole = Parts(ms);
+            long budget = DecodeSliceBytes;
+            long wholeBytes = whole?.Sum(p => Aligned(p.Matrix.DecodedBytes)) ?? 0;
+            if (whole == null || budget <= 0 || wholeBytes <= budget || whole.Any(p => p.Matrix.Codec != "fixed"))
+            {
+                steps.Add(new Step(kind, layer, 0, 0, whole));
+                decodeSlot = Math.Max(decodeSlot, wholeBytes);
+                return;
+            }
+            foreach (Step unit in SliceDecodeStep(kind, layer, ms, budget, NeedsScratch))
+            {
+                steps.Add(unit);
+                decodeSlot = Math.Max(decodeSlot, unit.Scratch?.Sum(p => Aligned(PartBytes(p))) ?? 0);
+            }
+        }
         slotBytes = 0;
         if (prefill)
         {
@@ -226,13 +271,13 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         {
             foreach (var (l, i) in _w.Layers.Select((l, i) => (l, i)))
             {
-                steps.Add(new Step(StepKind.Qkv, i, 0, 0, Parts(l.Q, l.K, l.V)));
-                steps.Add(new Step(StepKind.O, i, 0, 0, Parts(l.O)));
-                steps.Add(new Step(StepKind.GateUp, i, 0, 0, Parts(l.Gate, l.Up)));
-                steps.Add(new Step(StepKind.Down, i, 0, 0, Parts(l.Down)));
+                AddDecodeStep(StepKind.Qkv, i, l.Q, l.K, l.V);
+                AddDecodeStep(StepKind.O, i, l.O);
+                AddDecodeStep(StepKind.GateUp, i, l.Gate, l.Up);
+                AddDecodeStep(StepKind.Down, i, l.Down);
             }
-            slotBytes = steps.Where(s => s.Scratch != null).Select(s => s.Scratch!.Sum(p => (p.Matrix.DecodedBytes + 255) / 256 * 256)).DefaultIfEmpty(0).Max();
         }
+        if (!prefill) slotBytes = decodeSlot;
         if (prefill && slotBytes == 0 && _w.Head.IsCompressed) slotBytes = Math.Max(_opt.PrefillSliceBytes, 1L << 20);
         GpuMatrix head = _w.Head;
         if (!NeedsScratch(head))
@@ -273,6 +318,62 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             slotBytes = Math.Max(slotBytes, (head.DecodedBytes + 255) / 256 * 256);
         }
         return steps;
+    }
+
+    private static long Aligned(long bytes) => (bytes + 255) / 256 * 256;
+
+    /// <summary>Decoded bytes of a `fixed` scratch part (row groups [Rg0, Rg1) of its matrix).</summary>
+    private static long PartBytes(ScratchPart p)
+    {
+        GpuMatrix m = p.Matrix;
+        int r1 = p.Rg1 < 0 ? m.Rows : Math.Min(m.Rows, p.Rg1 * 8);
+        return (long)(r1 - p.Rg0 * 8) * m.Cols * m.DType.ByteSize();
+    }
+
+    /// <summary>
+    /// A decode step over <paramref name="ms"/> cut into units of at most <paramref name="budget"/> decoded bytes: each matrix
+    /// in equal row slices of whole 8-row groups, consecutive slices of different matrices packed into one unit while they fit
+    /// (one matvec launch of up to three slices). Every slice's rows sum exactly as in the whole step's launch (the warp count
+    /// follows <see cref="Step.OrderGroups"/>), so the logits are those of the unsliced step.
+    /// </summary>
+    private static IEnumerable<Step> SliceDecodeStep(StepKind kind, int layer, GpuMatrix[] ms, long budget, Func<GpuMatrix, bool> needsScratch)
+    {
+        int order = ms.Sum(m => (m.Rows + 7) / 8);
+        var pieces = new List<Piece>();
+        foreach (GpuMatrix m in ms)
+        {
+            long rowBytes = (long)m.Cols * m.DType.ByteSize();
+            long n = Math.Max(1, (m.DecodedBytes + budget - 1) / budget);
+            int rowsPer = (int)Math.Max(8, ((m.Rows + n - 1) / n + 7) / 8 * 8);
+            while (rowsPer > 8 && rowsPer * rowBytes > budget) rowsPer -= 8;
+            for (int r0 = 0; r0 < m.Rows; r0 += rowsPer) pieces.Add(new Piece(m, r0, Math.Min(rowsPer, m.Rows - r0)));
+        }
+        long Bytes(Piece p) => needsScratch(p.Matrix) ? Aligned((long)p.Rows * p.Matrix.Cols * p.Matrix.DType.ByteSize()) : 0;
+        bool resid = kind is StepKind.O or StepKind.Down;  // out = x + W x: one slice per launch
+        var units = new List<List<Piece>>();
+        long unitBytes = 0;
+        foreach (Piece p in pieces)
+        {
+            List<Piece>? u = units.Count > 0 ? units[^1] : null;
+            if (u == null || resid || u.Count == 3 || unitBytes + Bytes(p) > budget || u.Any(x => ReferenceEquals(x.Matrix, p.Matrix)))
+            {
+                units.Add(u = []);
+                unitBytes = 0;
+            }
+            u.Add(p);
+            unitBytes += Bytes(p);
+        }
+        for (int k = 0; k < units.Count; k++)
+        {
+            var parts = new List<ScratchPart>();
+            long off = 0;
+            foreach (Piece p in units[k].Where(p => needsScratch(p.Matrix)))
+            {
+                parts.Add(new ScratchPart(p.Matrix, p.Row0 / 8, (p.Row0 + p.Rows + 7) / 8, off));
+                off += Bytes(p);
+            }
+            yield return new Step(kind, layer, 0, 0, parts.Count == 0 ? null : parts.ToArray()) { Pieces = units[k].ToArray(), Last = k == units.Count - 1, OrderGroups = order };
+        }
     }
 
     /// <summary>
@@ -499,6 +600,11 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         ModelConfig c = _cfg;
         float eps = c.RmsNormEps;
         bool pdl = s.Scratch == null; // scratch steps also wait on the decode stream: keep those launches ordinary
+        if (s.Pieces != null)
+        {
+            SlicedCompute(s, op, batch, pdl);
+            return;
+        }
         switch (s.Kind)
         {
             case StepKind.Qkv:
@@ -527,6 +633,46 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                 HeadCompute(s, op, _x.Pointer, programmatic: pdl, batch: batch);
                 break;
         }
+    }
+
+    /// <summary>One unit of a sliced decode step: its row slices into the same outputs (and, for o and down, residual rows) as the whole step.</summary>
+    private void SlicedCompute(Step s, Func<GpuMatrix, MatvecWeight> op, int batch, bool pdl)
+    {
+        ModelConfig c = _cfg;
+        GpuLayer l = _w.Layers[s.Layer];
+        (ulong x, int cols, ulong norm, ulong up, bool resid) = s.Kind switch
+        {
+            StepKind.Qkv => (_x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, 0UL, false),
+            StepKind.GateUp => (_x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, 0UL, false),
+            StepKind.O => (_att.Pointer, c.QDim, 0UL, 0UL, true),
+            _ => (_gate.Pointer, c.IntermediateSize, 0UL, _up.Pointer, true),
+        };
+        (ulong Out, ulong Bias) Output(GpuMatrix m) =>
+            ReferenceEquals(m, l.Q) ? (_q.Pointer, Ptr(l.QBias)) : ReferenceEquals(m, l.K) ? (_k.Pointer, Ptr(l.KBias)) : ReferenceEquals(m, l.V) ? (_v.Pointer, Ptr(l.VBias))
+            : ReferenceEquals(m, l.Gate) ? (_gate.Pointer, 0UL) : ReferenceEquals(m, l.Up) ? (_up.Pointer, 0UL) : (_x.Pointer, 0UL);
+        var targets = new MatvecTarget[s.Pieces!.Length];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            Piece p = s.Pieces[i];
+            MatvecWeight w = op(p.Matrix);
+            w = p.Matrix.IsCompressed ? w with { Rows = p.Rows, FullRows = p.Matrix.Rows } : w.SliceRows(p.Row0, p.Rows);
+            (ulong o, ulong bias) = Output(p.Matrix);
+            ulong row = (ulong)p.Row0 * 4;
+            targets[i] = new MatvecTarget(w, o + row, bias == 0 ? 0 : bias + row);
+        }
+        ulong Resid(int i) => resid ? targets[i].Out : 0;
+        if (batch == 1)
+        {
+            _ops.Matvec(_stream, targets, x, cols, norm, c.RmsNormEps, Resid(0), up, programmatic: pdl, orderGroups: s.OrderGroups);
+        }
+        else
+        {
+            // Batch rows are [batch][the whole matrix's rows]: one launch per slice, each with its matrix's row stride.
+            for (int i = 0; i < targets.Length; i++)
+                _ops.Matvec(_stream, targets.AsSpan(i, 1), x, cols, norm, c.RmsNormEps, Resid(i), up, programmatic: pdl, batch: batch, ldOut: s.Pieces[i].Matrix.Rows,
+                    orderGroups: s.OrderGroups);
+        }
+        if (s.Kind == StepKind.Qkv && s.Last) Attend(s.Layer, batch, programmatic: pdl, batched: batch > 1);
     }
 
     private void HeadCompute(Step s, Func<GpuMatrix, MatvecWeight> op, ulong x, bool programmatic = false, int batch = 1)

@@ -7,32 +7,41 @@ namespace CodecLlm.Backends.Cuda;
 internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offset);
 
 /// <summary>
-/// Double-buffered on-the-fly decoding: the compressed weights of compute step i+1 are decoded into one of
-/// two scratch slots on a second stream while step i computes from the other. Events order the streams:
-/// a slot is decoded into only after the step that last read it has finished, and a step starts only
+/// Multi-buffered on-the-fly decoding: the compressed weights of compute step i+1 (and further, with more than two
+/// slots) are decoded into a scratch slot on a second stream while step i computes from another. Events order the
+/// streams: a slot is decoded into only after the step that last read it has finished, and a step starts only
 /// after its slot is decoded. The same calls work inside a CUDA graph capture (fork/join by events).
+/// A third slot lets the decode run two steps ahead, so a long decode (gate/up) overlaps more than one short step
+/// (docs/PERFORMANCE.md: TinyLlama 400 -> 459 tok/s on an H100).
 /// </summary>
 internal sealed class ScratchPipeline : IDisposable
 {
     private readonly CudaContext _ctx;
     private readonly CudaStream _decode;
-    private readonly DeviceBuffer[] _slots;
+    private readonly DeviceBuffer _buffer;
+    private readonly long _slotBytes;
+    private readonly int _slots;
     private readonly CudaEvent[] _ready, _free;
     private readonly CudaEvent _fork, _join;
     private IReadOnlyList<ScratchPart[]> _units = [];
     private CudaStream? _compute;
     private int _enqueued;
 
-    public ScratchPipeline(CudaContext ctx, long slotBytes)
+    public ScratchPipeline(CudaContext ctx, long slotBytes, int slots = 2)
     {
+        if (slots < 2) throw new ArgumentOutOfRangeException(nameof(slots), "the pipeline needs at least two slots");
         _ctx = ctx;
+        _slots = slots;
+        _slotBytes = (slotBytes + 255) / 256 * 256;
         _decode = new CudaStream(ctx);
-        _slots = [ctx.Allocator.Allocate(slotBytes, MemoryCategory.Scratch, "scratch slot 0"), ctx.Allocator.Allocate(slotBytes, MemoryCategory.Scratch, "scratch slot 1")];
-        _ready = [new CudaEvent(ctx), new CudaEvent(ctx)];
-        _free = [new CudaEvent(ctx), new CudaEvent(ctx)];
+        _buffer = ctx.Allocator.Allocate(_slotBytes * slots, MemoryCategory.Scratch, $"scratch ({slots} slots)");
+        _ready = Enumerable.Range(0, slots).Select(_ => new CudaEvent(ctx)).ToArray();
+        _free = Enumerable.Range(0, slots).Select(_ => new CudaEvent(ctx)).ToArray();
         _fork = new CudaEvent(ctx);
         _join = new CudaEvent(ctx);
     }
+
+    private ulong Slot(int i) => _buffer.Pointer + (ulong)(i % _slots * _slotBytes);
 
     /// <summary>Starts a pass over <paramref name="units"/> (one entry per step that needs decoded weights).</summary>
     public void Begin(CudaStream compute, IReadOnlyList<ScratchPart[]> units)
@@ -42,21 +51,20 @@ internal sealed class ScratchPipeline : IDisposable
         _enqueued = 0;
         _fork.Record(compute);
         _decode.Wait(_fork);
-        _free[0].Record(compute);
-        _free[1].Record(compute);
+        foreach (CudaEvent f in _free) f.Record(compute);
         EnqueueDecode();
     }
 
     /// <summary>Makes the compute stream wait for unit <paramref name="i"/>, queues the next decode, and returns the slot's address.</summary>
     public ulong Acquire(int i)
     {
-        while (_enqueued <= Math.Min(i + 1, _units.Count - 1)) EnqueueDecode();
-        _compute!.Wait(_ready[i & 1]);
-        return _slots[i & 1].Pointer;
+        while (_enqueued <= Math.Min(i + _slots - 1, _units.Count - 1)) EnqueueDecode();
+        _compute!.Wait(_ready[i % _slots]);
+        return Slot(i);
     }
 
     /// <summary>The compute stream is done with unit <paramref name="i"/>'s slot.</summary>
-    public void Release(int i) => _free[i & 1].Record(_compute!);
+    public void Release(int i) => _free[i % _slots].Record(_compute!);
 
     /// <summary>Joins the decode stream back into the compute stream.</summary>
     public void End()
@@ -69,18 +77,18 @@ internal sealed class ScratchPipeline : IDisposable
     {
         int i = _enqueued++;
         if (i >= _units.Count) return;
-        _decode.Wait(_free[i & 1]);
-        ulong slot = _slots[i & 1].Pointer;
+        _decode.Wait(_free[i % _slots]);
+        ulong slot = Slot(i);
         foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
             GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
         var entropy = _units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1)).ToList();
         if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, _decode, entropy, _ctx.MultiprocessorCount);
-        _ready[i & 1].Record(_decode);
+        _ready[i % _slots].Record(_decode);
     }
 
     public void Dispose()
     {
-        foreach (DeviceBuffer b in _slots) b.Dispose();
+        _buffer.Dispose();
         foreach (CudaEvent e in _ready.Concat(_free).Append(_fork).Append(_join)) e.Dispose();
         _decode.Dispose();
     }

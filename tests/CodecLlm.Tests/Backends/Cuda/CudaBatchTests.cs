@@ -114,7 +114,8 @@ public class CudaBatchTests
     [InlineData(4, "fixed", true)]
     [InlineData(8, "fixed", true)]
     [InlineData(4, "fixed", false)] // fixed decoded to scratch, then the raw batched matvec
-    public void BatchedDecodeIsBitIdenticalToEachSequenceAlone(int batch, string codec, bool fused)
+    [InlineData(4, "fixed", false, 4096)] // the same in row slices of at most 4 KiB (one launch per slice, per-matrix row strides)
+    public void BatchedDecodeIsBitIdenticalToEachSequenceAlone(int batch, string codec, bool fused, long decodeSlice = 0)
     {
         GpuTest.Context();
         if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
@@ -128,7 +129,7 @@ public class CudaBatchTests
         using (CudaSession s = refBackend.CreateCudaSession(raw, options))
             for (int b = 0; b < batch; b++) alone[b] = Alone(s, Prompt(raw.Config, b));
 
-        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused });
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, DecodeSliceBytes = decodeSlice });
         using CudaSession batched = backend.CreateCudaSession(packed ?? raw, options with { MaxBatch = batch });
         if (packed != null) Assert.True(batched.CompressedWeightBytes.Compressed > 0);
         List<float[]>[] together = Together(batched, batch);

@@ -93,18 +93,23 @@ public class CudaSessionTests
     [InlineData("fixed", true, "f16", 8 << 20)]
     [InlineData("fixed", true, "f32", 100_000)]     // prefill GEMMs in row slices (raw and decoded alike)
     [InlineData("entropy", true, "f32", 100_000)]   // slices that start inside an entropy group
-    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv, int sliceBytes)
+    [InlineData("fixed", false, "f32", 8 << 20, 300_000)] // decode steps in row slices: q in two, k + v together, gate/up/down in five each
+    [InlineData("fixed", false, "bf16", 8 << 20, 700_000)] // q + k in one launch, then v
+    [InlineData("entropy", false, "f32", 8 << 20, 300_000)] // entropy steps stay whole
+    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv, int sliceBytes, long decodeSlice = 0)
     {
         CudaContext c = GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 42);
         using LoadedModel packed = InMemoryCompression.Compress(model, codec);
-        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes });
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes, DecodeSliceBytes = decodeSlice });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 24);
         using (CudaSession s = backend.CreateCudaSession(packed, new SessionOptions { KvCacheType = kv }))
         {
             Assert.True(s.CompressedWeightBytes.Compressed > 0);
             Assert.True(s.CompressedWeightBytes.Compressed < 0.8 * s.CompressedWeightBytes.Decoded);
+            // Sliced: q/k/v in 3 units (q0, q1, k + v), o in 2, gate/up in 10, down in 5 per layer (and the head in slices), against 4 per layer whole.
+            if (decodeSlice == 300_000 && codec == "fixed") Assert.True(s.DecodeScratchUnits >= Small.NumLayers * 18, $"{s.DecodeScratchUnits} decode units: not sliced");
             b = Run(s, 24);
         }
         for (int i = 0; i < a.Count; i++)
@@ -117,10 +122,11 @@ public class CudaSessionTests
     [Fact]
     public void SessionsOfOneModelShareTheWeightsInVram()
     {
-        CudaContext c = GpuTest.Context();
+        GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 5);
         using LoadedModel packed = InMemoryCompression.Compress(model, "fixed");
         using var backend = new CudaBackend();
+        CudaContext c = backend.Context;  // the backend's own context: its allocator counts the sessions' bytes
         long before = c.Allocator.CurrentBytes;
         CudaSession s1 = backend.CreateCudaSession(packed, new SessionOptions());
         long one = c.Allocator.CurrentBytes - before;
