@@ -204,7 +204,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// <summary>The steps of a pass; for each, the compressed matrices it needs decoded to scratch.</summary>
     private List<Step> PlanSteps(bool prefill, out long slotBytes)
     {
-        bool NeedsScratch(GpuMatrix m) => m.IsCompressed && (prefill || !(_opt.FusedFixed && m.Codec == "fixed"));
+        // The fused kernels read fixed BF16 tiles only: F16/F32 fixed matrices are decoded to scratch in decode steps too.
+        bool NeedsScratch(GpuMatrix m) => m.IsCompressed && (prefill || !(_opt.FusedFixed && m.Codec == "fixed" && m.DType == TensorDType.BF16));
         ScratchPart[]? Parts(params GpuMatrix[] ms)
         {
             var parts = new List<ScratchPart>();

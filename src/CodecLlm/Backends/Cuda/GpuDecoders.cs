@@ -25,7 +25,13 @@ internal struct EntropyParams
 /// </summary>
 internal static class GpuDecoders
 {
-    public static bool CanDecode(ModelTensor t) => t.DType == TensorDType.BF16 && t.Codec is "fixed" or "entropy";
+    /// <summary>Whether a GPU decoder reads this tensor's blob: `fixed` BF16, F16 and F32; `entropy` BF16.</summary>
+    public static bool CanDecode(ModelTensor t) => t.Codec switch
+    {
+        "fixed" => t.DType is TensorDType.BF16 or TensorDType.F16 or TensorDType.F32,
+        "entropy" => t.DType == TensorDType.BF16,
+        _ => false,
+    };
 
     /// <summary>Checks the blob header against the tensor; returns the entropy group count (0 for fixed).</summary>
     public static int Validate(ModelTensor t, int rows, int cols)
@@ -51,9 +57,9 @@ internal static class GpuDecoders
     /// <summary>The sections of a fixed blob (header checked against the tensor, viewed as [rows, cols]).</summary>
     public static FixedCodec.Sections FixedSections(ModelTensor t, int rows, int cols)
     {
-        FixedCodec.Sections s = FixedCodec.ReadSections(t.StoredBytes, new TensorLayout(t.DType, [rows, cols]), t.Name);
-        if (t.DType != TensorDType.BF16) throw new CorruptTensorException(t.Name, "fixed blob is not BF16");
-        return s;
+        if (t.DType is not (TensorDType.BF16 or TensorDType.F16 or TensorDType.F32))
+            throw new UnsupportedModelException($"tensor '{t.Name}': the GPU decodes fixed blobs of BF16, F16 and F32, not {t.DType}");
+        return FixedCodec.ReadSections(t.StoredBytes, new TensorLayout(t.DType, [rows, cols]), t.Name);
     }
 
     /// <summary>
@@ -120,20 +126,41 @@ internal static class GpuDecoders
     /// <summary>Elements per entropy group (32 lanes × K symbols).</summary>
     public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
 
+    /// <summary>The decode-to-scratch kernel of a fixed matrix of this element type.</summary>
+    private static string FixedDecodeKernel(TensorDType dtype) => dtype switch
+    {
+        TensorDType.BF16 => "fixed_decode",
+        TensorDType.F16 => "fixed_decode_f16",
+        TensorDType.F32 => "fixed_decode_f32",
+        _ => throw new UnsupportedModelException($"the GPU decodes fixed blobs of BF16, F16 and F32, not {dtype}"),
+    };
+
     /// <summary>
     /// Decodes rows [8·rg0, 8·rg1) (fixed) or groups [rg0, rg1) (entropy; -1 = to the end) into
-    /// <paramref name="output"/> as BF16.
+    /// <paramref name="output"/> as the matrix's element type (fixed: BF16, F16 or F32; entropy: BF16).
     /// </summary>
     public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
     {
         if (m.Codec == "fixed")
         {
             if (rg1 < 0) rg1 = (m.Rows + 7) / 8;
-            MatvecWeight w = m.FixedOperand();
+            FixedCodec.Sections f = m.FixedSections!.Value;
+            ulong b = m.Buffer.Pointer;
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
             uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
-            kernels.Function("fused_matvec.cu", "fixed_decode").Launch(stream, grid, 256, 0,
-                new FmDecodeParams { Tiles = w.W, TileOffsets = w.Aux0, Escapes = w.Aux1, Base = (uint)w.Aux2, Out = output, Rows = m.Rows, Cols = m.Cols, Rg0 = rg0, Rg1 = rg1 });
+            kernels.Function("fused_matvec.cu", FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
+                new FmDecodeParams
+                {
+                    Tiles = b + (ulong)f.TilesOffset,
+                    TileOffsets = b + (ulong)f.OffsetsOffset,
+                    Escapes = b + (ulong)f.EscapesOffset,
+                    Base = (uint)f.Base,
+                    Out = output,
+                    Rows = m.Rows,
+                    Cols = m.Cols,
+                    Rg0 = rg0,
+                    Rg1 = rg1,
+                });
         }
         else if (m.Codec == "entropy")
         {
