@@ -37,9 +37,9 @@ internal sealed unsafe class CudaWeights : IDisposable
 
     /// <summary>
     /// Whether a matrix stays compressed in VRAM: a GPU decoder reads its blob, its group is selected, and an F16 or
-    /// F32 blob is smaller than the raw tensor. (`fixed` keeps an F16 weight's sign and mantissa in two whole bytes:
-    /// 19 bits a weight against 16 raw, so F16 `fixed` matrices are decoded once at load; F32 ones take 27 bits
-    /// against 32 and stay compressed. BF16 blobs stay compressed whatever their size, as before.)
+    /// F32 blob is smaller than the raw tensor. (`fixed` and `entropy` keep an F16 weight's sign and mantissa in two
+    /// whole bytes: about 19 and 18.5 bits a weight against 16 raw, so F16 matrices are decoded once at load; F32 ones
+    /// take about 27 and 26.5 bits against 32 and stay compressed. BF16 blobs stay compressed whatever their size, as before.)
     /// </summary>
     internal static bool StaysCompressed(ModelTensor t, Func<ModelTensor, bool> keepCompressed) =>
         GpuDecoders.CanDecode(t) && keepCompressed(t) && (t.DType == TensorDType.BF16 || t.StoredLength < t.ByteLength);

@@ -4,8 +4,8 @@ using CodecLlm.Model;
 namespace CodecLlm.Backends.Cuda;
 
 /// <summary>
-/// A weight matrix [rows, cols] in device memory: raw elements (F32/F16/BF16), or a `fixed` (BF16, F16, F32) /
-/// `entropy` (BF16) blob that the GPU decodes on the fly.
+/// A weight matrix [rows, cols] in device memory: raw elements (F32/F16/BF16), or a `fixed` / `entropy` blob
+/// (of BF16, F16 or F32) that the GPU decodes on the fly.
 /// </summary>
 internal sealed class GpuMatrix : IDisposable
 {

@@ -7,12 +7,12 @@ using CodecLlm.Model;
 namespace CodecLlm.Tests.Backends.Cuda;
 
 /// <summary>
-/// F32 and F16 models with `fixed` matrices on the GPU against the same models uncompressed: logits bit-identical at
-/// every step. F32 matrices stay compressed in VRAM (decoded into the scratch pipeline in decode steps too, never
-/// given to the fused BF16 kernels); F16 ones are larger than raw and are decoded once at load.
+/// F32 and F16 models with `fixed` / `entropy` matrices on the GPU against the same models uncompressed: logits
+/// bit-identical at every step. F32 matrices stay compressed in VRAM (decoded into the scratch pipeline in decode
+/// steps too, never given to the fused BF16 kernels); F16 blobs are larger than raw and are decoded once at load.
 /// </summary>
 [Collection("gpu")]
-public class CudaFixedWideSessionTests
+public class CudaF16F32SessionTests
 {
     private static readonly ModelConfig Small = new()
     {
@@ -41,19 +41,22 @@ public class CudaFixedWideSessionTests
     }
 
     /// <summary>
-    /// F32 `fixed`: the layer matrices and the head stay compressed (27 bits a weight, the CompressedWeights category
-    /// below the raw bytes), decoded to scratch in decode steps whether or not the fused fixed path is on, and in prefill
-    /// row slices; the embedding is decoded once at load. Logits equal the raw F32 model's bit for bit.
+    /// F32 `fixed` / `entropy`: the layer matrices and the head stay compressed (about 27 bits a weight: the
+    /// CompressedWeights category below 0.9 of the raw bytes), decoded to scratch in decode steps whether or not the
+    /// fused fixed path is on, and in prefill row slices (100,000 bytes: slices inside entropy groups); the embedding is
+    /// decoded once at load. Logits equal the raw F32 model's bit for bit.
     /// </summary>
     [Theory]
-    [InlineData(true, "f32", 8 << 20)]
-    [InlineData(false, "f32", 8 << 20)]
-    [InlineData(true, "f16", 100_000)]
-    public void F32FixedStaysCompressedAndLogitsAreBitIdentical(bool fused, string kv, int sliceBytes)
+    [InlineData("fixed", true, "f32", 8 << 20)]
+    [InlineData("fixed", false, "f32", 8 << 20)]
+    [InlineData("fixed", true, "f16", 100_000)]
+    [InlineData("entropy", true, "f32", 8 << 20)]
+    [InlineData("entropy", true, "bf16", 100_000)]
+    public void F32StaysCompressedAndLogitsAreBitIdentical(string codec, bool fused, string kv, int sliceBytes)
     {
         CudaContext c = GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.F32, 42);
-        using LoadedModel packed = InMemoryCompression.Compress(model, "fixed");
+        using LoadedModel packed = InMemoryCompression.Compress(model, codec);
         using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 16);
@@ -72,14 +75,16 @@ public class CudaFixedWideSessionTests
         AssertBitIdentical(a, b);
     }
 
-    /// <summary>F16 `fixed` blobs are larger than the raw tensors: decoded once at load (on the GPU), the logits equal the raw model's.</summary>
-    [Fact]
-    public void F16FixedIsDecodedAtLoadAndLogitsAreBitIdentical()
+    /// <summary>F16 `fixed` / `entropy` blobs are larger than the raw tensors: decoded once at load (on the GPU), the logits equal the raw model's.</summary>
+    [Theory]
+    [InlineData("fixed")]
+    [InlineData("entropy")]
+    public void F16IsDecodedAtLoadAndLogitsAreBitIdentical(string codec)
     {
         GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.F16, 43);
-        using LoadedModel packed = InMemoryCompression.Compress(model, "fixed");
-        Assert.All(packed.Tensors.Values.Where(t => t.Codec == "fixed" && t.Shape.Length == 2), t => Assert.True(t.StoredLength > t.ByteLength, t.Name));
+        using LoadedModel packed = InMemoryCompression.Compress(model, codec);
+        Assert.All(packed.Tensors.Values.Where(t => t.Codec == codec && t.Shape.Length == 2), t => Assert.True(t.StoredLength > t.ByteLength, t.Name));
         using var backend = new CudaBackend(new CudaBackendOptions { PrefillChunk = 4 });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions())) a = Run(s, 16);
@@ -91,17 +96,19 @@ public class CudaFixedWideSessionTests
         AssertBitIdentical(a, b);
     }
 
-    /// <summary>stories260K (real weights; F32 as published and rounded to F16), every tensor `fixed`, against the same model raw.</summary>
+    /// <summary>stories260K (real weights; F32 as published and rounded to F16), every tensor `fixed` / `entropy`, against the same model raw.</summary>
     [Theory]
-    [InlineData(TensorDType.F32)]
-    [InlineData(TensorDType.F16)]
-    public void Stories260KFixedLogitsAreBitIdenticalToRaw(TensorDType dt)
+    [InlineData("fixed", TensorDType.F32)]
+    [InlineData("fixed", TensorDType.F16)]
+    [InlineData("entropy", TensorDType.F32)]
+    [InlineData("entropy", TensorDType.F16)]
+    public void Stories260KCompressedLogitsAreBitIdenticalToRaw(string codec, TensorDType dt)
     {
         GpuTest.Context();
         if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present: " + TestPaths.Stories260KBin);
         using LoadedModel source = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions());
         using LoadedModel model = Copy(source, dt);
-        using LoadedModel packed = InMemoryCompression.Compress(model, "fixed");
+        using LoadedModel packed = InMemoryCompression.Compress(model, codec);
         using var backend = new CudaBackend(new CudaBackendOptions { PrefillChunk = 4 });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions())) a = Run(s, 24);
@@ -118,7 +125,7 @@ public class CudaFixedWideSessionTests
         {
             byte[] f32 = t.DecodeToArray();
             Assert.Equal(TensorDType.F32, t.DType);
-            byte[] bytes = dt == TensorDType.F32 ? f32 : GpuFixedWideDecoderTests.ToF16(f32);
+            byte[] bytes = dt == TensorDType.F32 ? f32 : GpuF16F32DecoderTests.ToF16(f32);
             NativeBuffer b = NativeBuffer.CopyOf(bytes);
             owned.Add(b);
             tensors[t.Name] = new ModelTensor(t.Name, dt, t.Shape, b, 0, b.Length);
