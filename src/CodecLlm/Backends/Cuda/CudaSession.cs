@@ -231,7 +231,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// <summary>The steps of a pass; for each, the compressed matrices it needs decoded to scratch.</summary>
     private List<Step> PlanSteps(bool prefill, out long slotBytes)
     {
-        bool NeedsScratch(GpuMatrix m) => m.IsCompressed && (prefill || !(_opt.FusedFixed && m.Codec == "fixed"));
+        // The fused kernels read fixed BF16 tiles only: F16/F32 fixed matrices are decoded to scratch in decode steps too.
+        bool NeedsScratch(GpuMatrix m) => m.IsCompressed && (prefill || !(_opt.FusedFixed && m.Codec == "fixed" && m.DType == TensorDType.BF16));
         ScratchPart[]? Parts(params GpuMatrix[] ms)
         {
             var parts = new List<ScratchPart>();
@@ -404,10 +405,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     {
                         long ge = GpuDecoders.EntropyGroupElements(m), first = (long)r0 * m.Cols, end = (long)(r0 + rows) * m.Cols;
                         int g0 = (int)(first / ge), g1 = r0 + rows == m.Rows ? -1 : (int)((end + ge - 1) / ge);
-                        long lead = (first - g0 * ge) * 2;  // decoded bytes before the slice's first row
+                        long lead = (first - g0 * ge) * m.DType.ByteSize();  // decoded bytes before the slice's first row
                         long pad = ((rawOffset - lead) % 256 + 256) % 256;
                         part = new ScratchPart(m, g0, g1, pad);  // the slice starts lead bytes further (see Prefill)
-                        bytes = pad + ((g1 < 0 ? (long)m.Rows * m.Cols : Math.Min((long)g1 * ge, (long)m.Rows * m.Cols)) - g0 * ge) * 2;
+                        bytes = pad + ((g1 < 0 ? (long)m.Rows * m.Cols : Math.Min((long)g1 * ge, (long)m.Rows * m.Cols)) - g0 * ge) * m.DType.ByteSize();
                     }
                     else
                     {
@@ -771,7 +772,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                         MatvecWeight w = op(m);
                         if (s.Scratch == null) w = w.SliceRows(s.Row0, s.Rows);
                         else if (m.Codec == "entropy") // decoded from a group boundary: skip to the slice's first row
-                            w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * 2), Rows = s.Rows };
+                            w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * m.DType.ByteSize()), Rows = s.Rows };
                         else w = w with { Rows = s.Rows };
                         Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, (long)n * width, m.Rows);
                         break;

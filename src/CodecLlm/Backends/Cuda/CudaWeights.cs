@@ -13,9 +13,9 @@ internal sealed class GpuLayer
 }
 
 /// <summary>
-/// Uploads a model's tensors. Matrices whose codec has a GPU decoder (fixed, entropy; BF16) and whose group
-/// is selected stay compressed in VRAM; every other tensor is decoded once (zstd on the CPU, fixed/entropy
-/// embeddings on the GPU) and stored raw. Norms and biases are stored as F32.
+/// Uploads a model's tensors. Matrices that <see cref="StaysCompressed"/> (a GPU decoder, the group selected, and
+/// for F16/F32 a blob smaller than the raw tensor) stay compressed in VRAM; every other matrix is decoded once
+/// (fixed/entropy on the GPU, zstd on the CPU) and stored raw. Norms and biases are stored as F32.
 /// </summary>
 internal sealed unsafe class CudaWeights : IDisposable
 {
@@ -30,10 +30,22 @@ internal sealed unsafe class CudaWeights : IDisposable
 
     /// <summary>Bytes the weights will take on the device under this policy (for the fits-in-memory check).</summary>
     public static long PlannedBytes(LoadedModel model, Func<ModelTensor, bool> keepCompressed) =>
-        model.Tensors.Values.Sum(t => IsMatrix(t) && GpuDecoders.CanDecode(t) && (t.Name != TensorNames.Embedding || t.Codec == "fixed") && keepCompressed(t) ? t.StoredLength
+        model.Tensors.Values.Sum(t => IsMatrix(t) && StaysCompressed(t, keepCompressed) && (t.Name != TensorNames.Embedding || GathersCompressed(t)) ? t.StoredLength
             : IsMatrix(t) ? t.ByteLength : t.ElementCount * 4);
 
     private static bool IsMatrix(ModelTensor t) => t.Shape.Length == 2;
+
+    /// <summary>
+    /// Whether a matrix stays compressed in VRAM: a GPU decoder reads its blob, its group is selected, and an F16 or
+    /// F32 blob is smaller than the raw tensor. (`fixed` and `entropy` keep an F16 weight's sign and mantissa in two
+    /// whole bytes: about 19 and 18.5 bits a weight against 16 raw, so F16 matrices are decoded once at load; F32 ones
+    /// take about 27 and 26.5 bits against 32 and stay compressed. BF16 blobs stay compressed whatever their size, as before.)
+    /// </summary>
+    internal static bool StaysCompressed(ModelTensor t, Func<ModelTensor, bool> keepCompressed) =>
+        GpuDecoders.CanDecode(t) && keepCompressed(t) && (t.DType == TensorDType.BF16 || t.StoredLength < t.ByteLength);
+
+    /// <summary>The embedding gather decodes rows on the fly from `fixed` BF16 tiles only (CudaOps.EmbedFixed).</summary>
+    private static bool GathersCompressed(ModelTensor t) => t.Codec == "fixed" && t.DType == TensorDType.BF16;
 
     public static CudaWeights Load(CudaContext ctx, CudaStream stream, LoadedModel model, Func<ModelTensor, bool> keepCompressed)
     {
@@ -43,7 +55,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         {
             ModelTensor t = model.GetTensor(name);
             if (t.Shape.Length != 2) throw new ModelFormatException($"{model.SourcePath}: tensor '{name}' should be a matrix, has shape [{string.Join(", ", t.Shape)}]");
-            GpuMatrix m = UploadMatrix(ctx, stream, t, allowCompressed && GpuDecoders.CanDecode(t) && keepCompressed(t));
+            GpuMatrix m = allowCompressed && StaysCompressed(t, keepCompressed) ? UploadMatrix(ctx, stream, t, keepCompressed: true) : RawMatrix(ctx, stream, t);
             owned.Add(m);
             return m;
         }
@@ -117,13 +129,16 @@ internal sealed unsafe class CudaWeights : IDisposable
     }
 
     /// <summary>
-    /// The embedding is gathered by row: a `fixed` one stays compressed (rows are decoded on the fly, see
-    /// CudaOps.EmbedFixed); an entropy one is decoded on the GPU once and stored raw.
+    /// The embedding is gathered by row: a `fixed` BF16 one stays compressed (rows are decoded on the fly, see
+    /// CudaOps.EmbedFixed); any other is decoded once and stored raw.
     /// </summary>
-    private static GpuMatrix EmbeddingMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, Func<ModelTensor, bool> keepCompressed)
+    private static GpuMatrix EmbeddingMatrix(CudaContext ctx, CudaStream stream, ModelTensor t, Func<ModelTensor, bool> keepCompressed) =>
+        GathersCompressed(t) && StaysCompressed(t, keepCompressed) ? UploadMatrix(ctx, stream, t, keepCompressed: true) : RawMatrix(ctx, stream, t);
+
+    /// <summary>A matrix stored raw: decoded once on the GPU where a GPU decoder reads its blob, else on the CPU (or copied as it is).</summary>
+    private static GpuMatrix RawMatrix(CudaContext ctx, CudaStream stream, ModelTensor t)
     {
         if (!GpuDecoders.CanDecode(t)) return UploadMatrix(ctx, stream, t, keepCompressed: false);
-        if (t.Codec == "fixed" && keepCompressed(t)) return UploadMatrix(ctx, stream, t, keepCompressed: true);
         using GpuMatrix blob = UploadMatrix(ctx, stream, t, keepCompressed: true);
         DeviceBuffer raw = ctx.Allocator.Allocate(t.ByteLength, MemoryCategory.Weights, t.Name);
         GpuDecoders.Decode(ctx.Kernels, stream, blob, raw.Pointer, smCount: ctx.MultiprocessorCount);

@@ -25,7 +25,8 @@ internal struct EntropyParams
 /// </summary>
 internal static class GpuDecoders
 {
-    public static bool CanDecode(ModelTensor t) => t.DType == TensorDType.BF16 && t.Codec is "fixed" or "entropy";
+    /// <summary>Whether a GPU decoder reads this tensor's blob: `fixed` and `entropy` of BF16, F16 and F32.</summary>
+    public static bool CanDecode(ModelTensor t) => t.Codec is ("fixed" or "entropy") && t.DType is (TensorDType.BF16 or TensorDType.F16 or TensorDType.F32);
 
     /// <summary>Checks the blob header against the tensor; returns the entropy group count (0 for fixed).</summary>
     public static int Validate(ModelTensor t, int rows, int cols)
@@ -39,7 +40,7 @@ internal static class GpuDecoders
         if (h.Length < 192 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x4E454C43u)
             throw new CorruptTensorException(t.Name, "not an entropy blob (magic CLEN missing)");
         if (BinaryPrimitives.ReadUInt16LittleEndian(h[4..]) != 1) throw new UnsupportedModelException($"tensor '{t.Name}': entropy blob version is not supported");
-        if (h[6] != 2) throw new CorruptTensorException(t.Name, "entropy blob is not BF16");
+        if (h[6] != (byte)t.DType) throw new CorruptTensorException(t.Name, $"entropy blob dtype code {h[6]} does not match the tensor's {t.DType}");
         if (h[7] is < 1 or > 15) throw new CorruptTensorException(t.Name, $"entropy code length cap {h[7]} out of range");
         long n = (long)BinaryPrimitives.ReadUInt64LittleEndian(h[8..]);
         int k = (int)BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
@@ -51,9 +52,9 @@ internal static class GpuDecoders
     /// <summary>The sections of a fixed blob (header checked against the tensor, viewed as [rows, cols]).</summary>
     public static FixedCodec.Sections FixedSections(ModelTensor t, int rows, int cols)
     {
-        FixedCodec.Sections s = FixedCodec.ReadSections(t.StoredBytes, new TensorLayout(t.DType, [rows, cols]), t.Name);
-        if (t.DType != TensorDType.BF16) throw new CorruptTensorException(t.Name, "fixed blob is not BF16");
-        return s;
+        if (t.DType is not (TensorDType.BF16 or TensorDType.F16 or TensorDType.F32))
+            throw new UnsupportedModelException($"tensor '{t.Name}': the GPU decodes fixed blobs of BF16, F16 and F32, not {t.DType}");
+        return FixedCodec.ReadSections(t.StoredBytes, new TensorLayout(t.DType, [rows, cols]), t.Name);
     }
 
     /// <summary>
@@ -83,11 +84,16 @@ internal static class GpuDecoders
     }
 
     /// <summary>
-    /// Decodes entropy tensors, four per launch (their lane streams run side by side). An item's group range
-    /// [G0, G1) (-1: to the end) selects elements [G0·32K, G1·32K), written from <c>Out</c> on.
+    /// Decodes entropy tensors, four of one element type per launch (their lane streams run side by side). An item's
+    /// group range [G0, G1) (-1: to the end) selects elements [G0·32K, G1·32K), written from <c>Out</c> on.
     /// </summary>
     public static void DecodeEntropy(KernelLibrary kernels, CudaStream stream, IReadOnlyList<(GpuMatrix M, ulong Out, int G0, int G1)> items, int smCount)
     {
+        if (items.Any(i => i.M.DType != items[0].M.DType))
+        {
+            foreach (var ofType in items.GroupBy(i => i.M.DType)) DecodeEntropy(kernels, stream, ofType.ToList(), smCount);
+            return;
+        }
         for (int first = 0; first < items.Count; first += 4)
         {
             var t = new EntropyTensorParams[4];
@@ -102,7 +108,7 @@ internal static class GpuDecoders
                 {
                     Blob = m.Buffer.Pointer,
                     Table = m.Table!.Pointer,
-                    Out = output - (ulong)(g0 * groupElements * 2),
+                    Out = output - (ulong)(g0 * groupElements * m.DType.ByteSize()),
                     Groups = g1 - g0,
                     GroupStart = groups,
                     FirstGroup = g0,
@@ -112,28 +118,57 @@ internal static class GpuDecoders
             }
             // One warp per block: spread the groups over every SM.
             uint grid = (uint)Math.Clamp(groups, 1, smCount * 32);
-            kernels.Function("entropy.cu", "entropy_decode").Launch(stream, grid, 32, shared,
+            kernels.Function("entropy.cu", EntropyDecodeKernel(items[first].M.DType)).Launch(stream, grid, 32, shared,
                 new EntropyParams { T0 = t[0], T1 = t[1], T2 = t[2], T3 = t[3], Count = count, TotalGroups = groups });
         }
     }
 
+    private static string EntropyDecodeKernel(TensorDType dtype) => dtype switch
+    {
+        TensorDType.BF16 => "entropy_decode",
+        TensorDType.F16 => "entropy_decode_f16",
+        TensorDType.F32 => "entropy_decode_f32",
+        _ => throw new UnsupportedModelException($"the GPU decodes entropy blobs of BF16, F16 and F32, not {dtype}"),
+    };
+
     /// <summary>Elements per entropy group (32 lanes × K symbols).</summary>
     public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
 
+    /// <summary>The decode-to-scratch kernel of a fixed matrix of this element type.</summary>
+    private static string FixedDecodeKernel(TensorDType dtype) => dtype switch
+    {
+        TensorDType.BF16 => "fixed_decode",
+        TensorDType.F16 => "fixed_decode_f16",
+        TensorDType.F32 => "fixed_decode_f32",
+        _ => throw new UnsupportedModelException($"the GPU decodes fixed blobs of BF16, F16 and F32, not {dtype}"),
+    };
+
     /// <summary>
     /// Decodes rows [8·rg0, 8·rg1) (fixed) or groups [rg0, rg1) (entropy; -1 = to the end) into
-    /// <paramref name="output"/> as BF16.
+    /// <paramref name="output"/> as the matrix's element type (BF16, F16 or F32).
     /// </summary>
     public static void Decode(KernelLibrary kernels, CudaStream stream, GpuMatrix m, ulong output, int rg0 = 0, int rg1 = -1, int smCount = 132)
     {
         if (m.Codec == "fixed")
         {
             if (rg1 < 0) rg1 = (m.Rows + 7) / 8;
-            MatvecWeight w = m.FixedOperand();
+            FixedCodec.Sections f = m.FixedSections!.Value;
+            ulong b = m.Buffer.Pointer;
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
             uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
-            kernels.Function("fused_matvec.cu", "fixed_decode").Launch(stream, grid, 256, 0,
-                new FmDecodeParams { Tiles = w.W, TileOffsets = w.Aux0, Escapes = w.Aux1, Base = (uint)w.Aux2, Out = output, Rows = m.Rows, Cols = m.Cols, Rg0 = rg0, Rg1 = rg1 });
+            kernels.Function("fused_matvec.cu", FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
+                new FmDecodeParams
+                {
+                    Tiles = b + (ulong)f.TilesOffset,
+                    TileOffsets = b + (ulong)f.OffsetsOffset,
+                    Escapes = b + (ulong)f.EscapesOffset,
+                    Base = (uint)f.Base,
+                    Out = output,
+                    Rows = m.Rows,
+                    Cols = m.Cols,
+                    Rg0 = rg0,
+                    Rg1 = rg1,
+                });
         }
         else if (m.Codec == "entropy")
         {

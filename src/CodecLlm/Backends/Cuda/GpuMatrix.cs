@@ -4,8 +4,8 @@ using CodecLlm.Model;
 namespace CodecLlm.Backends.Cuda;
 
 /// <summary>
-/// A weight matrix [rows, cols] in device memory: raw elements (F32/F16/BF16), or a `fixed` / `entropy`
-/// blob (BF16) that the GPU decodes on the fly.
+/// A weight matrix [rows, cols] in device memory: raw elements (F32/F16/BF16), or a `fixed` / `entropy` blob
+/// (of BF16, F16 or F32) that the GPU decodes on the fly.
 /// </summary>
 internal sealed class GpuMatrix : IDisposable
 {
@@ -58,10 +58,11 @@ internal sealed class GpuMatrix : IDisposable
     public MatvecWeight RawOperand(ulong decoded = 0) =>
         new(MatvecWeight.EncodingOf(DType), IsCompressed ? decoded : Buffer.Pointer, Rows, Cols);
 
-    /// <summary>The fused-decode operand (fixed only).</summary>
+    /// <summary>The fused-decode operand (fixed BF16 only: the fused kernels read 1408-byte BF16 tiles; F16/F32 go through the decoder).</summary>
     public MatvecWeight FixedOperand()
     {
         FixedCodec.Sections f = FixedSections ?? throw new InvalidOperationException($"{Name}: not a fixed matrix");
+        if (DType != TensorDType.BF16) throw new InvalidOperationException($"{Name}: the fused fixed kernels read BF16 tiles, this matrix is {DType} (decode it to scratch)");
         ulong b = Buffer.Pointer;
         return new(WeightEncoding.Fixed, b + (ulong)f.TilesOffset, Rows, Cols, b + (ulong)f.OffsetsOffset, b + (ulong)f.EscapesOffset, (ulong)f.Base);
     }

@@ -1,5 +1,6 @@
 // GPU decoder for the `entropy` codec (docs/FORMAT.md): canonical Huffman exponent codes in 32 interleaved
-// lane streams per group, raw sign/mantissa plane. BF16 only. One warp per block and group; the decode
+// lane streams per group, raw sign/mantissa plane. BF16 (F16 and F32: en_decode_wide, at the end of the file).
+// One warp per block and group; the decode
 // table (2^L u16 entries, built by the host from the code lengths: code length | symbol << 8) sits in
 // shared memory. One launch decodes up to four tensors (their groups numbered one after another).
 //
@@ -214,4 +215,77 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             __syncwarp();
         }
     }
+}
+
+// ------------------------------------------------------------------ F16 and F32 (R = 2 or 3 rest bytes)
+// A plain decoder after the warp sketch in docs/FORMAT.md (not tuned like the BF16 one above): each lane walks its
+// stream symbol by symbol, peeking L bits from the two stream words around its bit position (the 4 zero words after
+// the stream keep the second read inside the blob), and lane t of group g writes elements g·32K + 32i + t (coalesced
+// across the warp). Element = FloatFields.Join of the symbol and the R-byte rest (F16: the exponent masked to its
+// 5 bits), as the CPU EntropyCodec decodes it. Parameters, grid, block and table as entropy_decode; out (u16 for F16,
+// u32 for F32) points where element 0 would go.
+template <int R>
+__device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
+{
+    const u32 lane = threadIdx.x & 31;
+    int prev = -1;
+    for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
+    {
+        int ti = 0;
+        if (p.count > 1 && gg >= p.t[1].group_start) ti = 1;
+        if (p.count > 2 && gg >= p.t[2].group_start) ti = 2;
+        if (p.count > 3 && gg >= p.t[3].group_start) ti = 3;
+        const EntropyTensor et = ti == 0 ? p.t[0] : ti == 1 ? p.t[1] : ti == 2 ? p.t[2] : p.t[3];
+
+        const uint4* hp = (const uint4*)et.blob;
+        const uint4 h0 = __ldg(hp), h1 = __ldg(hp + 1), h2 = __ldg(hp + 2), h3 = __ldg(hp + 3);
+        const u32 L = h0.y >> 24;
+        const long long n = (long long)(((u64)h0.w << 32) | h0.z);
+        const long long K = h1.x;
+        const u8* rest = et.blob + (((u64)h2.y << 32) | h2.x);
+        const u32* offsets = (const u32*)(et.blob + (((u64)h2.w << 32) | h2.z));
+        const u32* words = (const u32*)(et.blob + (((u64)h3.y << 32) | h3.x));
+        const int g = gg - et.group_start + et.first_group;
+        if (ti != prev)
+        {
+            __syncwarp();
+            for (int i = (int)lane; i < (1 << L); i += 32) tab[i] = __ldg(et.table + i);
+            __syncwarp();
+            prev = ti;
+        }
+
+        const long long first = (long long)g * 32 * K, end = min(n, first + 32 * K);
+        u64 pos = __ldg(offsets + 32 * g + lane);
+        for (long long idx = first + lane; idx < end; idx += 32)
+        {
+            const u32 w = (u32)(pos >> 5);
+            const u64 bits = (((u64)__ldg(words + w) << 32) | __ldg(words + w + 1)) << (pos & 31);
+            const u32 ent = tab[(u32)(bits >> (64 - L))];  // code length | symbol << 8
+            pos += ent & 0xffu;
+            const u32 e = ent >> 8;
+            if (R == 2)
+            {
+                const u32 r = __ldg((const u16*)rest + idx);
+                ((u16*)et.out)[idx] = (u16)((((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu));
+            }
+            else
+            {
+                const u8* q = rest + 3 * idx;
+                const u32 r = (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16);
+                ((u32*)et.out)[idx] = (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(32) entropy_decode_f16(const EntropyParams p)
+{
+    extern __shared__ u16 tab[];
+    en_decode_wide<2>(p, tab);
+}
+
+extern "C" __global__ void __launch_bounds__(32) entropy_decode_f32(const EntropyParams p)
+{
+    extern __shared__ u16 tab[];
+    en_decode_wide<3>(p, tab);
 }

@@ -622,6 +622,111 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     }
 }
 
+// ------------------------------------------------------------------ decode to scratch: F16 and F32 tiles
+// The same geometry with R = 2 (F16) or 3 (F32) rest bytes per weight (docs/FORMAT.md, "fixed"): tiles of
+// 1024*R + 384 bytes, the rest of weight i of lane l at bytes R*(32*l + i) of the tile (LE), the code planes
+// after them. Exponent = base + code, or (code 7) the lane's next escape byte in the order e = h*16 + p;
+// element = FloatFields.Join (F16: exponent masked to its 5 bits, rest bits above the field ignored), so the
+// output equals the CPU FixedCodec decode bit for bit. Row groups [rg0, rg1) into out as row-major F16/F32
+// (row 8*rg0 at out[0]); grid and block as fixed_decode, one warp per tile, no shared memory.
+template <int R>
+__device__ __forceinline__ fm_u32 fm_wide_join(fm_u32 e, fm_u32 r) {
+    if (R == 2) return (((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu);
+    return (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
+}
+
+// Rest field of weight i from the lane's 8*R words (bytes R*i .. R*i + R - 1, little-endian).
+template <int R>
+__device__ __forceinline__ fm_u32 fm_wide_rest(const fm_u32 (&rw)[8 * R], int i) {
+    if (R == 2) return (rw[i >> 1] >> ((i & 1) * 16)) & 0xffffu;
+    fm_u32 r = 0;
+#pragma unroll
+    for (int k = 0; k < 3; k++) {
+        const int b = 3 * i + k;
+        r |= ((rw[b >> 2] >> ((b & 3) * 8)) & 0xffu) << (8 * k);
+    }
+    return r;
+}
+
+// Code (0..7) of weight i = pair p, half h: for p < 15 three adjacent bits of word p % 3 at h*16 + 3*(p/3);
+// for p = 15 bit h*16 + 15 of words 0, 1, 2.
+__device__ __forceinline__ fm_u32 fm_code(fm_u32 c0, fm_u32 c1, fm_u32 c2, int i) {
+    const int p = i >> 1, h = i & 1;
+    if (p == 15) {
+        const int b = h * 16 + 15;
+        return ((c0 >> b) & 1u) | (((c1 >> b) & 1u) << 1) | (((c2 >> b) & 1u) << 2);
+    }
+    const fm_u32 c = p % 3 == 0 ? c0 : (p % 3 == 1 ? c1 : c2);
+    return (c >> (h * 16 + 3 * (p / 3))) & 7u;
+}
+
+// Output element of R rest bytes (F16 or F32) and a store of four consecutive columns.
+template <int R> struct fm_wide_out;
+template <> struct fm_wide_out<2> {
+    typedef fm_u16 type;
+    static __device__ __forceinline__ void store4(fm_u16* d, const fm_u32 (&v)[4]) {
+        *reinterpret_cast<uint2*>(d) = make_uint2(v[0] | (v[1] << 16), v[2] | (v[3] << 16));
+    }
+};
+template <> struct fm_wide_out<3> {
+    typedef fm_u32 type;
+    static __device__ __forceinline__ void store4(fm_u32* d, const fm_u32 (&v)[4]) {
+        *reinterpret_cast<uint4*>(d) = make_uint4(v[0], v[1], v[2], v[3]);
+    }
+};
+
+template <int R>
+__device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
+    typedef typename fm_wide_out<R>::type elem;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int T = (p.cols + 127) / 128;
+    const long long total = (long long)(p.rg1 - p.rg0) * T;
+    const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
+    elem* out = reinterpret_cast<elem*>(p.out);
+    // 4 consecutive columns in one store when every row start is aligned for it
+    const bool vec = (p.cols & 3) == 0 && ((fm_u64)p.out & (4 * sizeof(elem) - 1)) == 0;
+    for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
+        const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
+        const long long tile = (long long)g * T + t;
+        const fm_u8* tp = p.tiles + tile * (1024 * R + 384);
+        const fm_u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
+        const fm_u32 E = fm_escape_mask(c0, c1, c2);  // bit e = h*16 + p: an escape
+        const fm_u32 cnt = __popc(E);
+        const fm_u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+        fm_u32 rw[8 * R];
+#pragma unroll
+        for (int k = 0; k < 2 * R; k++) {
+            const uint4 q = fm_ld16(tp + 32 * R * lane + 16 * k);
+            rw[4 * k] = q.x; rw[4 * k + 1] = q.y; rw[4 * k + 2] = q.z; rw[4 * k + 3] = q.w;
+        }
+        const int col = t * 128 + lane * 4;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            fm_u32 v[4];
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int i = r * 4 + c, e = (i & 1) * 16 + (i >> 1);
+                const fm_u32 code = fm_code(c0, c1, c2, i);
+                const fm_u32 ex = code == 7u ? (fm_u32)__ldg(p.esc + off + __popc(E & ((1u << e) - 1u))) : p.base + code;
+                v[c] = fm_wide_join<R>(ex, fm_wide_rest<R>(rw, i));
+            }
+            const int row = g * 8 + r;
+            if (row >= p.rows || col >= p.cols) continue;
+            elem* dst = out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            if (vec) {
+                fm_wide_out<R>::store4(dst, v);
+            } else {
+#pragma unroll
+                for (int c = 0; c < 4; c++)
+                    if (col + c < p.cols) dst[c] = (elem)v[c];
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_f16(const FmDecodeParams p) { fm_decode_wide<2>(p); }
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_f32(const FmDecodeParams p) { fm_decode_wide<3>(p); }
+
 // ------------------------------------------------------------------ embedding rows from fixed tiles
 // out[i][:] = W[tokens[i]][:] as FP32 (i < count): the embedding stays compressed. grid (T, count), one warp
 // per block: it decodes tile t of the token's 8-row group (fm_decode_fixed) and keeps the token's row.
