@@ -54,10 +54,11 @@ public class CudaF16F32SessionTests
     [InlineData("entropy", true, "bf16", 100_000)]
     public void F32StaysCompressedAndLogitsAreBitIdentical(string codec, bool fused, string kv, int sliceBytes)
     {
-        CudaContext c = GpuTest.Context();
+        GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.F32, 42);
         using LoadedModel packed = InMemoryCompression.Compress(model, codec);
         using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes });
+        CudaContext c = backend.Context;  // the backend's own context: its allocator counts the session's bytes
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 16);
         c.Allocator.ResetPeak();
