@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# NOTE: this run used experiment code that was not kept (an L2 access-policy window over the scratch slots: the "n"/"p"
+# suffixes and CODECLLM_SCRATCH_L2; an L2 discard of read scratch lines: CODECLLM_SCRATCH_DISCARD). Results and
+# conclusions: docs/PERFORMANCE.md, "Session 4". The options no longer exist on main.
 # Session 4, GPU run 1: the CUDA tests (commits since 7deb748 and sliced decode steps), then decode to scratch in row
 # slices with and without an L2 set-aside (bench --scratch-slices), TinyLlama and Llama-2-7B shapes.
 set -uo pipefail

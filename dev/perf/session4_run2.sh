@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# NOTE: this run used experiment code that was not kept (an L2 access-policy window over the scratch slots: the "n"/"p"
+# suffixes and CODECLLM_SCRATCH_L2; an L2 discard of read scratch lines: CODECLLM_SCRATCH_DISCARD). Results and
+# conclusions: docs/PERFORMANCE.md, "Session 4". The options no longer exist on main.
 # Session 4, GPU run 2: whole-step decode units with an L2 set-aside over the scratch slots (a persisting fraction of the
 # window), against none; 2 and 3 slots.
 set -uo pipefail

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# NOTE: this run used experiment code that was not kept (an L2 access-policy window over the scratch slots: the "n"/"p"
+# suffixes and CODECLLM_SCRATCH_L2; an L2 discard of read scratch lines: CODECLLM_SCRATCH_DISCARD). Results and
+# conclusions: docs/PERFORMANCE.md, "Session 4". The options no longer exist on main.
 # Session 4, GPU run 3: decode to scratch with the scratch's L2 lines discarded after use (no write-back of decoded bytes
 # still in L2), whole steps and row slices, 2 and 3 slots; discard off for comparison.
 set -uo pipefail

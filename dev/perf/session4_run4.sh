@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# NOTE: the one-stream code this run measured is on branch scratch-exp (not merged); see docs/PERFORMANCE.md, "Session 4".
 # Session 4, GPU run 4: decode to scratch on one stream (fm_scr_*: each matvec launch over a decoded slot also decodes the
 # next unit into the other slot), whole steps and row slices, block shares; the two-stream pipeline for comparison.
 set -uo pipefail

@@ -255,15 +255,24 @@ internal sealed class CudaOps
     private static readonly int? WarpsOverride = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_WARPS"), out int w) && w is 4 or 8 or 16 ? w : null;
 
     /// <summary>
+    /// Row groups from which a matvec runs 4 warps per group (tuning: CODECLLM_FM_W4_GROUPS). 1025: Llama-2-7B's o and down
+    /// (512 groups) run 8, which made `fixed` 193 -> 200 tok/s and left raw at 186 (H100, docs/PERFORMANCE.md).
+    /// </summary>
+    private static readonly int FourWarpGroups = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_W4_GROUPS"), out int g) && g > 0 ? g : 1025;
+
+    /// <summary>Row groups from which a matvec runs 8 warps per group, else 16 (tuning: CODECLLM_FM_W8_GROUPS, default 200).</summary>
+    private static readonly int EightWarpGroups = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_W8_GROUPS"), out int e) && e > 0 ? e : 200;
+
+    /// <summary>
     /// Warps per block (they split the columns, so they fix the summation order): a function of the shape only,
     /// never of the encoding, or raw and fixed results would differ. Few row groups need more warps each to fill
-    /// the GPU: 4 for >= 512 groups, 8 for >= 200 (2048-row matrices), else 16 (H100, docs/PERFORMANCE.md). A
+    /// the GPU: 4 for >= 1025 groups, 8 for >= 200 (2048- and 4096-row matrices), else 16 (H100, docs/PERFORMANCE.md). A
     /// warp handles at most 31 column tiles.
     /// </summary>
     private static int FusedWarps(int groups, int cols)
     {
         int tiles = (cols + 127) / 128;
-        int w = WarpsOverride ?? (groups >= 512 ? 4 : groups >= 200 ? 8 : 16);
+        int w = WarpsOverride ?? (groups >= FourWarpGroups ? 4 : groups >= EightWarpGroups ? 8 : 16);
         while (tiles > 31 * w && w < 16) w *= 2;
         if (tiles > 31 * w) throw new UnsupportedModelException($"matrices of {cols} columns exceed the fused GPU matvec (at most {31 * 16 * 128})");
         return w;
