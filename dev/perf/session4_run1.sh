@@ -5,12 +5,7 @@
 # Session 4, GPU run 1: the CUDA tests (commits since 7deb748 and sliced decode steps), then decode to scratch in row
 # slices with and without an L2 set-aside (bench --scratch-slices), TinyLlama and Llama-2-7B shapes.
 set -uo pipefail
-OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
-mkdir -p /tmp/dotnet "$OUT"
-tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
-export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH CODECLLM_SHARED_MODELS=$PWD/.devrun-v/models DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-b() { n=$1; shift; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 "$@" > "$OUT/bench_$n.txt" 2>&1; echo "== $n: $*"; grep "L2 set-aside" "$OUT/bench_$n.txt"; sed -n '/^variant/,$p' "$OUT/bench_$n.txt" | head -16; }
+source dev/perf/device_env.sh
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,4,8,8n,16,24
 echo "== CUDA tests"
 timeout 240 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "tests rc=$?"

@@ -5,12 +5,7 @@
 # Session 4, GPU run 2: whole-step decode units with an L2 set-aside over the scratch slots (a persisting fraction of the
 # window), against none; 2 and 3 slots.
 set -uo pipefail
-OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
-mkdir -p /tmp/dotnet "$OUT"
-tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
-export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH CODECLLM_SHARED_MODELS=$PWD/.devrun-v/models DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-b() { n=$1; shift; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 "$@" > "$OUT/bench_$n.txt" 2>&1; echo "== $n: $*"; sed -n '/^variant/,$p' "$OUT/bench_$n.txt" | head -12; }
+source dev/perf/device_env.sh
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,0n,16,16n
 CODECLLM_SCRATCH_SLOTS=3 b tl_slots3 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,0n,16
 timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.CudaSessionTests > "$OUT/tests.log" 2>&1; echo "tests rc=$?"

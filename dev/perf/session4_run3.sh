@@ -5,14 +5,9 @@
 # Session 4, GPU run 3: decode to scratch with the scratch's L2 lines discarded after use (no write-back of decoded bytes
 # still in L2), whole steps and row slices, 2 and 3 slots; discard off for comparison.
 set -uo pipefail
-OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
-mkdir -p /tmp/dotnet "$OUT"
-tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
-export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH CODECLLM_SHARED_MODELS=$PWD/.devrun-v/models DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+source dev/perf/device_env.sh
 timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.CudaSessionTests -class CodecLlm.Tests.Backends.Cuda.CudaBatchTests > "$OUT/tests.log" 2>&1; echo "tests rc=$?"
 grep -E '\[FAIL\]|Total:' "$OUT/tests.log" | head
-b() { n=$1; shift; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 "$@" > "$OUT/bench_$n.txt" 2>&1; echo "== $n: $*"; sed -n '/^variant/,$p' "$OUT/bench_$n.txt" | head -12; }
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,8,16,24
 CODECLLM_SCRATCH_DISCARD=0 b tl_nodiscard --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,16
 CODECLLM_SCRATCH_SLOTS=3 b tl_slots3 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed --scratch-slices 0,16,24

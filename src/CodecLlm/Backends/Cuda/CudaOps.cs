@@ -322,20 +322,7 @@ internal sealed class CudaOps
             orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
         }
         if (groups == 0) return;
-        var p = new FmParams
-        {
-            Seg0 = segs[0],
-            Seg1 = segs[1],
-            Seg2 = segs[2],
-            X = x,
-            X2 = up,
-            NormW = normW,
-            Resid = resid,
-            NSeg = targets.Length,
-            Cols = cols,
-            Eps = eps,
-            Groups = groups,
-        };
+        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps, Groups = groups };
         int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
         int warps = FusedWarps(wholeGroups > 0 ? wholeGroups : orderGroups, cols);
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";

@@ -14,21 +14,9 @@ namespace CodecLlm.Tests.Backends.Cuda;
 [Collection("gpu")]
 public class CudaF16F32SessionTests
 {
-    private static readonly ModelConfig Small = new()
-    {
-        Architecture = "llama",
-        HiddenSize = 512,
-        IntermediateSize = 1376,
-        NumLayers = 3,
-        NumHeads = 8,
-        NumKvHeads = 2,
-        VocabSize = 3000,
-        MaxSequenceLength = 128,
-        RopeStyle = RopeStyle.HalfSplit,
-    };
+    private static readonly ModelConfig Small = CudaSessionTests.Small;
 
-    private static List<float[]> Run(IInferenceSession s, int steps) =>
-        Tests.Engine.GreedyLogits.Collect(s, Enumerable.Range(0, 9).Select(i => (i * 977 + 1) % s.Config.VocabSize).ToArray(), steps);
+    private static List<float[]> Run(IInferenceSession s, int steps) => CudaSessionTests.Run(s, steps);
 
     private static void AssertBitIdentical(List<float[]> expected, List<float[]> actual)
     {

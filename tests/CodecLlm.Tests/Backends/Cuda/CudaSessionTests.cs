@@ -69,7 +69,8 @@ public class CudaSessionTests
         Assert.Equal(Sampler.Argmax(lg), next);
     }
 
-    private static readonly ModelConfig Small = new()
+    /// <summary>A small Llama shape (3 layers, 512 wide) for GPU engine tests.</summary>
+    internal static readonly ModelConfig Small = new()
     {
         Architecture = "llama",
         HiddenSize = 512,
@@ -82,7 +83,8 @@ public class CudaSessionTests
         RopeStyle = RopeStyle.HalfSplit,
     };
 
-    private static List<float[]> Run(IInferenceSession s, int steps) =>
+    /// <summary>The logits of a 9-token prompt and <paramref name="steps"/> greedy steps.</summary>
+    internal static List<float[]> Run(IInferenceSession s, int steps) =>
         Tests.Engine.GreedyLogits.Collect(s, Enumerable.Range(0, 9).Select(i => (i * 977 + 1) % s.Config.VocabSize).ToArray(), steps);
 
     [Theory]

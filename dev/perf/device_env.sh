@@ -1,0 +1,14 @@
+# Sourced by the dev/perf/session4_*.sh device scripts (run by the device tool in the repository root, carrying
+# .device/dotnet-runtime-aspnet.tar.xz and the staging folder .devrun-v: bin/ = the test build, models/ = stories260K):
+# the .NET runtime, the staged models, $OUT, $D, and b NAME ARGS... = one `codecllm bench --device cuda --prompt-tokens 32
+# ARGS` into $OUT/bench_NAME.txt with its table printed.
+OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
+mkdir -p /tmp/dotnet "$OUT"
+tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
+export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH CODECLLM_SHARED_MODELS=$PWD/.devrun-v/models DOTNET_NOLOGO=1 PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+b() {
+    local n=$1; shift
+    timeout "${BENCH_TIMEOUT:-200}" dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 "$@" > "$OUT/bench_$n.txt" 2>&1
+    echo "== $n: $*"; sed -n '/^variant/,$p' "$OUT/bench_$n.txt" | head -16
+}
