@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using CodecLlm.Model;
 
@@ -190,6 +191,42 @@ public static class FixedTileLayout
         }
         if (bad != null) throw new CorruptTensorException(tensorName, bad);
     }
+
+    /// <summary>
+    /// Checks that the tile offsets agree with the tiles' codes: offsets start at 0, end at <paramref name="escapeCount"/> and
+    /// never decrease, and each tile's offsets span exactly its escape codes (codes equal to 7). A GPU decoder reads a tile's
+    /// escapes from its offset on without bounds checks, so this is what keeps it inside the escape stream. No element is
+    /// formed: a pass over the code planes (three words a lane, a popcount each).
+    /// </summary>
+    /// <exception cref="CorruptTensorException">The offsets and the codes disagree.</exception>
+    public static void CheckEscapeOffsets(int rows, int cols, TensorDType dt, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, long escapeCount,
+        string tensorName)
+    {
+        int planes = 1024 * FloatFields.RestBytes(dt), tileBytes = TileBytesOf(FloatFields.RestBytes(dt));
+        long tileCount = (long)((rows + TileRows - 1) / TileRows) * ((cols + TileCols - 1) / TileCols);
+        if (tiles.Length != tileCount * tileBytes || tileOffsets.Length != tileCount + 1)
+            throw new CorruptTensorException(tensorName, $"fixed sections: {tiles.Length} tile bytes and {tileOffsets.Length} offsets for {tileCount} tiles");
+        if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != escapeCount)
+            throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape stream holds {escapeCount} bytes");
+        for (int tile = 0; tile < tileCount; tile++)
+        {
+            ReadOnlySpan<byte> codes = tiles.Slice(tile * tileBytes + planes, CodePlaneBytes);
+            int escapes = 0;
+            for (int lane = 0; lane < 32; lane++)
+            {
+                uint c0 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(4 * lane)..]);
+                uint c1 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(128 + 4 * lane)..]);
+                uint c2 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(256 + 4 * lane)..]);
+                escapes += EscapeCodes(c0) + EscapeCodes(c1) + EscapeCodes(c2) + BitOperations.PopCount(c0 & c1 & c2 & 0x80008000u);
+            }
+            uint first = tileOffsets[tile], next = tileOffsets[tile + 1];
+            if (next < first || next - first != escapes)
+                throw new CorruptTensorException(tensorName, $"fixed tile {tile}: {escapes} escape codes, its offsets {first}..{next} give {(long)next - first}");
+        }
+    }
+
+    /// <summary>Codes equal to 7 among a code word's pairs 0..14 (three consecutive bits from bits 0, 3, .., 12 of each half, see <see cref="CodeBit"/>).</summary>
+    private static int EscapeCodes(uint c) => BitOperations.PopCount(c & (c >> 1) & (c >> 2) & 0x12491249u);
 
     private readonly record struct View(int Rows, int Cols, int Base, TensorDType DType, int TilesPerRow);
 

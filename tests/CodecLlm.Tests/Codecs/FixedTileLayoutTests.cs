@@ -141,4 +141,43 @@ public class FixedTileLayoutTests
         Assert.True(bits <= 11.30, $"fixed tile layout: {bits:F4} bits/weight on arctic-embed-xs");
         Assert.True(bits > 11.0, $"implausibly small: {bits:F4}");  // 8 + 3 bits/weight is the floor of this layout
     }
+
+    /// <summary>
+    /// The escape-offset check a GPU upload runs: the encoder's own offsets pass (tiles with every mix of escapes), and it
+    /// fails when a code turns into an escape, when an escape code turns into an ordinary code, or when an offset moves.
+    /// </summary>
+    [Fact]
+    public void EscapeOffsetCheck_AcceptsTheEncodersOffsetsAndRejectsEachKindOfCorruption()
+    {
+        var rng = new Random(11);
+        int rows = 37, cols = 300;
+        var w = new ushort[rows * cols];
+        // Exponents spread over ~20 values: many escapes in every tile, pair 15 included.
+        for (int i = 0; i < w.Length; i++) w[i] = (ushort)((rng.Next(2) << 15) | ((117 + rng.Next(20)) << 7) | rng.Next(128));
+        var e = FixedTileLayout.Encode(w, rows, cols);
+        long escapes = e.Escapes.Length - FixedTileLayout.EscapePadding;
+        Assert.True(escapes > 1000);
+        void Check(byte[] tiles, uint[] offsets) => FixedTileLayout.CheckEscapeOffsets(rows, cols, TensorDType.BF16, tiles, offsets, escapes, "t");
+        Check(e.Tiles, e.TileOffsets);
+
+        // Lane 5 of tile 2: set pair 15's low code to 7 where it is not (an extra escape), or clear an escape's bit.
+        int tileBytes = FixedTileLayout.TileBytes, codes = 2 * tileBytes + 1024 + 4 * 5;
+        uint[] words = [BitConverter.ToUInt32(e.Tiles, codes), BitConverter.ToUInt32(e.Tiles, codes + 128), BitConverter.ToUInt32(e.Tiles, codes + 256)];
+        bool isEscape = (words[0] & words[1] & words[2] & 0x8000u) != 0;
+        byte[] changed = (byte[])e.Tiles.Clone();
+        for (int j = 0; j < 3; j++)
+        {
+            uint v = isEscape ? words[j] & ~(j == 0 ? 0x8000u : 0u) : words[j] | 0x8000u;
+            BitConverter.TryWriteBytes(changed.AsSpan(codes + 128 * j, 4), v);
+        }
+        var ex = Assert.Throws<CorruptTensorException>(() => Check(changed, e.TileOffsets));
+        Assert.Contains("fixed tile 2", ex.Message);
+
+        uint[] shifted = (uint[])e.TileOffsets.Clone();
+        shifted[3]++;
+        Assert.Throws<CorruptTensorException>(() => Check(e.Tiles, shifted));
+        uint[] ends = (uint[])e.TileOffsets.Clone();
+        ends[^1]--;
+        Assert.Throws<CorruptTensorException>(() => Check(e.Tiles, ends));
+    }
 }

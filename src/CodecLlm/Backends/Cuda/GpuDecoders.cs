@@ -34,7 +34,10 @@ internal static class GpuDecoders
         ReadOnlySpan<byte> h = t.StoredBytes;
         if (t.Codec == "fixed")
         {
-            FixedSections(t, rows, cols);
+            FixedCodec.Sections f = FixedSections(t, rows, cols);
+            long tileCount = (long)((rows + 7) / 8) * ((cols + 127) / 128);
+            FixedTileLayout.CheckEscapeOffsets(rows, cols, t.DType, h.Slice((int)f.TilesOffset, checked((int)(tileCount * FixedTileLayout.TileBytesOf(FloatFields.RestBytes(t.DType))))),
+                MemoryMarshal.Cast<byte, uint>(h.Slice((int)f.OffsetsOffset, checked((int)((tileCount + 1) * 4)))), f.EscapeCount, t.Name);
             return 0;
         }
         if (h.Length < 192 || BinaryPrimitives.ReadUInt32LittleEndian(h) != 0x4E454C43u)

@@ -96,4 +96,31 @@ public class GpuDecoderPolicyTests
             owned.ForEach(o => o.Dispose());
         }
     }
+
+    /// <summary>A fixed blob whose codes disagree with its tile offsets is refused at upload (before a GPU decoder reads past its escapes).</summary>
+    [Theory]
+    [InlineData(TensorDType.BF16)]
+    [InlineData(TensorDType.F32)]
+    public void FixedBlobWithAnEscapeCodeItsOffsetsDoNotCountIsRefused(TensorDType dt)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            ModelTensor t = Tensor(dt, "fixed", 16, 256, owned);
+            Assert.Equal(0, GpuDecoders.Validate(t, 16, 256));
+            FixedCodec.Sections f = GpuDecoders.FixedSections(t, 16, 256);
+            byte[] blob = t.StoredBytes.ToArray();
+            int codes = (int)f.TilesOffset + FixedTileLayout.TileBytesOf(FloatFields.RestBytes(dt)) - FixedTileLayout.CodePlaneBytes;  // tile 0's code planes
+            for (int j = 0; j < 3; j++) blob[codes + 128 * j] |= 0x07;  // lane 0, pairs 0, 1, 2 (low halves): code 7, escapes its offsets do not count
+            NativeBuffer bad = NativeBuffer.CopyOf(blob);
+            owned.Add(bad);
+            var corrupt = new ModelTensor(t.Name, dt, [16, 256], bad, 0, bad.Length, "fixed", t.CodecParams);
+            var e = Assert.Throws<CorruptTensorException>(() => GpuDecoders.Validate(corrupt, 16, 256));
+            Assert.Contains("escape", e.Message);
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
 }
