@@ -102,36 +102,20 @@ public static class CudaBenchmark
             reference = new BatchReference { Tokens = tokens, Logits = seen };
         }
 
-        using var e0 = new CudaEvent(ctx, timing: true);
-        using var e1 = new CudaEvent(ctx, timing: true);
-        var prefillRates = new List<double>();
-        var decodeRates = new List<double>();
-        var stepMs = new List<double>();
-        for (int r = 0; r <= repeats; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int b = 0; b < batch; b++) s.Prefill(b, prompts[b], 0, logits);
-            double prefill = clock.Elapsed.TotalSeconds;
-            for (int b = 0; b < batch; b++) step[b] = newTokens > 0 ? tokens[b][0] : 0;
-            clock.Restart();
-            for (int i = 0; i < newTokens; i++)
+        var (prefillRate, decodeRate, stepMs) = Time(ctx, s.Stream, repeats, batch * promptTokens, batch * newTokens, newTokens,
+            prefill: () =>
+            {
+                for (int b = 0; b < batch; b++) s.Prefill(b, prompts[b], 0, logits);
+                for (int b = 0; b < batch; b++) step[b] = newTokens > 0 ? tokens[b][0] : 0;
+            },
+            decodeStep: i =>
             {
                 for (int b = 0; b < batch; b++) pos[b] = promptTokens + i;
-                e0.Record(s.Stream);
                 s.ForwardGreedyBatch(step, pos, next, default);
-                e1.Record(s.Stream);
-                e1.Synchronize();
-                if (r > 0) stepMs.Add(e1.ElapsedSince(e0));
                 next.CopyTo(step);
-            }
-            double decode = clock.Elapsed.TotalSeconds;
-            if (r == 0) continue; // warm-up
-            prefillRates.Add((double)batch * promptTokens / prefill);
-            decodeRates.Add((double)batch * newTokens / decode);
-        }
+            });
         var (compressed, decoded) = s.CompressedWeightBytes;
-        return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), Median(prefillRates), Median(decodeRates), Median(stepMs), identical, mismatchStep,
-            batch, mismatchSeq);
+        return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), prefillRate, decodeRate, stepMs, identical, mismatchStep, batch, mismatchSeq);
     }
 
     public static CudaBenchRun Measure(string name, CudaBackend backend, LoadedModel model, SessionOptions options, int promptTokens, int newTokens,
@@ -169,6 +153,27 @@ public static class CudaBenchmark
             reference = new Reference { Tokens = tokens, Logits = seen };
         }
 
+        int token = 0;
+        var (prefillRate, decodeRate, stepMs) = Time(ctx, s.Stream, repeats, promptTokens, newTokens, newTokens,
+            prefill: () =>
+            {
+                s.Forward(prompt, 0, logits);
+                token = tokens.Length > 0 ? tokens[0] : 0;
+            },
+            decodeStep: i => token = s.ForwardGreedy(token, promptTokens + i, default));
+        var (compressed, decoded) = s.CompressedWeightBytes;
+        return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), prefillRate, decodeRate, stepMs, identical, mismatch);
+    }
+
+    /// <summary>
+    /// A warm-up and <paramref name="repeats"/> timed runs of <paramref name="prefill"/> then <paramref name="steps"/> calls of
+    /// <paramref name="decodeStep"/>, each step between two CUDA events (synchronised: the rate a generator sees). Returns the
+    /// medians of the prefill rate (<paramref name="prefillTokens"/> per run), the decode rate (<paramref name="decodeTokens"/>
+    /// per run) and the GPU time of one step.
+    /// </summary>
+    private static (double Prefill, double Decode, double StepMs) Time(CudaContext ctx, CudaStream stream, int repeats, int prefillTokens, int decodeTokens, int steps,
+        Action prefill, Action<int> decodeStep)
+    {
         using var e0 = new CudaEvent(ctx, timing: true);
         using var e1 = new CudaEvent(ctx, timing: true);
         var prefillRates = new List<double>();
@@ -177,26 +182,23 @@ public static class CudaBenchmark
         for (int r = 0; r <= repeats; r++)
         {
             var clock = Stopwatch.StartNew();
-            s.Forward(prompt, 0, logits);
-            double prefill = clock.Elapsed.TotalSeconds;
-            int token = tokens.Length > 0 ? tokens[0] : 0;
+            prefill();
+            double prefillSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            for (int i = 0; i < newTokens; i++)
+            for (int i = 0; i < steps; i++)
             {
-                e0.Record(s.Stream);
-                int next = s.ForwardGreedy(token, promptTokens + i, default);
-                e1.Record(s.Stream);
+                e0.Record(stream);
+                decodeStep(i);
+                e1.Record(stream);
                 e1.Synchronize();
                 if (r > 0) stepMs.Add(e1.ElapsedSince(e0));
-                token = next;
             }
-            double decode = clock.Elapsed.TotalSeconds;
+            double decodeSeconds = clock.Elapsed.TotalSeconds;
             if (r == 0) continue; // warm-up
-            prefillRates.Add(promptTokens / prefill);
-            decodeRates.Add(newTokens / decode);
+            prefillRates.Add(prefillTokens / prefillSeconds);
+            decodeRates.Add(decodeTokens / decodeSeconds);
         }
-        var (compressed, decoded) = s.CompressedWeightBytes;
-        return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), Median(prefillRates), Median(decodeRates), Median(stepMs), identical, mismatch);
+        return (Median(prefillRates), Median(decodeRates), Median(stepMs));
     }
 
     private static double Median(List<double> v)
