@@ -8,3 +8,4 @@ timeout 300 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda
 grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
 grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
+b tl_b2 --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch 2
