@@ -66,8 +66,7 @@ internal sealed class CudaOps
         // Few enough blocks that each loops over several row groups: every block stages the whole input
         // vector, so more blocks means more L2 traffic (CODECLLM_MV_BLOCKS_PER_SM overrides, for tuning).
         // Measured on an H100 (docs/PERFORMANCE.md): 4 per SM.
-        int? env = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_MV_BLOCKS_PER_SM"), out int b) && b > 0 ? b : null;
-        _matvecGridCap = (uint)(context.MultiprocessorCount * (env ?? 4));
+        _matvecGridCap = (uint)(context.MultiprocessorCount * (TuningEnvironment.AtLeast("CODECLLM_MV_BLOCKS_PER_SM", 1) ?? 4));
     }
 
     public static int DTypeCode(TensorDType t) => t switch
@@ -252,16 +251,16 @@ internal sealed class CudaOps
     }
 
     /// <summary>Warps per 8-row group of the fused matvec, for tuning: CODECLLM_FM_WARPS = 4, 8 or 16 (every shape).</summary>
-    private static readonly int? WarpsOverride = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_WARPS"), out int w) && w is 4 or 8 or 16 ? w : null;
+    private static readonly int? WarpsOverride = TuningEnvironment.AtLeast("CODECLLM_FM_WARPS", 4) is long w && w is 4 or 8 or 16 ? (int)w : null;
 
     /// <summary>
     /// Row groups from which a matvec runs 4 warps per group (tuning: CODECLLM_FM_W4_GROUPS). 1025: Llama-2-7B's o and down
     /// (512 groups) run 8, which made `fixed` 193 -> 200 tok/s and left raw at 186 (H100, docs/PERFORMANCE.md).
     /// </summary>
-    private static readonly int FourWarpGroups = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_W4_GROUPS"), out int g) && g > 0 ? g : 1025;
+    private static readonly int FourWarpGroups = (int)(TuningEnvironment.AtLeast("CODECLLM_FM_W4_GROUPS", 1) ?? 1025);
 
     /// <summary>Row groups from which a matvec runs 8 warps per group, else 16 (tuning: CODECLLM_FM_W8_GROUPS, default 200).</summary>
-    private static readonly int EightWarpGroups = int.TryParse(Environment.GetEnvironmentVariable("CODECLLM_FM_W8_GROUPS"), out int e) && e > 0 ? e : 200;
+    private static readonly int EightWarpGroups = (int)(TuningEnvironment.AtLeast("CODECLLM_FM_W8_GROUPS", 1) ?? 200);
 
     /// <summary>
     /// Warps per block (they split the columns, so they fix the summation order): a function of the shape only,

@@ -65,12 +65,13 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly DeviceBuffer _cublasWorkspace;
     private CudaGraphExecHandle? _graph;
 
-    private static long? EnvLong(string name) => long.TryParse(Environment.GetEnvironmentVariable(name), out long v) ? v : null;
+    private static readonly long? SliceMbOverride = TuningEnvironment.AtLeast("CODECLLM_DECODE_SLICE_MB", 0);
+    private static readonly long? SlotsOverride = TuningEnvironment.AtLeast("CODECLLM_SCRATCH_SLOTS", 2);
 
     /// <summary>See <see cref="CudaBackendOptions.DecodeSliceBytes"/> (CODECLLM_DECODE_SLICE_MB overrides).</summary>
-    private long DecodeSliceBytes => EnvLong("CODECLLM_DECODE_SLICE_MB") is long mb ? mb << 20 : _opt.DecodeSliceBytes;
+    private long DecodeSliceBytes => SliceMbOverride is long mb ? mb << 20 : _opt.DecodeSliceBytes;
 
-    private int ScratchSlots => (int)Math.Max(2, EnvLong("CODECLLM_SCRATCH_SLOTS") ?? _opt.ScratchSlots);
+    private int ScratchSlots => (int)Math.Max(2, SlotsOverride ?? _opt.ScratchSlots);
 
     /// <summary>Bytes of one sequence's K (or V) cache, all layers; sequence s's cache starts s times this far in.</summary>
     private readonly long _seqKvBytes;
@@ -345,8 +346,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         {
             long rowBytes = (long)m.Cols * m.DType.ByteSize();
             long n = Math.Max(1, (m.DecodedBytes + budget - 1) / budget);
-            int rowsPer = (int)Math.Max(8, ((m.Rows + n - 1) / n + 7) / 8 * 8);
-            while (rowsPer > 8 && rowsPer * rowBytes > budget) rowsPer -= 8;
+            // Equal slices of whole 8-row groups, none above the budget (at least one group).
+            int rowsPer = (int)Math.Max(8, Math.Min(((m.Rows + n - 1) / n + 7) / 8 * 8, budget / rowBytes / 8 * 8));
             for (int r0 = 0; r0 < m.Rows; r0 += rowsPer) pieces.Add(new Piece(m, r0, Math.Min(rowsPer, m.Rows - r0)));
         }
         long Bytes(Piece p) => needsScratch(p.Matrix) ? Aligned((long)p.Rows * p.Matrix.Cols * p.Matrix.DType.ByteSize()) : 0;

@@ -1,0 +1,11 @@
+namespace CodecLlm.Backends.Cuda;
+
+/// <summary>
+/// Tuning knobs of the CUDA backend read from CODECLLM_* environment variables, for A/B timings on one card
+/// (docs/PERFORMANCE.md). Callers read them once, into static fields.
+/// </summary>
+internal static class TuningEnvironment
+{
+    /// <summary>The variable as an integer of at least <paramref name="min"/>, or null when it is unset or not one.</summary>
+    public static long? AtLeast(string name, long min) => long.TryParse(Environment.GetEnvironmentVariable(name), out long v) && v >= min ? v : null;
+}
