@@ -74,6 +74,8 @@ __device__ uint2 __ldg(const uint2*);
 __device__ unsigned __match_any_sync(unsigned, unsigned);
 __device__ unsigned __match_any_sync(unsigned, int);
 __device__ float __fdiv_rn(float, float);
+__device__ float __fadd_rn(float, float);
+__device__ float __fmul_rn(float, float);
 __device__ float logf(float);
 __device__ float cospif(float);
 __device__ float sinpif(float);

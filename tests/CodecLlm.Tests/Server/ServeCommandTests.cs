@@ -15,26 +15,39 @@ public partial class ServeCommandTests
     [GeneratedRegex(@"listening on (http://\S+)")]
     private static partial Regex Listening();
 
+    /// <summary>Starts `codecllm serve ARGS --port 0` and waits until it is ready; returns the process and its URL.</summary>
+    private static async Task<(Process Serve, Uri Url)> StartServe(params string[] args)
+    {
+        ProcessStartInfo psi = new("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "CodecLlm.Cli.dll"), "serve", "--port", "0" }.Concat(args))
+            psi.ArgumentList.Add(a);
+        Process serve = Process.Start(psi)!;
+        Uri? url = null;
+        Stopwatch clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            string? line = await serve.StandardError.ReadLineAsync(Ct);
+            Assert.True(line != null, "serve exited before it was ready");
+            if (Listening().Match(line) is { Success: true } m) url = new Uri(m.Groups[1].Value);
+            if (line.Contains("codecllm: ready")) break;
+        }
+        Assert.NotNull(url);
+        return (serve, url);
+    }
+
+    private static async Task Stop(Process serve)
+    {
+        serve.Kill(entireProcessTree: true);
+        await serve.WaitForExitAsync(CancellationToken.None);
+        serve.Dispose();
+    }
+
     [Fact]
     public async Task Serve_AnswersRequests_AndLoadTestAgainstItHasNoErrors()
     {
-        ProcessStartInfo psi = new("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "CodecLlm.Cli.dll"), "serve", "--model", TestPaths.Stories260KGguf, "--port", "0", "--parallel", "2" })
-            psi.ArgumentList.Add(a);
-        using Process serve = Process.Start(psi)!;
+        (Process serve, Uri url) = await StartServe("--model", TestPaths.Stories260KGguf, "--parallel", "2");
         try
         {
-            Uri? url = null;
-            Stopwatch clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                string? line = await serve.StandardError.ReadLineAsync(Ct);
-                Assert.True(line != null, "serve exited before it was ready");
-                if (Listening().Match(line) is { Success: true } m) url = new Uri(m.Groups[1].Value);
-                if (line.Contains("codecllm: ready")) break;
-            }
-
-            Assert.NotNull(url);
             using HttpClient http = new() { BaseAddress = url };
             (HttpStatusCode status, _) = await ServerHttp.GetJsonAsync(http, "/health", Ct);
             Assert.Equal(HttpStatusCode.OK, status);
@@ -49,8 +62,39 @@ public partial class ServeCommandTests
         }
         finally
         {
-            serve.Kill(entireProcessTree: true);
-            await serve.WaitForExitAsync(CancellationToken.None);
+            await Stop(serve);
+        }
+    }
+
+    /// <summary>
+    /// `serve --device cuda --batching`: concurrent greedy completions share the CUDA session's batched decode steps and
+    /// each still gives llama2.c's published stories260K output (as long as its own max_tokens).
+    /// </summary>
+    [Fact]
+    public async Task Serve_CudaBatching_ConcurrentGreedyCompletionsGiveTheReferenceText()
+    {
+        Backends.Cuda.GpuTest.Context();
+        (Process serve, Uri url) = await StartServe("--model", TestPaths.Stories260KBin, "--device", "cuda", "--batching", "--parallel", "4");
+        try
+        {
+            using HttpClient http = new() { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
+            string reference = TestPaths.Stories260KGreedyReference();
+            string[] texts = await Task.WhenAll(new[] { 12, 24, 36, 48 }.Select(async n =>
+            {
+                (HttpStatusCode status, JsonElement body) = await ServerHttp.PostJsonAsync(http, "/v1/completions", $$"""{"prompt": "", "max_tokens": {{n}}, "temperature": 0}""", Ct);
+                Assert.Equal(HttpStatusCode.OK, status);
+                return body.GetProperty("choices")[0].GetProperty("text").GetString()!;
+            }));
+            foreach (string t in texts)
+            {
+                Assert.False(string.IsNullOrEmpty(t));
+                Assert.StartsWith(t, reference);
+            }
+            Assert.True(texts.Distinct().Count() == 4, "the completions of 12..48 tokens should differ in length");
+        }
+        finally
+        {
+            await Stop(serve);
         }
     }
 

@@ -103,8 +103,7 @@ internal sealed unsafe class CudaWeights : IDisposable
         int rows = t.Rows, cols = t.Cols;
         if (keepCompressed)
         {
-            int groups = GpuDecoders.Validate(t, rows, cols);
-            FixedCodec.Sections? sections = t.Codec == "fixed" ? GpuDecoders.FixedSections(t, rows, cols) : null;
+            int groups = GpuDecoders.Validate(t, rows, cols, out FixedCodec.Sections? sections);
             DeviceBuffer blob = ctx.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, t.Name); // slack: the decoders' 8-byte windows
             stream.CopyToDevice(blob, 0, t.StoredPointer, t.StoredLength);
             DeviceBuffer? table = null;

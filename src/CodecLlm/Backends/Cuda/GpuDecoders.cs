@@ -29,12 +29,17 @@ internal static class GpuDecoders
     public static bool CanDecode(ModelTensor t) => t.Codec is ("fixed" or "entropy") && t.DType is (TensorDType.BF16 or TensorDType.F16 or TensorDType.F32);
 
     /// <summary>Checks the blob header against the tensor; returns the entropy group count (0 for fixed).</summary>
-    public static int Validate(ModelTensor t, int rows, int cols)
+    public static int Validate(ModelTensor t, int rows, int cols) => Validate(t, rows, cols, out _);
+
+    /// <summary>The same, with a fixed blob's sections as read for the check (null for entropy).</summary>
+    public static int Validate(ModelTensor t, int rows, int cols, out FixedCodec.Sections? fixedSections)
     {
         ReadOnlySpan<byte> h = t.StoredBytes;
+        fixedSections = null;
         if (t.Codec == "fixed")
         {
             FixedCodec.Sections f = FixedSections(t, rows, cols);
+            fixedSections = f;
             long tileCount = (long)((rows + 7) / 8) * ((cols + 127) / 128);
             FixedTileLayout.CheckEscapeOffsets(rows, cols, t.DType, h.Slice((int)f.TilesOffset, checked((int)(tileCount * FixedTileLayout.TileBytesOf(FloatFields.RestBytes(t.DType))))),
                 MemoryMarshal.Cast<byte, uint>(h.Slice((int)f.OffsetsOffset, checked((int)((tileCount + 1) * 4)))), f.EscapeCount, t.Name);

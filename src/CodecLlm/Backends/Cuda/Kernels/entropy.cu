@@ -93,6 +93,41 @@ __device__ __forceinline__ uint4 en_join8(uint4 e, uint2 r)
     return o;
 }
 
+// Group gg of a launch: its tensor (index ti), that tensor's header fields (docs/FORMAT.md, entropy blob layout) and the
+// group's index g within the tensor.
+struct EnGroup
+{
+    int ti, g;
+    EntropyTensor et;
+    u32 L;
+    long long n, K;
+    u64 total_bits;
+    const u8* rest;
+    const u32* offsets;
+    const u32* words;
+};
+
+__device__ __forceinline__ EnGroup en_group(const EntropyParams& p, int gg)
+{
+    EnGroup r;
+    r.ti = 0;
+    if (p.count > 1 && gg >= p.t[1].group_start) r.ti = 1;
+    if (p.count > 2 && gg >= p.t[2].group_start) r.ti = 2;
+    if (p.count > 3 && gg >= p.t[3].group_start) r.ti = 3;
+    r.et = r.ti == 0 ? p.t[0] : r.ti == 1 ? p.t[1] : r.ti == 2 ? p.t[2] : p.t[3];
+    const uint4* hp = (const uint4*)r.et.blob;
+    const uint4 h0 = __ldg(hp), h1 = __ldg(hp + 1), h2 = __ldg(hp + 2), h3 = __ldg(hp + 3);
+    r.L = h0.y >> 24;
+    r.n = (long long)(((u64)h0.w << 32) | h0.z);
+    r.K = h1.x;
+    r.total_bits = ((u64)h1.w << 32) | h1.z;
+    r.rest = r.et.blob + (((u64)h2.y << 32) | h2.x);
+    r.offsets = (const u32*)(r.et.blob + (((u64)h2.w << 32) | h2.z));
+    r.words = (const u32*)(r.et.blob + (((u64)h3.y << 32) | h3.x));
+    r.g = gg - r.et.group_start + r.et.first_group;
+    return r;
+}
+
 // Element-by-element join of elements [base, base + count) of a group (count <= EN_CHUNK) from the chunk's entries.
 __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const u16* eb, int base, int count, u32 lane)
 {
@@ -113,23 +148,17 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
-        int ti = 0;
-        if (p.count > 1 && gg >= p.t[1].group_start) ti = 1;
-        if (p.count > 2 && gg >= p.t[2].group_start) ti = 2;
-        if (p.count > 3 && gg >= p.t[3].group_start) ti = 3;
-        const EntropyTensor et = ti == 0 ? p.t[0] : ti == 1 ? p.t[1] : ti == 2 ? p.t[2] : p.t[3];
-
         // Header (docs/FORMAT.md, entropy blob layout), then this lane's stream offset, then the table.
-        const uint4* hp = (const uint4*)et.blob;
-        const uint4 h0 = __ldg(hp), h1 = __ldg(hp + 1), h2 = __ldg(hp + 2), h3 = __ldg(hp + 3);
-        const u32 L = h0.y >> 24;
-        const long long n = (long long)(((u64)h0.w << 32) | h0.z);
-        const long long K = h1.x;
-        const u64 totalBits = ((u64)h1.w << 32) | h1.z;
-        const u8* rest = et.blob + (((u64)h2.y << 32) | h2.x);
-        const u32* offsets = (const u32*)(et.blob + (((u64)h2.w << 32) | h2.z));
-        const u32* words = (const u32*)(et.blob + (((u64)h3.y << 32) | h3.x));
-        const int g = gg - et.group_start + et.first_group;
+        const EnGroup eg = en_group(p, gg);
+        const int ti = eg.ti;
+        const EntropyTensor& et = eg.et;
+        const u32 L = eg.L;
+        const long long n = eg.n, K = eg.K;
+        const u64 totalBits = eg.total_bits;
+        const u8* rest = eg.rest;
+        const u32* offsets = eg.offsets;
+        const u32* words = eg.words;
+        const int g = eg.g;
         const u32 off = __ldg(offsets + 32 * g + lane);
         if (ti != prev)
         {
@@ -231,21 +260,15 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
-        int ti = 0;
-        if (p.count > 1 && gg >= p.t[1].group_start) ti = 1;
-        if (p.count > 2 && gg >= p.t[2].group_start) ti = 2;
-        if (p.count > 3 && gg >= p.t[3].group_start) ti = 3;
-        const EntropyTensor et = ti == 0 ? p.t[0] : ti == 1 ? p.t[1] : ti == 2 ? p.t[2] : p.t[3];
-
-        const uint4* hp = (const uint4*)et.blob;
-        const uint4 h0 = __ldg(hp), h1 = __ldg(hp + 1), h2 = __ldg(hp + 2), h3 = __ldg(hp + 3);
-        const u32 L = h0.y >> 24;
-        const long long n = (long long)(((u64)h0.w << 32) | h0.z);
-        const long long K = h1.x;
-        const u8* rest = et.blob + (((u64)h2.y << 32) | h2.x);
-        const u32* offsets = (const u32*)(et.blob + (((u64)h2.w << 32) | h2.z));
-        const u32* words = (const u32*)(et.blob + (((u64)h3.y << 32) | h3.x));
-        const int g = gg - et.group_start + et.first_group;
+        const EnGroup eg = en_group(p, gg);
+        const int ti = eg.ti;
+        const EntropyTensor& et = eg.et;
+        const u32 L = eg.L;
+        const long long n = eg.n, K = eg.K;
+        const u8* rest = eg.rest;
+        const u32* offsets = eg.offsets;
+        const u32* words = eg.words;
+        const int g = eg.g;
         if (ti != prev)
         {
             __syncwarp();

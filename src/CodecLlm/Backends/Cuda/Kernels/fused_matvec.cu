@@ -155,24 +155,6 @@ __device__ __forceinline__ void fm_fma_quad(uint4 u, int q, const float4 (&xv)[B
 }
 
 template <int B>
-__device__ __forceinline__ void fm_load_x(const float* __restrict__ x, int cols, int col, float4 (&xv)[B]) {
-    if ((cols & 3) == 0) {
-#pragma unroll
-        for (int b = 0; b < B; b++)
-            xv[b] = col < cols ? __ldg(reinterpret_cast<const float4*>(x + (long long)b * cols + col)) : make_float4(0.f, 0.f, 0.f, 0.f);
-    } else {
-#pragma unroll
-        for (int b = 0; b < B; b++) {
-            const float* xb = x + (long long)b * cols;
-            xv[b].x = col < cols ? xb[col] : 0.f;
-            xv[b].y = col + 1 < cols ? xb[col + 1] : 0.f;
-            xv[b].z = col + 2 < cols ? xb[col + 2] : 0.f;
-            xv[b].w = col + 3 < cols ? xb[col + 3] : 0.f;
-        }
-    }
-}
-
-template <int B>
 __device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, fm_u32, fm_u32*, const float4 (&xv)[B], float (&acc)[B][8]) {
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
@@ -226,74 +208,11 @@ __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, 
 __device__ __forceinline__ void fm_fetch(const FmRaw& d, long long, int g, int t, int lane, FmRawFrag& f) { fm_load(d, g, t, lane, f); }
 __device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, int, int lane, FmFixedFrag& f) { fm_load(d, tile, lane, f); }
 
-template <class Dec, class Frag, bool FIXED, int B, int W>
-__device__ __forceinline__ void fm_matvec(const Dec& d, const float* __restrict__ x, float* __restrict__ y) {
-    __shared__ __align__(16) fm_u32 stage[W][FIXED ? 512 : 4];
-    __shared__ float red[W][B * 8];
-    asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = blockIdx.x;
-    const int rows = d.rows, cols = d.cols, T = (cols + 127) / 128;
-    const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
-    float acc[B][8];
-#pragma unroll
-    for (int b = 0; b < B; b++)
-#pragma unroll
-        for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
-    bool waited = false;
-    if (n > 0) {
-        const long long tb = (long long)g * T + t0;
-        fm_u32 myoff = 0;
-        Frag fa, fb;
-        fm_fetch(d, tb, g, t0, lane, fa);
-        if (FIXED) {  // the warp's tile offsets, one per lane; its escape bytes into L1 ahead of use
-            const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
-            if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
-            const fm_u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
-            for (fm_u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
-                asm volatile("prefetch.global.L1 [%0];" :: "l"(fd.esc + a));
-        }
-        fm_u32* sl = &stage[warp][0] + lane * 4;
-        int t = t0;
-#pragma unroll 1
-        while (true) {
-#pragma unroll
-            for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
-                Frag& cur = h == 0 ? fa : fb;
-                Frag& nxt = h == 0 ? fb : fa;
-                if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
-                const fm_u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
-                if (!waited) { asm volatile("griddepcontrol.wait;" ::: "memory"); waited = true; }  // x comes from the previous kernel
-                float4 xv[B];
-                fm_load_x<B>(x, cols, t * 128 + lane * 4, xv);
-                fm_tile<B>(d, cur, toff, sl, xv, acc);
-                if (++t >= t1) break;
-            }
-            if (t >= t1) break;
-        }
-    }
-    if (!waited) asm volatile("griddepcontrol.wait;" ::: "memory");
-#pragma unroll
-    for (int b = 0; b < B; b++)
-#pragma unroll
-        for (int r = 0; r < 8; r++) {
-            const float v = fm_warp_sum(acc[b][r]);
-            if (lane == 0) red[warp][b * 8 + r] = v;
-        }
-    __syncthreads();
-    if (threadIdx.x < B * 8) {
-        const int b = threadIdx.x >> 3, r = threadIdx.x & 7, row = g * 8 + r;
-        float s = red[0][threadIdx.x];
-#pragma unroll
-        for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
-        if (row < rows) y[(long long)b * rows + row] = s;
-    }
-}
-
 // ------------------------------------------------------------------ engine entry points
 // The decode-step matvecs of the CUDA engine (CudaOps.Matvec): up to three matrices sharing the input
 // (q/k/v, gate/up) in one launch, block g working on 8-row group g - group_start of its segment; the input
 // transformed on the fly (ACT 0: x; 1: RMSNorm(x) * norm_w; 2: silu(x) * x2, SwiGLU); the output
-// out = W x (+ bias) (+ resid). Same accumulation as fm_matvec, so raw == fixed bit for bit here too.
+// out = W x (+ bias) (+ resid). The accumulation contract above, so raw == fixed bit for bit.
 struct FmSeg {
     const void* w;            // raw BF16 [rows, cols] row-major, or the fixed tiles
     const fm_u32* tile_off;   // fixed only
@@ -322,7 +241,13 @@ __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmFixed& d) {
     d.tiles = (const fm_u8*)s.w; d.tile_off = s.tile_off; d.esc = s.esc; d.rows = s.rows; d.cols = cols; d.base = s.base;
 }
 
-__device__ __forceinline__ float fm_silu_mul(float g, float u) { return (g / (1.0f + expf(-g))) * u; }
+// The arithmetic around the matvec input, its rounding pinned by the _rn intrinsics (never contracted into an FMA):
+// the raw and `fixed` kernels are separate instantiations, and a multiply-add contracted in one and not in the other
+// (expf's last multiply with the 1 + ..., the sum of squares) would break their bit identity for some inputs.
+__device__ __forceinline__ float fm_silu_mul(float g, float u) { return __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u); }
+__device__ __forceinline__ float fm_sumsq4(float4 v) {
+    return __fadd_rn(__fadd_rn(__fadd_rn(__fmul_rn(v.x, v.x), __fmul_rn(v.y, v.y)), __fmul_rn(v.z, v.z)), __fmul_rn(v.w, v.w));
+}
 
 // Input columns col..col+3 of batch row b (zero beyond cols), transformed as ACT says.
 template <int ACT>
@@ -355,7 +280,7 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
     float ss = 0.f;
     for (int i = threadIdx.x * 4; i < p.cols; i += W * 32 * 4) {
         const float4 v = fm_input<0>(p, i, 1.f, b);
-        ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+        ss = __fadd_rn(ss, fm_sumsq4(v));
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
@@ -761,14 +686,37 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
     if (col + 3 < p.cols) o[3] = __uint_as_float(hi & 0xffff0000u);
 }
 
-#ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries below
+#ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries above
+// One matrix, the input as is: fm_engine over a one-segment FmParams (y = [B][rows]).
+__device__ __forceinline__ FmParams fm_standalone(const void* w, const fm_u32* tile_off, const fm_u8* esc, fm_u32 base, int rows, int cols, const float* x, float* y) {
+    FmParams p = {};
+    p.seg[0].w = w;
+    p.seg[0].tile_off = tile_off;
+    p.seg[0].esc = esc;
+    p.seg[0].base = base;
+    p.seg[0].out = y;
+    p.seg[0].rows = rows;
+    p.nseg = 1;
+    p.cols = cols;
+    p.x = x;
+    p.groups = (rows + 7) / 8;
+    return p;
+}
+template <int B, int W>
+__device__ __forceinline__ void fm_matvec(const FmRaw& d, const float* x, float* y) {
+    fm_engine<FmRaw, FmRawFrag, false, 0, W, B>(fm_standalone(d.w, nullptr, nullptr, 0, d.rows, d.cols, x, y), 0, B);
+}
+template <int B, int W>
+__device__ __forceinline__ void fm_matvec(const FmFixed& d, const float* x, float* y) {
+    fm_engine<FmFixed, FmFixedFrag, true, 0, W, B>(fm_standalone(d.tiles, d.tile_off, d.esc, d.base, d.rows, d.cols, x, y), 0, B);
+}
 // Entry points: fused_matvec_{raw,fixed}_b{B}_w{W}; grid ceil(rows/8), block 32*W, no dynamic smem.
 #define FM_ENTRY(B, W)                                                                                                     \
     extern "C" __global__ void __launch_bounds__(W * 32) fused_matvec_raw_b##B##_w##W(FmRaw d, const float* x, float* y) {     \
-        fm_matvec<FmRaw, FmRawFrag, false, B, W>(d, x, y);                                                                  \
+        fm_matvec<B, W>(d, x, y);                                                                                            \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(W * 32) fused_matvec_fixed_b##B##_w##W(FmFixed d, const float* x, float* y) { \
-        fm_matvec<FmFixed, FmFixedFrag, true, B, W>(d, x, y);                                                               \
+        fm_matvec<B, W>(d, x, y);                                                                                            \
     }
 FM_ENTRY(1, 4)
 FM_ENTRY(1, 8)
