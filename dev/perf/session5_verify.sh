@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Session 5, verification run of the final main: every CUDA test (HF transformers reference first), the serve --batching
+# GPU test, dev/cuda/prod_check (the standalone fused entries, now over fm_engine), then the bench figures.
+set -uo pipefail
+source dev/perf/device_env.sh
+timeout 100 python3 .devrun-v/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -1
+export CODECLLM_HF_REFERENCE=/tmp/hfref
+timeout 240 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$?"
+grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
+grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
+timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
+grep -E '\[FAIL\]|\[SKIP\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
+echo "== prod_check"
+(cd dev/cuda && timeout 150 nvcc -O3 -std=c++17 -arch=sm_90 -Xcompiler -fopenmp prod_check.cu -o /tmp/prod_check -lgomp > /tmp/pc_build.txt 2>&1 && OMP_NUM_THREADS=16 timeout 120 /tmp/prod_check > /tmp/pc.txt 2>&1; echo "rc=$?"; tail -3 /tmp/pc_build.txt; tail -4 /tmp/pc.txt)
+b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed,entropy
+b l2 --synthetic llama-2-7b --new-tokens 128 --codec fixed
+for B in 2 4 8; do b tl_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"; done
+echo "t=$SECONDS"
