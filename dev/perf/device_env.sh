@@ -1,7 +1,8 @@
 # Sourced by the dev/perf/session4_*.sh device scripts (run by the device tool in the repository root, carrying
 # .device/dotnet-runtime-aspnet.tar.xz and the staging folder .devrun-v: bin/ = the test build, models/ = stories260K):
-# the .NET runtime, the staged models, $OUT, $D, and b NAME ARGS... = one `codecllm bench --device cuda --prompt-tokens 32
-# ARGS` into $OUT/bench_NAME.txt with its table printed.
+# the .NET runtime, the staged models, $OUT, $D, b NAME ARGS... = one `codecllm bench --device cuda --prompt-tokens 32
+# ARGS` into $OUT/bench_NAME.txt with its table printed, and cuda_tests [SECONDS] = the HF transformers reference, then
+# every CUDA test into $OUT/tests.log, its summary and failures printed.
 OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
 mkdir -p /tmp/dotnet "$OUT"
 tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
@@ -11,4 +12,11 @@ b() {
     local n=$1; shift
     timeout "${BENCH_TIMEOUT:-200}" dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 "$@" > "$OUT/bench_$n.txt" 2>&1
     echo "== $n: $*"; sed -n '/^variant/,$p' "$OUT/bench_$n.txt" | head -16
+}
+cuda_tests() {
+    timeout 100 python3 .devrun-v/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -1
+    export CODECLLM_HF_REFERENCE=/tmp/hfref
+    timeout "${1:-300}" dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$?"
+    grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
+    grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
 }

@@ -9,11 +9,7 @@ for f in $K/fused_matvec.cu .devrun-v/base/fused_matvec_old.cu; do
   cp $f /tmp/fm.cu; cp $K/*.cuh /tmp/ 2>/dev/null
   echo "== $f: $(nvcc -cubin -arch=sm_90 -std=c++17 -Xptxas -v -o /tmp/fm.cubin /tmp/fm.cu 2>&1 | grep -A1 'fm_rawp_a1_w4\|fm_rawp_a0_w8\|fm_rawp_a2_w8' | grep -E 'stack|registers' | tr '\n' ' ')"
 done
-timeout 100 python3 .devrun-v/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -1
-export CODECLLM_HF_REFERENCE=/tmp/hfref
-timeout 240 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$?"
-grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
-grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
+cuda_tests 240
 cp -r $D /tmp/base && cp .devrun-v/base/CodecLlm.dll /tmp/base/
 export BENCH_TIMEOUT=150
 bb() { local n=$1 dir=$2 m=$3; timeout 150 dotnet $dir/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic $m --new-tokens 128 --codec fixed > "$OUT/bench_$n.txt" 2>&1

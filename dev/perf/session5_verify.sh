@@ -3,11 +3,7 @@
 # GPU test, dev/cuda/prod_check (the standalone fused entries, now over fm_engine), then the bench figures.
 set -uo pipefail
 source dev/perf/device_env.sh
-timeout 100 python3 .devrun-v/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -1
-export CODECLLM_HF_REFERENCE=/tmp/hfref
-timeout 240 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$?"
-grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
-grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
+cuda_tests 240
 timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
 grep -E '\[FAIL\]|\[SKIP\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
 echo "== prod_check"
