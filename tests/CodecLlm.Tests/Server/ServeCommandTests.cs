@@ -102,20 +102,10 @@ public partial class ServeCommandTests
     public async Task Serve_StopsCleanlyOnSigterm()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "SIGTERM is POSIX");
-        ProcessStartInfo psi = new("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "CodecLlm.Cli.dll"), "serve", "--model", TestPaths.Stories260KBin, "--port", "0" })
-            psi.ArgumentList.Add(a);
-        using Process serve = Process.Start(psi)!;
+        (Process started, _) = await StartServe("--model", TestPaths.Stories260KBin);
+        using Process serve = started;
         try
         {
-            string? line;
-            do
-            {
-                line = await serve.StandardError.ReadLineAsync(Ct);
-                Assert.True(line != null, "serve exited before it was ready");
-            }
-            while (!line.Contains("codecllm: ready"));
-
             using (Process kill = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
                 await kill.WaitForExitAsync(Ct);
             using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

@@ -150,50 +150,41 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
     {
         // Header (docs/FORMAT.md, entropy blob layout), then this lane's stream offset, then the table.
         const EnGroup eg = en_group(p, gg);
-        const int ti = eg.ti;
-        const EntropyTensor& et = eg.et;
-        const u32 L = eg.L;
-        const long long n = eg.n, K = eg.K;
-        const u64 totalBits = eg.total_bits;
-        const u8* rest = eg.rest;
-        const u32* offsets = eg.offsets;
-        const u32* words = eg.words;
-        const int g = eg.g;
-        const u32 off = __ldg(offsets + 32 * g + lane);
-        if (ti != prev)
+        const u32 off = __ldg(eg.offsets + 32 * eg.g + lane);
+        if (eg.ti != prev)
         {
             __syncwarp();
-            const uint4* src = (const uint4*)et.table;
+            const uint4* src = (const uint4*)eg.et.table;
             uint4* dst = (uint4*)tab;
-            int n16 = (1 << L) * 2 / 16;
+            int n16 = (1 << eg.L) * 2 / 16;
 #pragma unroll 8
             for (int i = (int)lane; i < n16; i += 32) dst[i] = __ldg(src + i);
-            if (n16 == 0 && lane < (1u << L)) tab[lane] = et.table[lane];
+            if (n16 == 0 && lane < (1u << eg.L)) tab[lane] = eg.et.table[lane];
             __syncwarp();
-            prev = ti;
+            prev = eg.ti;
         }
 
-        const long long first = (long long)g * 32 * K;
-        const int elems = (int)(min(n, first + 32 * K) - first); // elements of this group
-        u16* out = et.out + first;
-        const u8* rst = rest + first;
+        const long long first = (long long)eg.g * 32 * eg.K;
+        const int elems = (int)(min(eg.n, first + 32 * eg.K) - first); // elements of this group
+        u16* out = eg.et.out + first;
+        const u8* rst = eg.rest + first;
         const int nfull = elems / EN_CHUNK, tail = elems % EN_CHUNK;
         const bool vec = ((((u64)out) | ((u64)rst)) & 15) == 0;
-        // The stream section holds ceil(totalBits / 32) + 4 words: the last whole 16-byte vector starts at or
-        // before word ceil(totalBits / 32). Window loads past it are clamped: those words are only ever read
+        // The stream section holds ceil(total_bits / 32) + 4 words: the last whole 16-byte vector starts at or
+        // before word ceil(total_bits / 32). Window loads past it are clamped: those words are only ever read
         // as bits below the last code of a stream, which do not change a table entry.
-        const u32 lastVec = (u32)((totalBits + 31) / 32) & ~3u;
-        const uint4* wvec = (const uint4*)words;
+        const u32 lastVec = (u32)((eg.total_bits + 31) / 32) & ~3u;
+        const uint4* wvec = (const uint4*)eg.words;
 
         EnLane s;
         const u32 w = off >> 5, skip = off & 31;
-        s.hi = __ldg(words + w);
-        s.lo = __ldg(words + w + 1);
+        s.hi = __ldg(eg.words + w);
+        s.lo = __ldg(eg.words + w + 1);
         s.k = w + 2;
         s.hi = __funnelshift_l(s.lo, s.hi, skip);
         s.lo <<= skip;
         s.avail = 64 - (int)skip;
-        const u32 shr = 32 - L;
+        const u32 shr = 32 - eg.L;
         u32 nxt = s.hi >> shr;
         if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
         uint4 win[EN_WIN_VECS];
@@ -261,41 +252,33 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
         const EnGroup eg = en_group(p, gg);
-        const int ti = eg.ti;
-        const EntropyTensor& et = eg.et;
-        const u32 L = eg.L;
-        const long long n = eg.n, K = eg.K;
-        const u8* rest = eg.rest;
-        const u32* offsets = eg.offsets;
-        const u32* words = eg.words;
-        const int g = eg.g;
-        if (ti != prev)
+        if (eg.ti != prev)
         {
             __syncwarp();
-            for (int i = (int)lane; i < (1 << L); i += 32) tab[i] = __ldg(et.table + i);
+            for (int i = (int)lane; i < (1 << eg.L); i += 32) tab[i] = __ldg(eg.et.table + i);
             __syncwarp();
-            prev = ti;
+            prev = eg.ti;
         }
 
-        const long long first = (long long)g * 32 * K, end = min(n, first + 32 * K);
-        u64 pos = __ldg(offsets + 32 * g + lane);
+        const long long first = (long long)eg.g * 32 * eg.K, end = min(eg.n, first + 32 * eg.K);
+        u64 pos = __ldg(eg.offsets + 32 * eg.g + lane);
         for (long long idx = first + lane; idx < end; idx += 32)
         {
             const u32 w = (u32)(pos >> 5);
-            const u64 bits = (((u64)__ldg(words + w) << 32) | __ldg(words + w + 1)) << (pos & 31);
-            const u32 ent = tab[(u32)(bits >> (64 - L))];  // code length | symbol << 8
+            const u64 bits = (((u64)__ldg(eg.words + w) << 32) | __ldg(eg.words + w + 1)) << (pos & 31);
+            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // code length | symbol << 8
             pos += ent & 0xffu;
             const u32 e = ent >> 8;
             if (R == 2)
             {
-                const u32 r = __ldg((const u16*)rest + idx);
-                ((u16*)et.out)[idx] = (u16)((((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu));
+                const u32 r = __ldg((const u16*)eg.rest + idx);
+                ((u16*)eg.et.out)[idx] = (u16)((((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu));
             }
             else
             {
-                const u8* q = rest + 3 * idx;
+                const u8* q = eg.rest + 3 * idx;
                 const u32 r = (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16);
-                ((u32*)et.out)[idx] = (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
+                ((u32*)eg.et.out)[idx] = (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
             }
         }
     }
