@@ -155,7 +155,7 @@ public sealed unsafe class CudaModule : IDisposable
 public sealed unsafe class CudaFunction
 {
     private readonly IntPtr _function;
-    private int _sharedLimit = 48 * 1024;
+    private int _sharedLimit = -1;  // dynamic shared bytes a launch may use now (48 KiB minus the static ones until raised)
 
     internal CudaFunction(IntPtr function, string name)
     {
@@ -210,6 +210,13 @@ public sealed unsafe class CudaFunction
 
     private void EnsureShared(uint sharedBytes)
     {
+        if (sharedBytes == 0) return;
+        if (_sharedLimit < 0)
+        {
+            int staticBytes;
+            CuDriver.Check(CuDriver.cuFuncGetAttribute(&staticBytes, CuDriver.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, _function), $"cuFuncGetAttribute({Name})");
+            _sharedLimit = 48 * 1024 - staticBytes;
+        }
         if (sharedBytes > _sharedLimit)
         {
             CuDriver.Check(CuDriver.cuFuncSetAttribute(_function, CuDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int)sharedBytes), $"cuFuncSetAttribute({Name})");

@@ -205,6 +205,104 @@ public class GpuDecoderTests
     }
 
     /// <summary>
+    /// A launch whose dynamic shared memory fits 48 KiB but not beside the kernel's static shared memory (fixed_decode
+    /// holds 16 KiB of its own) needs the function's dynamic-shared-memory attribute raised first: the launch works
+    /// and decodes as usual. (Before, only launches of more than 48 KiB of dynamic memory raised it, and this one
+    /// failed with CUDA_ERROR_INVALID_VALUE; attention in a session of ~10k positions asks for such amounts.)
+    /// </summary>
+    [Fact]
+    public void LaunchWithStaticPlusDynamicSharedMemoryOver48KiBWorks()
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            const int rows = 16, cols = 256;
+            ushort[] data = RandomBf16(rows * cols, 5, specials: true, cols);
+            ModelTensor t = Encode("fixed", data, rows, cols, owned);
+            DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
+            DeviceBuffer output = c.Allocator.Allocate(rows * cols * 2L, MemoryCategory.Scratch, "out");
+            owned.AddRange([blob, output]);
+            s.Upload(blob, t.StoredBytes);
+            FixedCodec.Sections f = GpuDecoders.FixedSections(t, rows, cols);
+            var p = new FmDecodeParams
+            {
+                Tiles = blob.Pointer + (ulong)f.TilesOffset,
+                TileOffsets = blob.Pointer + (ulong)f.OffsetsOffset,
+                Escapes = blob.Pointer + (ulong)f.EscapesOffset,
+                Base = (uint)f.Base,
+                Out = output.Pointer,
+                Rows = rows,
+                Cols = cols,
+                Rg0 = 0,
+                Rg1 = rows / 8,
+            };
+            c.Kernels.Function("fused_matvec.cu", "fixed_decode").Launch(s, 1u, 256, 40 * 1024, p);
+            Assert.Equal(data, s.Download<ushort>(output, rows * cols));
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Escape-heavy tiles (two rows in three mostly escapes: exponents spread over 51 values, many lanes with more than
+    /// four escapes): the fused `fixed` matvec equals the raw one bit for bit, and so does the raw one with each
+    /// persistent block looping over many 8-row groups.
+    /// </summary>
+    [Theory]
+    [InlineData(40, 4100, 1)]
+    [InlineData(24, 2048, 0)]
+    [InlineData(17, 640, 2)]
+    public void FusedFixedMatvecWithEscapeHeavyTilesIsBitIdenticalToRawBf16(int rows, int cols, int act)
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var ops = new CudaOps(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            var rnd = new Random(rows * cols);
+            ushort[] data = new ushort[rows * cols];
+            for (int i = 0; i < data.Length; i++)
+            {
+                // a third of the rows ordinary Gaussian weights, the rest sign, exponent 100..150 and mantissa at random
+                data[i] = (i / cols) % 3 == 0 ? GpuTest.ToBf16((float)(rnd.NextDouble() - 0.5) * 0.04f)
+                    : (ushort)((rnd.Next(2) << 15) | (rnd.Next(100, 151) << 7) | rnd.Next(128));
+            }
+            ModelTensor t = Encode("fixed", data, rows, cols, owned);
+            DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
+            DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
+            s.Upload(blob, t.StoredBytes);
+            using var fm = new GpuMatrix("w", rows, cols, TensorDType.BF16, "fixed", blob, fixedSections: GpuDecoders.FixedSections(t, rows, cols));
+            float[] x = GpuTest.Gaussian(new Random(3), cols);
+            DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+            DeviceBuffer x2d = s.UploadNew<float>(c.Allocator, GpuTest.Gaussian(new Random(4), cols), MemoryCategory.Activations, "x2");
+            DeviceBuffer nw = s.UploadNew<float>(c.Allocator, x.Select(v => 1 + v / 10).ToArray(), MemoryCategory.Activations, "n");
+            DeviceBuffer y = c.Allocator.Allocate(rows * 4L, MemoryCategory.Activations, "y");
+            owned.AddRange([raw, xd, x2d, nw, y]);
+            ulong normW = act == 1 ? nw.Pointer : 0, up = act == 2 ? x2d.Pointer : 0;
+            uint[] Run(MatvecWeight w)
+            {
+                s.Upload(y, new uint[rows]);
+                ops.Matvec(s, [new(w, y.Pointer)], xd.Pointer, cols, normW, 1e-5f, 0, up);
+                return s.Download<uint>(y, rows);
+            }
+            var rawW = new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols);
+            uint[] expected = Run(rawW);
+            Assert.Equal(expected, Run(fm.FixedOperand()));
+            ops.FusedGridLimit = 2;
+            Assert.Equal(expected, Run(rawW));
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>
     /// The fused matvec over `fixed` tiles == the same template over the raw BF16 matrix, bit for bit, for each
     /// input transform (0: x, 1: RMSNorm(x) * w, 2: silu(x) * up) with bias and residual, two segments in one
     /// launch; and both equal an FP64 reference within 1e-5.

@@ -51,39 +51,32 @@ template <int DT> __device__ __forceinline__ void store_elem(void* p, long long 
     else ((u16*)p)[i] = f32_to_bf16(v);
 }
 
-// Butterfly sum: every lane ends with the same total, in the same order on every run.
-__device__ __forceinline__ float warp_sum(float v)
+// Reduction operators (one struct per operation).
+struct OpSum { __device__ __forceinline__ float operator()(float a, float b) const { return a + b; } };
+struct OpMax { __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); } };
+struct OpMinInt { __device__ __forceinline__ int operator()(int a, int b) const { return min(a, b); } };
+
+// Butterfly over the warp (xor 16, 8, 4, 2, 1): every lane ends with the same result, in the same order on every run.
+template <class T, class Op> __device__ __forceinline__ T warp_reduce(T v, Op op)
 {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
+__device__ __forceinline__ float warp_sum(float v) { return warp_reduce(v, OpSum()); }
 
-__device__ __forceinline__ float warp_max(float v)
-{
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-// Deterministic block sum (fixed tree); blockDim.x a multiple of 32, at most 1024. Every thread gets the total.
-__device__ __forceinline__ float block_sum(float v, float* scratch32)
+// Deterministic block reduction (fixed tree: each warp's butterfly, then one over the warps' results; lanes beyond the
+// warps hold `identity`); blockDim.x a multiple of 32, at most 1024. Every thread gets the result; scratch32 may be
+// reused by the next reduction (it waits before writing).
+template <class T, class Op> __device__ __forceinline__ T block_reduce(T v, T* scratch32, T identity, Op op)
 {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    v = warp_sum(v);
+    v = warp_reduce(v, op);
     __syncthreads();
     if (lane == 0) scratch32[warp] = v;
     __syncthreads();
-    float t = lane < nwarps ? scratch32[lane] : 0.f;
-    t = warp_sum(t);
-    return t;
+    T t = lane < nwarps ? scratch32[lane] : identity;
+    return warp_reduce(t, op);
 }
-
-__device__ __forceinline__ float block_max(float v, float* scratch32)
-{
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    v = warp_max(v);
-    __syncthreads();
-    if (lane == 0) scratch32[warp] = v;
-    __syncthreads();
-    float t = lane < nwarps ? scratch32[lane] : __int_as_float(0xff800000);
-    return warp_max(t);
-}
+__device__ __forceinline__ float block_sum(float v, float* scratch32) { return block_reduce(v, scratch32, 0.f, OpSum()); }
+__device__ __forceinline__ float block_max(float v, float* scratch32) { return block_reduce(v, scratch32, __int_as_float(0xff800000), OpMax()); }
+__device__ __forceinline__ int block_min_int(int v, int* scratch32) { return block_reduce(v, scratch32, 0x7fffffff, OpMinInt()); }

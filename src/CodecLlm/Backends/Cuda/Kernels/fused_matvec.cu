@@ -375,10 +375,11 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 // Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid = the blocks that
 // fit on the GPU at once), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
 // FMAs and reduction), so its results equal fm_engine's -- and fixed's -- bit for bit, whatever the grid. The next
-// tile is fetched while the current one is multiplied, across group boundaries too, so a block streams its rows
+// two tiles are fetched while the current one is multiplied, across group boundaries too, so a block streams its rows
 // without a gap, and RMSNorm's scale is computed once per block instead of once per group: no wave quantisation and
 // no per-group prologue (H100 TinyLlama decode 682 -> 841 tok/s, docs/PERFORMANCE.md). The `fixed` decoder keeps one
-// block per group: its per-group tile-offset and escape loads sit on the critical path of a persistent block.
+// block per group: a persistent `fixed` block needs more registers (96 against 72: fewer warps per SM) and measured
+// slower (sessions 3 and 6); so did `fixed` with two tiles in flight or with its tiles streamed through shared memory.
 __device__ __forceinline__ int fm_group(const FmParams& p, int g, FmRaw& d) {
     const int si = (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
     const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
@@ -396,12 +397,17 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
     const int G = p.groups, stride = gridDim.x;
     const int nk = (int)blockIdx.x < G ? (G - 1 - (int)blockIdx.x) / stride + 1 : 0;  // groups of this block
-    FmRawFrag cur, nxt;
-    if (n > 0 && nk > 0) {
-        FmRaw d;
-        const int gl = fm_group(p, blockIdx.x, d);
-        fm_fetch(d, 0, gl, t0, lane, cur);
-    }
+    FmRawFrag cur, nxt, nxt2;  // two in flight (one: H100 TinyLlama uncompressed 850 tok/s; two: 873-883)
+    int fk = 0, fj = 0;  // the next tile to fetch: tile t0 + fj of the block's group fk
+    auto fetch_next = [&](FmRawFrag& f) {
+        if (fk < nk) {
+            FmRaw d;
+            const int gl = fm_group(p, (int)blockIdx.x + fk * stride, d);
+            fm_fetch(d, 0, gl, t0 + fj, lane, f);
+            if (++fj == n) { fj = 0; fk++; }
+        }
+    };
+    if (n > 0) { fetch_next(cur); fetch_next(nxt); }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
     const float scale = ACT == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
 #pragma unroll 1
@@ -414,17 +420,12 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         for (int r = 0; r < 8; r++) acc[0][r] = 0.f;
 #pragma unroll 1
         for (int j = 0; j < n; j++) {
-            if (j + 1 < n) {
-                fm_fetch(d, 0, gl, t0 + j + 1, lane, nxt);
-            } else if (k + 1 < nk) {  // the next group's first tile
-                FmRaw dn;
-                const int gn = fm_group(p, g + stride, dn);
-                fm_fetch(dn, 0, gn, t0, lane, nxt);
-            }
+            fetch_next(nxt2);  // across group boundaries too
             float4 xv[1];
             xv[0] = fm_input<ACT>(p, (t0 + j) * 128 + lane * 4, scale);
             fm_tile<1>(d, cur, 0u, nullptr, xv, acc);
             cur = nxt;
+            nxt = nxt2;
         }
 #pragma unroll
         for (int r = 0; r < 8; r++) {

@@ -99,25 +99,6 @@ template <typename T> __device__ T block_exclusive_scan(T v, T* s32, T* total)
     return before;
 }
 
-__device__ __forceinline__ int warp_min_int(int v)
-{
-    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-__device__ int block_min_int(int v, int* s32)
-{
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    v = warp_min_int(v);
-    __syncthreads();
-    if (lane == 0) s32[warp] = v;
-    __syncthreads();
-    int t = lane < nw ? s32[lane] : 0x7fffffff;
-    t = warp_min_int(t);
-    __syncthreads();
-    return t;
-}
-
 // Sort key as the CPU's: probability descending, then id ascending; the probability is recoverable from the key.
 __device__ __forceinline__ u64 sample_key(float p, int i) { return ((u64)(0xffffffffu - __float_as_uint(p)) << 32) | (u32)i; }
 __device__ __forceinline__ float key_prob(u64 k) { return __uint_as_float(0xffffffffu - (u32)(k >> 32)); }
