@@ -247,6 +247,26 @@ public class GpuDecoderTests
         }
     }
 
+    /// <summary>A matrix uploaded raw and as `fixed` tiles, and the fused matvec's inputs: x, the up projection, RMSNorm weights.</summary>
+    private sealed record FusedOperands(MatvecWeight Raw, MatvecWeight Fixed, float[] X, float[] X2, float[] Norm, ulong XPtr, ulong X2Ptr, ulong NormPtr);
+
+    private static FusedOperands UploadFused(CudaContext c, CudaStream s, ushort[] data, int rows, int cols, List<IDisposable> owned)
+    {
+        ModelTensor t = Encode("fixed", data, rows, cols, owned);
+        DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
+        DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
+        s.Upload(blob, t.StoredBytes);
+        var fm = new GpuMatrix("w", rows, cols, TensorDType.BF16, "fixed", blob, fixedSections: GpuDecoders.FixedSections(t, rows, cols));
+        float[] x = GpuTest.Gaussian(new Random(9), cols);
+        float[] x2 = GpuTest.Gaussian(new Random(11), cols);
+        float[] norm = x.Select(v => 1 + v / 10).ToArray();
+        DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        DeviceBuffer x2d = s.UploadNew<float>(c.Allocator, x2, MemoryCategory.Activations, "x2");
+        DeviceBuffer nw = s.UploadNew<float>(c.Allocator, norm, MemoryCategory.Activations, "n");
+        owned.AddRange([raw, fm, xd, x2d, nw]);
+        return new FusedOperands(new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols), fm.FixedOperand(), x, x2, norm, xd.Pointer, x2d.Pointer, nw.Pointer);
+    }
+
     /// <summary>
     /// Escape-heavy tiles (two rows in three mostly escapes: exponents spread over 51 values, many lanes with more than
     /// four escapes): the fused `fixed` matvec equals the raw one bit for bit, and so does the raw one with each
@@ -272,29 +292,20 @@ public class GpuDecoderTests
                 data[i] = (i / cols) % 3 == 0 ? GpuTest.ToBf16((float)(rnd.NextDouble() - 0.5) * 0.04f)
                     : (ushort)((rnd.Next(2) << 15) | (rnd.Next(100, 151) << 7) | rnd.Next(128));
             }
-            ModelTensor t = Encode("fixed", data, rows, cols, owned);
-            DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
-            DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
-            s.Upload(blob, t.StoredBytes);
-            using var fm = new GpuMatrix("w", rows, cols, TensorDType.BF16, "fixed", blob, fixedSections: GpuDecoders.FixedSections(t, rows, cols));
-            float[] x = GpuTest.Gaussian(new Random(3), cols);
-            DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
-            DeviceBuffer x2d = s.UploadNew<float>(c.Allocator, GpuTest.Gaussian(new Random(4), cols), MemoryCategory.Activations, "x2");
-            DeviceBuffer nw = s.UploadNew<float>(c.Allocator, x.Select(v => 1 + v / 10).ToArray(), MemoryCategory.Activations, "n");
+            FusedOperands m = UploadFused(c, s, data, rows, cols, owned);
             DeviceBuffer y = c.Allocator.Allocate(rows * 4L, MemoryCategory.Activations, "y");
-            owned.AddRange([raw, xd, x2d, nw, y]);
-            ulong normW = act == 1 ? nw.Pointer : 0, up = act == 2 ? x2d.Pointer : 0;
+            owned.Add(y);
+            ulong normW = act == 1 ? m.NormPtr : 0, up = act == 2 ? m.X2Ptr : 0;
             uint[] Run(MatvecWeight w)
             {
                 s.Upload(y, new uint[rows]);
-                ops.Matvec(s, [new(w, y.Pointer)], xd.Pointer, cols, normW, 1e-5f, 0, up);
+                ops.Matvec(s, [new(w, y.Pointer)], m.XPtr, cols, normW, 1e-5f, 0, up);
                 return s.Download<uint>(y, rows);
             }
-            var rawW = new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols);
-            uint[] expected = Run(rawW);
-            Assert.Equal(expected, Run(fm.FixedOperand()));
+            uint[] expected = Run(m.Raw);
+            Assert.Equal(expected, Run(m.Fixed));
             ops.FusedGridLimit = 2;
-            Assert.Equal(expected, Run(rawW));
+            Assert.Equal(expected, Run(m.Raw));
         }
         finally
         {
@@ -326,33 +337,24 @@ public class GpuDecoderTests
             for (int i = 0; i < data.Length / 40; i++) data[rnd.Next(data.Length)] = GpuTest.ToBf16((float)(rnd.NextDouble() * 1e-9)); // escapes
             for (int r = 0; r < Math.Min(rows, 8); r++)
                 for (int k = 0; k < Math.Min(cols, 4); k++) data[r * cols + k] = GpuTest.ToBf16(1e-12f * MathF.Pow(2, r * 4 + k)); // lane 0 of tile 0: all escapes
-            ModelTensor t = Encode("fixed", data, rows, cols, owned);
-            DeviceBuffer raw = s.UploadNew<ushort>(c.Allocator, data, MemoryCategory.Weights, "raw");
-            DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
-            s.Upload(blob, t.StoredBytes);
-            using var fm = new GpuMatrix("w", rows, cols, TensorDType.BF16, "fixed", blob, fixedSections: GpuDecoders.FixedSections(t, rows, cols));
-            float[] x = GpuTest.Gaussian(new Random(9), cols);
-            float[] x2 = GpuTest.Gaussian(new Random(11), cols);
+            FusedOperands m = UploadFused(c, s, data, rows, cols, owned);
+            (float[] x, float[] x2, float[] norm) = (m.X, m.X2, m.Norm);
             float[] resid = GpuTest.Gaussian(new Random(10), rows);
             float[] bias = GpuTest.Gaussian(new Random(12), rows);
-            DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
-            DeviceBuffer x2d = s.UploadNew<float>(c.Allocator, x2, MemoryCategory.Activations, "x2");
             DeviceBuffer rd = s.UploadNew<float>(c.Allocator, resid, MemoryCategory.Activations, "r");
             DeviceBuffer bd = s.UploadNew<float>(c.Allocator, bias, MemoryCategory.Activations, "b");
-            float[] norm = x.Select(v => 1 + v / 10).ToArray();
-            DeviceBuffer nw = s.UploadNew<float>(c.Allocator, norm, MemoryCategory.Activations, "n");
             DeviceBuffer y1 = c.Allocator.Allocate(rows * 8L, MemoryCategory.Activations, "y1"), y2 = c.Allocator.Allocate(rows * 8L, MemoryCategory.Activations, "y2");
-            owned.AddRange([raw, xd, x2d, rd, bd, nw, y1, y2]);
-            ulong normW = act == 1 ? nw.Pointer : 0, up = act == 2 ? x2d.Pointer : 0;
+            owned.AddRange([rd, bd, y1, y2]);
+            ulong normW = act == 1 ? m.NormPtr : 0, up = act == 2 ? m.X2Ptr : 0;
             // two segments: the matrix with bias, then the matrix again without
-            var rawW = new MatvecWeight(WeightEncoding.BF16, raw.Pointer, rows, cols);
-            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
-            ops.Matvec(s, [new(fm.FixedOperand(), y2.Pointer, bd.Pointer), new(fm.FixedOperand(), y2.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
+            MatvecWeight rawW = m.Raw, fixedW = m.Fixed;
+            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], m.XPtr, cols, normW, 1e-5f, rd.Pointer, up);
+            ops.Matvec(s, [new(fixedW, y2.Pointer, bd.Pointer), new(fixedW, y2.Pointer + (ulong)rows * 4)], m.XPtr, cols, normW, 1e-5f, rd.Pointer, up);
             uint[] a = s.Download<uint>(y1, 2 * rows), b = s.Download<uint>(y2, 2 * rows);
             Assert.Equal(a, b);
             // raw runs persistent blocks: the same bits when each block loops over many 8-row groups
             ops.FusedGridLimit = 3;
-            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], xd.Pointer, cols, normW, 1e-5f, rd.Pointer, up);
+            ops.Matvec(s, [new(rawW, y1.Pointer, bd.Pointer), new(rawW, y1.Pointer + (ulong)rows * 4)], m.XPtr, cols, normW, 1e-5f, rd.Pointer, up);
             Assert.Equal(b, s.Download<uint>(y1, 2 * rows));
             // and the values are right (not just equally wrong)
             float[] af = a.Select(BitConverter.UInt32BitsToSingle).ToArray();
