@@ -47,7 +47,7 @@ int main() {
             CK(cudaMalloc(&doff, e.tile_off.size() * 4)); CK(cudaMemcpy(doff, e.tile_off.data(), e.tile_off.size() * 4, cudaMemcpyHostToDevice));
             CK(cudaMalloc(&de, e.escapes.size())); CK(cudaMemcpy(de, e.escapes.data(), e.escapes.size(), cudaMemcpyHostToDevice));
             FmRaw rd{dw, rows, cols};
-            FmFixed fd{dt, doff, de, rows, cols, (fm_u32)e.base};
+            FmFixed fd{dt, doff, de, rows, cols, (u32)e.base};
             for (auto& en : entries) {
                 if (T > 31 * en.W) continue;
                 int B = en.B;

@@ -179,7 +179,6 @@ public sealed class BatchedSessionMux : IDisposable
             int carried = 0;
             for (int i = 0; i < b; i++)
             {
-                int row = i;
                 Slot s = _slots[_subset != null ? _sequences[i] : i];
                 if (!s.InStep) continue;
                 s.InStep = false;
@@ -188,7 +187,7 @@ public sealed class BatchedSessionMux : IDisposable
                 else
                 {
                     if (s.Result.Length != vocab) s.Result = new float[vocab];
-                    _logits.AsSpan(row * vocab, vocab).CopyTo(s.Result);
+                    _logits.AsSpan(i * vocab, vocab).CopyTo(s.Result);
                     s.Done = true;
                 }
                 s.NextPos = s.Pos + 1;

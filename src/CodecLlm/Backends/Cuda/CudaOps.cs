@@ -139,7 +139,8 @@ internal sealed class CudaOps
     public void Split(CudaStream s, ulong input, ulong output, int toType, long n) =>
         _k.Function("elementwise.cu", toType == 1 ? "split_f16" : "split_bf16").Launch(s, Grid(n), Threads, 0, new ConvertParams { In = input, Out = output, N = n });
 
-    public void RopeKv(CudaStream s, int kvType, in RopeKvParams p) =>
+    /// <summary>Prefill RoPE of q and KNew in place, and the append of KNew, VNew to the cache (before <see cref="Attention"/>).</summary>
+    public void RopeKv(CudaStream s, int kvType, in AttnParams p) =>
         _k.Function("attention.cu", "rope_kv_" + Suffix(kvType)).Launch(s, ((uint)p.T, (uint)(p.NHeads + p.NKvHeads), 1u), 64, 0, p);
 
     /// <summary>

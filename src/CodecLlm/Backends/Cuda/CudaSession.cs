@@ -192,10 +192,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     public CudaContext Context => _ctx;
 
-    /// <summary>Bytes of weights kept compressed in VRAM, and what they decode to.</summary>
     /// <summary>Decode-step units that decode into scratch (row slices count one each; tests).</summary>
     internal int DecodeScratchUnits => _decodeSteps.Count(st => st.Scratch != null);
 
+    /// <summary>Bytes of weights kept compressed in VRAM, and what they decode to.</summary>
     public (long Compressed, long Decoded) CompressedWeightBytes =>
         (_w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.Buffer.Bytes), _w.Matrices.Distinct().Where(m => m.IsCompressed).Sum(m => m.DecodedBytes));
 
@@ -241,7 +241,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             foreach (GpuMatrix m in ms.Where(NeedsScratch))
             {
                 parts.Add(new ScratchPart(m, 0, -1, off));
-                off += (m.DecodedBytes + 255) / 256 * 256;
+                off += ScratchPipeline.Aligned(m.DecodedBytes);
             }
             return parts.Count == 0 ? null : parts.ToArray();
         }
@@ -251,7 +251,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         {
             ScratchPart[]? whole = Parts(ms);
             long budget = DecodeSliceBytes;
-            long wholeBytes = whole?.Sum(p => Aligned(p.Matrix.DecodedBytes)) ?? 0;
+            long wholeBytes = whole?.Sum(p => ScratchPipeline.Aligned(p.Matrix.DecodedBytes)) ?? 0;
             if (whole == null || budget <= 0 || wholeBytes <= budget || whole.Any(p => p.Matrix.Codec != "fixed"))
             {
                 steps.Add(new Step(kind, layer, 0, 0, whole));
@@ -261,7 +261,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             foreach (Step unit in SliceDecodeStep(kind, layer, ms, budget, NeedsScratch))
             {
                 steps.Add(unit);
-                decodeSlot = Math.Max(decodeSlot, unit.Scratch?.Sum(p => Aligned(PartBytes(p))) ?? 0);
+                decodeSlot = Math.Max(decodeSlot, unit.Scratch?.Sum(p => ScratchPipeline.Aligned(PartBytes(p))) ?? 0);
             }
         }
         slotBytes = 0;
@@ -317,12 +317,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         else
         {
             steps.Add(new Step(StepKind.Head, 0, 0, head.Rows, [new ScratchPart(head, 0, -1, 0)]));
-            slotBytes = Math.Max(slotBytes, (head.DecodedBytes + 255) / 256 * 256);
+            slotBytes = Math.Max(slotBytes, ScratchPipeline.Aligned(head.DecodedBytes));
         }
         return steps;
     }
-
-    private static long Aligned(long bytes) => (bytes + 255) / 256 * 256;
 
     /// <summary>Decoded bytes of a `fixed` scratch part (row groups [Rg0, Rg1) of its matrix).</summary>
     private static long PartBytes(ScratchPart p)
@@ -350,7 +348,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             int rowsPer = (int)Math.Max(8, Math.Min(((m.Rows + n - 1) / n + 7) / 8 * 8, budget / rowBytes / 8 * 8));
             for (int r0 = 0; r0 < m.Rows; r0 += rowsPer) pieces.Add(new Piece(m, r0, Math.Min(rowsPer, m.Rows - r0)));
         }
-        long Bytes(Piece p) => needsScratch(p.Matrix) ? Aligned((long)p.Rows * p.Matrix.Cols * p.Matrix.DType.ByteSize()) : 0;
+        long Bytes(Piece p) => needsScratch(p.Matrix) ? ScratchPipeline.Aligned((long)p.Rows * p.Matrix.Cols * p.Matrix.DType.ByteSize()) : 0;
         bool resid = kind is StepKind.O or StepKind.Down;  // out = x + W x: one slice per launch
         var units = new List<List<Piece>>();
         long unitBytes = 0;
@@ -439,7 +437,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             Gemms(i, l.Down, GemmSource.Hidden, _tmp);
             steps.Add(new Step(StepKind.ResidAdd, i, 0, 0, null));
         }
-        return (slot + 255) / 256 * 256;
+        return ScratchPipeline.Aligned(slot);
     }
 
     public void Forward(ReadOnlySpan<int> tokens, int startPos, Span<float> logits) => Prefill(0, tokens, startPos, logits);
@@ -701,7 +699,6 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
         ulong seqBase = (ulong)(_seq * _seqKvBytes);
         ulong kc = _kCache.Pointer + seqBase + (ulong)(kvLayer * layer), vc = _vCache.Pointer + seqBase + (ulong)(kvLayer * layer);
-        int style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1;
         var attn = new AttnParams
         {
             Q = _q.Pointer,
@@ -714,34 +711,20 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             NKvHeads = c.NumKvHeads,
             HeadDim = c.HeadDim,
             Scale = 1f / MathF.Sqrt(c.HeadDim),
+            KNew = _k.Pointer,
+            VNew = _v.Pointer,
+            InvFreq = _invFreq.Pointer,
+            Style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1,
         };
         if (n == 1 || batched)
         {
             // Decode: RoPE and the cache append happen inside the attention kernel.
-            attn.KNew = _k.Pointer;
-            attn.VNew = _v.Pointer;
-            attn.InvFreq = _invFreq.Pointer;
-            attn.Style = style;
             attn.FuseRope = 1;
             attn.SeqBytes = batched ? _seqKvBytes : 0;
             _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }
-        _ops.RopeKv(_stream, _kvType, new RopeKvParams
-        {
-            Q = _q.Pointer,
-            K = _k.Pointer,
-            V = _v.Pointer,
-            KCache = kc,
-            VCache = vc,
-            InvFreq = _invFreq.Pointer,
-            Pos0 = _pos.Pointer,
-            T = n,
-            NHeads = c.NumHeads,
-            NKvHeads = c.NumKvHeads,
-            HeadDim = c.HeadDim,
-            Style = style,
-        });
+        _ops.RopeKv(_stream, _kvType, attn);
         _ops.Attention(_stream, _kvType, attn, MaxSequenceLength);
     }
 

@@ -160,17 +160,16 @@ internal static class GpuDecoders
         if (m.Codec == "fixed")
         {
             if (rg1 < 0) rg1 = (m.Rows + 7) / 8;
-            FixedCodec.Sections f = m.FixedSections!.Value;
-            ulong b = m.Buffer.Pointer;
+            var (tileData, offsets, escapes, exponentBase) = m.FixedPointers();
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
             uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
             kernels.Function("fused_matvec.cu", FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
                 new FmDecodeParams
                 {
-                    Tiles = b + (ulong)f.TilesOffset,
-                    TileOffsets = b + (ulong)f.OffsetsOffset,
-                    Escapes = b + (ulong)f.EscapesOffset,
-                    Base = (uint)f.Base,
+                    Tiles = tileData,
+                    TileOffsets = offsets,
+                    Escapes = escapes,
+                    Base = exponentBase,
                     Out = output,
                     Rows = m.Rows,
                     Cols = m.Cols,

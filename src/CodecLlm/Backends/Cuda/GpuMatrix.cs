@@ -61,10 +61,17 @@ internal sealed class GpuMatrix : IDisposable
     /// <summary>The fused-decode operand (fixed BF16 only: the fused kernels read 1408-byte BF16 tiles; F16/F32 go through the decoder).</summary>
     public MatvecWeight FixedOperand()
     {
-        FixedCodec.Sections f = FixedSections ?? throw new InvalidOperationException($"{Name}: not a fixed matrix");
         if (DType != TensorDType.BF16) throw new InvalidOperationException($"{Name}: the fused fixed kernels read BF16 tiles, this matrix is {DType} (decode it to scratch)");
+        var (tiles, offsets, escapes, exponentBase) = FixedPointers();
+        return new(WeightEncoding.Fixed, tiles, Rows, Cols, offsets, escapes, exponentBase);
+    }
+
+    /// <summary>Fixed (any element type): the device addresses of the tiles, tile offsets and escape bytes, and the base exponent.</summary>
+    public (ulong Tiles, ulong Offsets, ulong Escapes, uint Base) FixedPointers()
+    {
+        FixedCodec.Sections f = FixedSections ?? throw new InvalidOperationException($"{Name}: not a fixed matrix");
         ulong b = Buffer.Pointer;
-        return new(WeightEncoding.Fixed, b + (ulong)f.TilesOffset, Rows, Cols, b + (ulong)f.OffsetsOffset, b + (ulong)f.EscapesOffset, (ulong)f.Base);
+        return (b + (ulong)f.TilesOffset, b + (ulong)f.OffsetsOffset, b + (ulong)f.EscapesOffset, (uint)f.Base);
     }
 
     public void Dispose()

@@ -49,13 +49,7 @@ internal struct ConvertParams
     public long N;
 }
 
-[StructLayout(LayoutKind.Sequential)]
-internal struct RopeKvParams
-{
-    public ulong Q, K, V, KCache, VCache, InvFreq, Pos0;
-    public int T, NHeads, NKvHeads, HeadDim, Style;
-}
-
+/// <summary>attention.cu AttnParams: the attention kernels' and (prefill) rope_kv's parameters.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct AttnParams
 {

@@ -32,7 +32,7 @@ internal sealed class ScratchPipeline : IDisposable
         if (slots < 2) throw new ArgumentOutOfRangeException(nameof(slots), "the pipeline needs at least two slots");
         _ctx = ctx;
         _slots = slots;
-        _slotBytes = (slotBytes + 255) / 256 * 256;
+        _slotBytes = Aligned(slotBytes);
         _decode = new CudaStream(ctx);
         _buffer = ctx.Allocator.Allocate(_slotBytes * slots, MemoryCategory.Scratch, $"scratch ({slots} slots)");
         _ready = Enumerable.Range(0, slots).Select(_ => new CudaEvent(ctx)).ToArray();
@@ -40,6 +40,9 @@ internal sealed class ScratchPipeline : IDisposable
         _fork = new CudaEvent(ctx);
         _join = new CudaEvent(ctx);
     }
+
+    /// <summary><paramref name="bytes"/> rounded up to the 256-byte alignment of every part of a slot.</summary>
+    public static long Aligned(long bytes) => (bytes + 255) / 256 * 256;
 
     private ulong Slot(int i) => _buffer.Pointer + (ulong)(i % _slots * _slotBytes);
 

@@ -166,8 +166,25 @@ public class CudaKernelTests
         using DeviceBuffer fd = s.UploadNew<float>(c.Allocator, invFreq, MemoryCategory.Workspace, "freq");
         using DeviceBuffer pd = s.UploadNew<int>(c.Allocator, [pos0], MemoryCategory.Workspace, "pos");
         using DeviceBuffer od = c.Allocator.Allocate(T * qdim * 4L, MemoryCategory.Activations, "o");
-        ops.RopeKv(s, kvType, new RopeKvParams { Q = qd.Pointer, K = kd.Pointer, V = vd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, InvFreq = fd.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd, Style = style });
-        ops.Attention(s, kvType, new AttnParams { Q = qd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, Out = od.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd, Scale = 1 / MathF.Sqrt(hd) }, maxSeq);
+        var attn = new AttnParams
+        {
+            Q = qd.Pointer,
+            KCache = kc.Pointer,
+            VCache = vc.Pointer,
+            Out = od.Pointer,
+            Pos0 = pd.Pointer,
+            T = T,
+            NHeads = nh,
+            NKvHeads = nkv,
+            HeadDim = hd,
+            Scale = 1 / MathF.Sqrt(hd),
+            KNew = kd.Pointer,
+            VNew = vd.Pointer,
+            InvFreq = fd.Pointer,
+            Style = style,
+        };
+        ops.RopeKv(s, kvType, attn);
+        ops.Attention(s, kvType, attn, maxSeq);
         float[] got = s.Download<float>(od, T * qdim);
 
         // Reference: rotate, then attend, in double.

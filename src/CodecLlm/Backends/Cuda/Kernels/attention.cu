@@ -1,50 +1,6 @@
 // RoPE + KV-cache append, and causal grouped-query attention over the cache (prefill and decode).
 #include "common.cuh"
 
-// Rotates q and k of T tokens at positions pos0 .. pos0+T-1 and appends k, v to the cache.
-// style 0: adjacent pairs (2i, 2i+1); style 1: split halves (i, i + hd/2).
-struct RopeKvParams
-{
-    float* q; float* k; const float* v;
-    void* kcache; void* vcache;
-    const float* inv_freq;
-    const int* pos0;
-    int T; int n_heads; int n_kv_heads; int head_dim; int style;
-};
-
-// Grid (T, n_heads + n_kv_heads): one block per token and head; kv-head blocks also append v.
-template <int KV> __device__ void rope_kv(const RopeKvParams& p)
-{
-    int t = blockIdx.x, head = blockIdx.y;
-    int pos = *p.pos0 + t;
-    int half = p.head_dim / 2, kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
-    bool isq = head < p.n_heads;
-    int kvh = head - p.n_heads;
-    float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim : p.k + (long long)t * kvdim + kvh * p.head_dim;
-    for (int i = threadIdx.x; i < half; i += blockDim.x)
-    {
-        int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
-        float s, c;
-        sincosf((float)pos * p.inv_freq[i], &s, &c);
-        float x0 = base[a], x1 = base[b];
-        float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
-        base[a] = r0;
-        base[b] = r1;
-        if (!isq)
-        {
-            long long off = (long long)pos * kvdim + kvh * p.head_dim;
-            store_elem<KV>(p.kcache, off + a, r0);
-            store_elem<KV>(p.kcache, off + b, r1);
-        }
-    }
-    if (!isq)
-        for (int i = threadIdx.x; i < p.head_dim; i += blockDim.x)
-            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, p.v[(long long)t * kvdim + kvh * p.head_dim + i]);
-}
-extern "C" __global__ void rope_kv_f32(const RopeKvParams p) { rope_kv<DT_F32>(p); }
-extern "C" __global__ void rope_kv_f16(const RopeKvParams p) { rope_kv<DT_F16>(p); }
-extern "C" __global__ void rope_kv_bf16(const RopeKvParams p) { rope_kv<DT_BF16>(p); }
-
 // One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
 // Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
 // block's threads split into groups of hd/4 threads (4 dimensions each) that each sum a strided share of
@@ -79,13 +35,13 @@ template <int KV> __device__ __forceinline__ void load8(const void* p, long long
 }
 struct AttnParams
 {
-    const float* q; const void* kcache; const void* vcache; float* out;
+    float* q; void* kcache; void* vcache; float* out;
     const int* pos0;
     int T; int n_heads; int n_kv_heads; int head_dim; float scale;
     // Decode (T == 1) with RoPE fused: q, k of the new token come unrotated; every block rotates q and
     // the new k itself, uses the new k/v (rounded to the cache type) for the last position, and the
     // first block of each kv head appends them to the cache.
-    const float* k_new; const float* v_new; const float* inv_freq; int style; int fuse_rope;
+    float* k_new; const float* v_new; const float* inv_freq; int style; int fuse_rope;
     // Batched decode (seq_bytes != 0; fused RoPE, T = batch): query t is sequence t at position pos0[t], with its
     // q/k/v/out rows at row t and its cache seq_bytes * t bytes further on.
     long long seq_bytes;
@@ -246,3 +202,39 @@ template <int KV> __device__ void attention(const AttnParams& p)
 extern "C" __global__ void attention_f32(const AttnParams p) { attention<DT_F32>(p); }
 extern "C" __global__ void attention_f16(const AttnParams p) { attention<DT_F16>(p); }
 extern "C" __global__ void attention_bf16(const AttnParams p) { attention<DT_BF16>(p); }
+
+// Prefill: rotates q and k_new of T tokens at positions pos0 .. pos0+T-1 in place and appends k_new, v_new to the
+// cache (the AttnParams fields the attention launch that follows uses too). style 0: adjacent pairs (2i, 2i+1); style
+// 1: split halves (i, i + hd/2).
+// Grid (T, n_heads + n_kv_heads): one block per token and head; kv-head blocks also append v.
+template <int KV> __device__ void rope_kv(const AttnParams& p)
+{
+    int t = blockIdx.x, head = blockIdx.y;
+    int pos = *p.pos0 + t;
+    int half = p.head_dim / 2, kvdim = p.n_kv_heads * p.head_dim, qdim = p.n_heads * p.head_dim;
+    bool isq = head < p.n_heads;
+    int kvh = head - p.n_heads;
+    float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim : p.k_new + (long long)t * kvdim + kvh * p.head_dim;
+    for (int i = threadIdx.x; i < half; i += blockDim.x)
+    {
+        int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
+        float s, c;
+        sincosf((float)pos * p.inv_freq[i], &s, &c);
+        float x0 = base[a], x1 = base[b];
+        float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+        base[a] = r0;
+        base[b] = r1;
+        if (!isq)
+        {
+            long long off = (long long)pos * kvdim + kvh * p.head_dim;
+            store_elem<KV>(p.kcache, off + a, r0);
+            store_elem<KV>(p.kcache, off + b, r1);
+        }
+    }
+    if (!isq)
+        for (int i = threadIdx.x; i < p.head_dim; i += blockDim.x)
+            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, p.v_new[(long long)t * kvdim + kvh * p.head_dim + i]);
+}
+extern "C" __global__ void rope_kv_f32(const AttnParams p) { rope_kv<DT_F32>(p); }
+extern "C" __global__ void rope_kv_f16(const AttnParams p) { rope_kv<DT_F16>(p); }
+extern "C" __global__ void rope_kv_bf16(const AttnParams p) { rope_kv<DT_BF16>(p); }

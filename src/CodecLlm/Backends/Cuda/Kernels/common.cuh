@@ -51,6 +51,14 @@ template <int DT> __device__ __forceinline__ void store_elem(void* p, long long 
     else ((u16*)p)[i] = f32_to_bf16(v);
 }
 
+// FloatFields.Join of an exponent e and the R-byte rest r of a wider float (the codecs' F16: R = 2, e masked to its 5
+// bits; F32: R = 3): the rest holds the sign above the mantissa.
+template <int R> __device__ __forceinline__ u32 join_wide(u32 e, u32 r)
+{
+    if (R == 2) return (((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu);
+    return (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
+}
+
 // Reduction operators (one struct per operation).
 struct OpSum { __device__ __forceinline__ float operator()(float a, float b) const { return a + b; } };
 struct OpMax { __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); } };

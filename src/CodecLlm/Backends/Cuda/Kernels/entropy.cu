@@ -271,14 +271,12 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
             const u32 e = ent >> 8;
             if (R == 2)
             {
-                const u32 r = __ldg((const u16*)eg.rest + idx);
-                ((u16*)eg.et.out)[idx] = (u16)((((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu));
+                ((u16*)eg.et.out)[idx] = (u16)join_wide<2>(e, __ldg((const u16*)eg.rest + idx));
             }
             else
             {
                 const u8* q = eg.rest + 3 * idx;
-                const u32 r = (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16);
-                ((u32*)eg.et.out)[idx] = (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
+                ((u32*)eg.et.out)[idx] = join_wide<3>(e, (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16));
             }
         }
     }

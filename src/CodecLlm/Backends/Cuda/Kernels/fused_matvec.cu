@@ -1,5 +1,5 @@
-// Fused decompress + matvec for decode steps (issue #5). Self-contained: compiled by NVRTC without system
-// headers (-arch=sm_90 or newer for the griddepcontrol instructions; they are no-ops without a PDL launch).
+// Fused decompress + matvec for decode steps (issue #5). Compiled by NVRTC without system headers, common.cuh its
+// only include (-arch=sm_90 or newer for the griddepcontrol instructions; they are no-ops without a PDL launch).
 //
 // y[b][row] = sum_col W[row][col] * x[b][col]; W [rows, cols] BF16, raw or in the `fixed` tile layout
 // (docs/FORMAT.md, "fixed"); x [B][cols] and y [B][rows] FP32; B = 1, 2, 4, 8.
@@ -12,24 +12,21 @@
 //   order; then an xor butterfly 16,8,4,2,1 across lanes; then warps 0..W-1 summed in order.
 // Dev harness, timings and the analysis: dev/cuda/ and docs/PERFORMANCE.md ("Fused matvec").
 
-typedef unsigned char fm_u8;
-typedef unsigned short fm_u16;
-typedef unsigned int fm_u32;
-typedef unsigned long long fm_u64;
+#include "common.cuh"
 
 #define FM_TILE_BYTES 1408
 
 struct FmRaw {  // raw row-major BF16
-    const fm_u16* w;
+    const u16* w;
     int rows, cols;
 };
 
 struct FmFixed {  // `fixed` layout sections
-    const fm_u8* tiles;       // G*T tiles of 1408 bytes
-    const fm_u32* tile_off;   // G*T + 1 escape offsets
-    const fm_u8* esc;         // escape bytes (+ 8 padding bytes)
+    const u8* tiles;       // G*T tiles of 1408 bytes
+    const u32* tile_off;   // G*T + 1 escape offsets
+    const u8* esc;         // escape bytes (+ 8 padding bytes)
     int rows, cols;
-    fm_u32 base;              // exponent of code 0 (<= 248)
+    u32 base;              // exponent of code 0 (<= 248)
 };
 
 __device__ __forceinline__ uint4 fm_ld16(const void* p) {
@@ -42,20 +39,20 @@ __device__ __forceinline__ uint2 fm_ld8(const void* p) {
     asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(p));
     return r;
 }
-__device__ __forceinline__ fm_u32 fm_ld4(const void* p) {
-    fm_u32 r;
+__device__ __forceinline__ u32 fm_ld4(const void* p) {
+    u32 r;
     asm("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(r) : "l"(p));
     return r;
 }
 
 // ------------------------------------------------------------------ raw decoder
-struct FmRawFrag { fm_u32 v[16]; };  // pair p = row p>>1, columns 2(p&1), 2(p&1)+1 (lo, hi)
+struct FmRawFrag { u32 v[16]; };  // pair p = row p>>1, columns 2(p&1), 2(p&1)+1 (lo, hi)
 
 __device__ __forceinline__ void fm_load(const FmRaw& d, int g, int t, int lane, FmRawFrag& f) {
     const int col = t * 128 + lane * 4;
-    const bool edge = (g * 8 + 8 > d.rows) || (t * 128 + 128 > d.cols) || (d.cols & 3) || ((fm_u64)d.w & 7);
+    const bool edge = (g * 8 + 8 > d.rows) || (t * 128 + 128 > d.cols) || (d.cols & 3) || ((u64)d.w & 7);
     if (!edge) {
-        const fm_u16* p = d.w + (long long)(g * 8) * d.cols + col;
+        const u16* p = d.w + (long long)(g * 8) * d.cols + col;
 #pragma unroll
         for (int r = 0; r < 8; r++) {
             uint2 q = fm_ld8(p + (long long)r * d.cols);
@@ -68,7 +65,7 @@ __device__ __forceinline__ void fm_load(const FmRaw& d, int g, int t, int lane, 
 #pragma unroll
             for (int c = 0; c < 4; c++) {
                 const int row = g * 8 + r, cc = col + c;
-                const fm_u32 b = (row < d.rows && cc < d.cols) ? d.w[(long long)row * d.cols + cc] : 0u;
+                const u32 b = (row < d.rows && cc < d.cols) ? d.w[(long long)row * d.cols + cc] : 0u;
                 const int p = 2 * r + (c >> 1);
                 if (c & 1) f.v[p] |= b << 16; else f.v[p] = b;
             }
@@ -76,10 +73,10 @@ __device__ __forceinline__ void fm_load(const FmRaw& d, int g, int t, int lane, 
 }
 
 // ------------------------------------------------------------------ fixed decoder
-struct FmFixedFrag { uint4 s0, s1; fm_u32 c0, c1, c2; };
+struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2; };
 
 __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, FmFixedFrag& f) {
-    const fm_u8* tp = d.tiles + tile * FM_TILE_BYTES;
+    const u8* tp = d.tiles + tile * FM_TILE_BYTES;
     f.s0 = fm_ld16(tp + 32 * lane);
     f.s1 = fm_ld16(tp + 32 * lane + 16);
     f.c0 = fm_ld4(tp + 1024 + 4 * lane);
@@ -88,33 +85,33 @@ __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int la
 }
 
 // Bit e = h*16 + p set when weight (pair p, half h) has code 7 (escape).
-__device__ __forceinline__ fm_u32 fm_escape_mask(fm_u32 c0, fm_u32 c1, fm_u32 c2) {
-    const fm_u32 F = 0x12491249u;
-    const fm_u32 e0 = c0 & (c0 >> 1) & (c0 >> 2) & F;
-    const fm_u32 e1 = c1 & (c1 >> 1) & (c1 >> 2) & F;
-    const fm_u32 e2 = c2 & (c2 >> 1) & (c2 >> 2) & F;
+__device__ __forceinline__ u32 fm_escape_mask(u32 c0, u32 c1, u32 c2) {
+    const u32 F = 0x12491249u;
+    const u32 e0 = c0 & (c0 >> 1) & (c0 >> 2) & F;
+    const u32 e1 = c1 & (c1 >> 1) & (c1 >> 2) & F;
+    const u32 e2 = c2 & (c2 >> 1) & (c2 >> 2) & F;
     return e0 | (e1 << 1) | (e2 << 2) | (c0 & c1 & c2 & 0x80008000u);
 }
 
 // Pair P's two codes moved to bits 7..9 and 23..25.
 template <int P>
-__device__ __forceinline__ fm_u32 fm_pair_codes(fm_u32 c0, fm_u32 c1, fm_u32 c2) {
+__device__ __forceinline__ u32 fm_pair_codes(u32 c0, u32 c1, u32 c2) {
     if (P == 15) return ((c0 >> 8) & 0x00800080u) | ((c1 >> 7) & 0x01000100u) | ((c2 >> 6) & 0x02000200u);
     const int W = P % 3, F = 3 * (P / 3);
-    const fm_u32 c = W == 0 ? c0 : (W == 1 ? c1 : c2);
-    const fm_u32 s = F <= 7 ? (c << ((7 - F) & 31)) : (c >> ((F - 7) & 31));
+    const u32 c = W == 0 ? c0 : (W == 1 ? c1 : c2);
+    const u32 s = F <= 7 ? (c << ((7 - F) & 31)) : (c >> ((F - 7) & 31));
     return s & 0x03800380u;
 }
 
 // bf16x2 word of pair P: sign/mantissa bytes placed by PRMT, exponents = codes + base (no carries).
 template <int P>
-__device__ __forceinline__ fm_u32 fm_pair(const fm_u32 (&s)[8], fm_u32 c0, fm_u32 c1, fm_u32 c2, fm_u32 base2) {
-    const fm_u32 w = s[P >> 1], m = w & 0x7f7f7f7fu, g = w & 0x80808080u;
-    const fm_u32 sm = __byte_perm(m, g, (P & 1) ? 0x7362 : 0x5140);
+__device__ __forceinline__ u32 fm_pair(const u32 (&s)[8], u32 c0, u32 c1, u32 c2, u32 base2) {
+    const u32 w = s[P >> 1], m = w & 0x7f7f7f7fu, g = w & 0x80808080u;
+    const u32 sm = __byte_perm(m, g, (P & 1) ? 0x7362 : 0x5140);
     return sm + fm_pair_codes<P>(c0, c1, c2) + base2;
 }
 
-__device__ __forceinline__ fm_u32 fm_incl_scan(fm_u32 v) {
+__device__ __forceinline__ u32 fm_incl_scan(u32 v) {
 #pragma unroll
     for (int d = 1; d < 32; d <<= 1)
         asm("{ .reg .u32 fxr; .reg .pred fxp; shfl.sync.up.b32 fxr|fxp, %1, %2, 0, 0xffffffff; @fxp add.u32 fxr, fxr, %1; mov.u32 %0, fxr; }"
@@ -122,19 +119,9 @@ __device__ __forceinline__ fm_u32 fm_incl_scan(fm_u32 v) {
     return v;
 }
 
-// The sum over the warp's lanes by an xor butterfly 16, 8, 4, 2, 1 (a fixed order: every lane gets the same bits).
-__device__ __forceinline__ float fm_warp_sum(float v) {
-    v += __shfl_xor_sync(0xffffffffu, v, 16);
-    v += __shfl_xor_sync(0xffffffffu, v, 8);
-    v += __shfl_xor_sync(0xffffffffu, v, 4);
-    v += __shfl_xor_sync(0xffffffffu, v, 2);
-    v += __shfl_xor_sync(0xffffffffu, v, 1);
-    return v;
-}
-
 // ------------------------------------------------------------------ shared FMA step
-__device__ __forceinline__ float fm_lo(fm_u32 v) { return __uint_as_float(v << 16); }
-__device__ __forceinline__ float fm_hi(fm_u32 v) { return __uint_as_float(v & 0xffff0000u); }
+__device__ __forceinline__ float fm_lo(u32 v) { return __uint_as_float(v << 16); }
+__device__ __forceinline__ float fm_hi(u32 v) { return __uint_as_float(v & 0xffff0000u); }
 
 // pairs 4q..4q+3 = rows 2q and 2q+1, columns 0..3 each
 template <int B>
@@ -155,20 +142,20 @@ __device__ __forceinline__ void fm_fma_quad(uint4 u, int q, const float4 (&xv)[B
 }
 
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, fm_u32, fm_u32*, const float4 (&xv)[B], float (&acc)[B][8]) {
+__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u32*, const float4 (&xv)[B], float (&acc)[B][8]) {
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
 }
 
 // Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)]) and patches the
 // escapes there (their positions are known only at run time). All 32 lanes call it together (warp scan).
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl) {
-    const fm_u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
-    const fm_u32 E = fm_escape_mask(c0, c1, c2);
-    const fm_u32 cnt = __popc(E);
-    const fm_u32 off = toff + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
-    const fm_u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
-    const fm_u32 base2 = (d.base << 7) | (d.base << 23);
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 toff, u32* sl) {
+    const u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
+    const u32 E = fm_escape_mask(c0, c1, c2);
+    const u32 cnt = __popc(E);
+    const u32 off = toff + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+    const u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
+    const u32 base2 = (d.base << 7) | (d.base << 23);
     *reinterpret_cast<uint4*>(sl + 0) = make_uint4(fm_pair<0>(s, c0, c1, c2, base2), fm_pair<1>(s, c0, c1, c2, base2),
                                                    fm_pair<2>(s, c0, c1, c2, base2), fm_pair<3>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 128) = make_uint4(fm_pair<4>(s, c0, c1, c2, base2), fm_pair<5>(s, c0, c1, c2, base2),
@@ -178,17 +165,17 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
     *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
                                                      fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
     if (E) {
-        const fm_u32 a = off & ~3u;
-        const fm_u32 w0 = __ldg(reinterpret_cast<const fm_u32*>(d.esc + a));
-        const fm_u32 w1 = __ldg(reinterpret_cast<const fm_u32*>(d.esc + a + 4));
+        const u32 a = off & ~3u;
+        const u32 w0 = __ldg(reinterpret_cast<const u32*>(d.esc + a));
+        const u32 w1 = __ldg(reinterpret_cast<const u32*>(d.esc + a + 4));
         // escape bytes XOR (base+7): XOR-ing the field turns exponent base+7 (code 7) into the escape byte
-        fm_u32 X = __funnelshift_r(w0, w1, (off & 3) * 8) ^ ((d.base + 7) * 0x01010101u);
-        fm_u32 e = E;
+        u32 X = __funnelshift_r(w0, w1, (off & 3) * 8) ^ ((d.base + 7) * 0x01010101u);
+        u32 e = E;
         int k = 0;
         do {
             const int b = __ffs(e) - 1;
             e &= e - 1;
-            fm_u32 byte = X & 0xffu;
+            u32 byte = X & 0xffu;
             X >>= 8;
             if (k >= 4) byte = d.esc[off + k] ^ (d.base + 7);  // more than 4 escapes in a lane: rare
             k++;
@@ -199,7 +186,7 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
 
 // Decodes (fm_decode_fixed), then runs the same FMAs as the raw decoder.
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, fm_u32 toff, fm_u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 toff, u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
     fm_decode_fixed(d, f, toff, sl);
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
@@ -215,12 +202,12 @@ __device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, 
 // out = W x (+ bias) (+ resid). The accumulation contract above, so raw == fixed bit for bit.
 struct FmSeg {
     const void* w;            // raw BF16 [rows, cols] row-major, or the fixed tiles
-    const fm_u32* tile_off;   // fixed only
-    const fm_u8* esc;         // fixed only
+    const u32* tile_off;   // fixed only
+    const u8* esc;         // fixed only
     const float* bias;        // [rows] or null
     float* out;               // [rows]
     int rows;
-    fm_u32 base;              // fixed only
+    u32 base;              // fixed only
     int group_start;          // first 8-row group of this segment in the launch's numbering
     int pad;
 };
@@ -236,9 +223,9 @@ struct FmParams {
     int groups;           // 8-row groups of all segments (fm_engine_persistent: the grid may be smaller)
 };
 
-__device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmRaw& d) { d.w = (const fm_u16*)s.w; d.rows = s.rows; d.cols = cols; }
+__device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmRaw& d) { d.w = (const u16*)s.w; d.rows = s.rows; d.cols = cols; }
 __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmFixed& d) {
-    d.tiles = (const fm_u8*)s.w; d.tile_off = s.tile_off; d.esc = s.esc; d.rows = s.rows; d.cols = cols; d.base = s.base;
+    d.tiles = (const u8*)s.w; d.tile_off = s.tile_off; d.esc = s.esc; d.rows = s.rows; d.cols = cols; d.base = s.base;
 }
 
 // The arithmetic around the matvec input, its rounding pinned by the _rn intrinsics (never contracted into an FMA):
@@ -296,7 +283,7 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
 // rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
 template <class Dec, class Frag, bool FIXED, int ACT, int W, int B = 1>
 __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int nb = 1) {
-    __shared__ __align__(16) fm_u32 stage[W][FIXED ? 512 : 4];
+    __shared__ __align__(16) u32 stage[W][FIXED ? 512 : 4];
     __shared__ float red[W][B * 8];
     __shared__ float ssw[B][W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
@@ -314,15 +301,15 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 #pragma unroll
         for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
     const long long tb = (long long)g * T + t0;
-    fm_u32 myoff = 0;
+    u32 myoff = 0;
     Frag fa, fb;
     if (n > 0) {
         fm_fetch(d, tb, g, t0, lane, fa);
         if (FIXED) {  // the warp's tile offsets, one per lane; its escape bytes into L1 ahead of use
             const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
             if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
-            const fm_u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
-            for (fm_u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
+            const u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
+            for (u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
                 asm volatile("prefetch.global.L1 [%0];" :: "l"(fd.esc + a));
         }
     }
@@ -331,7 +318,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 #pragma unroll
     for (int b = 0; b < B; b++) scale[b] = ACT == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
     if (n > 0) {
-        fm_u32* sl = &stage[warp][0] + lane * 4;
+        u32* sl = &stage[warp][0] + lane * 4;
         int t = t0;
 #pragma unroll 1
         while (true) {
@@ -340,7 +327,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                 Frag& cur = h == 0 ? fa : fb;
                 Frag& nxt = h == 0 ? fb : fa;
                 if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
-                const fm_u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
+                const u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
                 float4 xv[B];
 #pragma unroll
                 for (int b = 0; b < B; b++) xv[b] = fm_input<ACT>(p, t * 128 + lane * 4, scale[b], b);
@@ -354,7 +341,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     for (int b = 0; b < B; b++)
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            const float v = fm_warp_sum(acc[b][r]);
+            const float v = warp_sum(acc[b][r]);
             if (lane == 0) red[warp][b * 8 + r] = v;
         }
     __syncthreads();
@@ -429,7 +416,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         }
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            const float v = fm_warp_sum(acc[0][r]);
+            const float v = warp_sum(acc[0][r]);
             if (lane == 0) red[warp][r] = v;
         }
         __syncthreads();
@@ -501,26 +488,26 @@ FM_ENGINE_BATCHES(2, 16)
 // Row groups [rg0, rg1) of a fixed matrix into out as row-major BF16 (row 8*rg0 at out[0]); one warp
 // per tile, the same per-lane decode as the fused matvec (fm_decode_fixed).
 struct FmDecodeParams {
-    const fm_u8* tiles;
-    const fm_u32* tile_off;
-    const fm_u8* esc;
-    fm_u16* out;
+    const u8* tiles;
+    const u32* tile_off;
+    const u8* esc;
+    u16* out;
     int rows, cols;
-    fm_u32 base;
+    u32 base;
     int rg0, rg1;
     int pad;
 };
 
 #define FM_DECODE_WARPS 8
 extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
-    __shared__ __align__(16) fm_u32 stage[FM_DECODE_WARPS][512];
+    __shared__ __align__(16) u32 stage[FM_DECODE_WARPS][512];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     FmFixed d;
     d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
     const int T = (p.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
-    fm_u32* sl = &stage[warp][0] + lane * 4;
+    u32* sl = &stage[warp][0] + lane * 4;
     const bool vec = (p.cols & 3) == 0;
     for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
         const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
@@ -533,15 +520,15 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
         for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
             const int row = g * 8 + r;
             if (row >= p.rows || col >= p.cols) continue;
-            const fm_u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
-            fm_u16* dst = p.out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+            u16* dst = p.out + (long long)(row - p.rg0 * 8) * p.cols + col;
             if (vec) {
                 *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
             } else {
-                dst[0] = (fm_u16)lo;
-                if (col + 1 < p.cols) dst[1] = (fm_u16)(lo >> 16);
-                if (col + 2 < p.cols) dst[2] = (fm_u16)hi;
-                if (col + 3 < p.cols) dst[3] = (fm_u16)(hi >> 16);
+                dst[0] = (u16)lo;
+                if (col + 1 < p.cols) dst[1] = (u16)(lo >> 16);
+                if (col + 2 < p.cols) dst[2] = (u16)hi;
+                if (col + 3 < p.cols) dst[3] = (u16)(hi >> 16);
             }
         }
         __syncwarp();
@@ -555,17 +542,12 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
 // element = FloatFields.Join (F16: exponent masked to its 5 bits, rest bits above the field ignored), so the
 // output equals the CPU FixedCodec decode bit for bit. Row groups [rg0, rg1) into out as row-major F16/F32
 // (row 8*rg0 at out[0]); grid and block as fixed_decode, one warp per tile, no shared memory.
-template <int R>
-__device__ __forceinline__ fm_u32 fm_wide_join(fm_u32 e, fm_u32 r) {
-    if (R == 2) return (((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu);
-    return (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
-}
 
 // Rest field of weight i from the lane's 8*R words (bytes R*i .. R*i + R - 1, little-endian).
 template <int R>
-__device__ __forceinline__ fm_u32 fm_wide_rest(const fm_u32 (&rw)[8 * R], int i) {
+__device__ __forceinline__ u32 fm_wide_rest(const u32 (&rw)[8 * R], int i) {
     if (R == 2) return (rw[i >> 1] >> ((i & 1) * 16)) & 0xffffu;
-    fm_u32 r = 0;
+    u32 r = 0;
 #pragma unroll
     for (int k = 0; k < 3; k++) {
         const int b = 3 * i + k;
@@ -576,27 +558,27 @@ __device__ __forceinline__ fm_u32 fm_wide_rest(const fm_u32 (&rw)[8 * R], int i)
 
 // Code (0..7) of weight i = pair p, half h: for p < 15 three adjacent bits of word p % 3 at h*16 + 3*(p/3);
 // for p = 15 bit h*16 + 15 of words 0, 1, 2.
-__device__ __forceinline__ fm_u32 fm_code(fm_u32 c0, fm_u32 c1, fm_u32 c2, int i) {
+__device__ __forceinline__ u32 fm_code(u32 c0, u32 c1, u32 c2, int i) {
     const int p = i >> 1, h = i & 1;
     if (p == 15) {
         const int b = h * 16 + 15;
         return ((c0 >> b) & 1u) | (((c1 >> b) & 1u) << 1) | (((c2 >> b) & 1u) << 2);
     }
-    const fm_u32 c = p % 3 == 0 ? c0 : (p % 3 == 1 ? c1 : c2);
+    const u32 c = p % 3 == 0 ? c0 : (p % 3 == 1 ? c1 : c2);
     return (c >> (h * 16 + 3 * (p / 3))) & 7u;
 }
 
 // Output element of R rest bytes (F16 or F32) and a store of four consecutive columns.
 template <int R> struct fm_wide_out;
 template <> struct fm_wide_out<2> {
-    typedef fm_u16 type;
-    static __device__ __forceinline__ void store4(fm_u16* d, const fm_u32 (&v)[4]) {
+    typedef u16 type;
+    static __device__ __forceinline__ void store4(u16* d, const u32 (&v)[4]) {
         *reinterpret_cast<uint2*>(d) = make_uint2(v[0] | (v[1] << 16), v[2] | (v[3] << 16));
     }
 };
 template <> struct fm_wide_out<3> {
-    typedef fm_u32 type;
-    static __device__ __forceinline__ void store4(fm_u32* d, const fm_u32 (&v)[4]) {
+    typedef u32 type;
+    static __device__ __forceinline__ void store4(u32* d, const u32 (&v)[4]) {
         *reinterpret_cast<uint4*>(d) = make_uint4(v[0], v[1], v[2], v[3]);
     }
 };
@@ -610,16 +592,16 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
     elem* out = reinterpret_cast<elem*>(p.out);
     // 4 consecutive columns in one store when every row start is aligned for it
-    const bool vec = (p.cols & 3) == 0 && ((fm_u64)p.out & (4 * sizeof(elem) - 1)) == 0;
+    const bool vec = (p.cols & 3) == 0 && ((u64)p.out & (4 * sizeof(elem) - 1)) == 0;
     for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
         const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
         const long long tile = (long long)g * T + t;
-        const fm_u8* tp = p.tiles + tile * (1024 * R + 384);
-        const fm_u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
-        const fm_u32 E = fm_escape_mask(c0, c1, c2);  // bit e = h*16 + p: an escape
-        const fm_u32 cnt = __popc(E);
-        const fm_u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
-        fm_u32 rw[8 * R];
+        const u8* tp = p.tiles + tile * (1024 * R + 384);
+        const u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
+        const u32 E = fm_escape_mask(c0, c1, c2);  // bit e = h*16 + p: an escape
+        const u32 cnt = __popc(E);
+        const u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+        u32 rw[8 * R];
 #pragma unroll
         for (int k = 0; k < 2 * R; k++) {
             const uint4 q = fm_ld16(tp + 32 * R * lane + 16 * k);
@@ -628,13 +610,13 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
         const int col = t * 128 + lane * 4;
 #pragma unroll
         for (int r = 0; r < 8; r++) {
-            fm_u32 v[4];
+            u32 v[4];
 #pragma unroll
             for (int c = 0; c < 4; c++) {
                 const int i = r * 4 + c, e = (i & 1) * 16 + (i >> 1);
-                const fm_u32 code = fm_code(c0, c1, c2, i);
-                const fm_u32 ex = code == 7u ? (fm_u32)__ldg(p.esc + off + __popc(E & ((1u << e) - 1u))) : p.base + code;
-                v[c] = fm_wide_join<R>(ex, fm_wide_rest<R>(rw, i));
+                const u32 code = fm_code(c0, c1, c2, i);
+                const u32 ex = code == 7u ? (u32)__ldg(p.esc + off + __popc(E & ((1u << e) - 1u))) : p.base + code;
+                v[c] = join_wide<R>(ex, fm_wide_rest<R>(rw, i));
             }
             const int row = g * 8 + r;
             if (row >= p.rows || col >= p.cols) continue;
@@ -657,18 +639,18 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_
 // out[i][:] = W[tokens[i]][:] as FP32 (i < count): the embedding stays compressed. grid (T, count), one warp
 // per block: it decodes tile t of the token's 8-row group (fm_decode_fixed) and keeps the token's row.
 struct FmEmbedParams {
-    const fm_u8* tiles;
-    const fm_u32* tile_off;
-    const fm_u8* esc;
+    const u8* tiles;
+    const u32* tile_off;
+    const u8* esc;
     const int* tokens;
     float* out;
     int rows, cols;
-    fm_u32 base;
+    u32 base;
     int count;
 };
 
 extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams p) {
-    __shared__ __align__(16) fm_u32 stage[512];
+    __shared__ __align__(16) u32 stage[512];
     const int lane = threadIdx.x, t = blockIdx.x, i = blockIdx.y;
     FmFixed d;
     d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
@@ -676,9 +658,9 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
     const long long tile = (long long)(tok >> 3) * T + t;
     FmFixedFrag f;
     fm_load(d, tile, lane, f);
-    fm_u32* sl = stage + lane * 4;
+    u32* sl = stage + lane * 4;
     fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
-    const fm_u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+    const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
     const int col = t * 128 + lane * 4;
     float* o = p.out + (long long)i * p.cols + col;
     if (col < p.cols) o[0] = __uint_as_float(lo << 16);
@@ -689,7 +671,7 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
 
 #ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries above
 // One matrix, the input as is: fm_engine over a one-segment FmParams (y = [B][rows]).
-__device__ __forceinline__ FmParams fm_standalone(const void* w, const fm_u32* tile_off, const fm_u8* esc, fm_u32 base, int rows, int cols, const float* x, float* y) {
+__device__ __forceinline__ FmParams fm_standalone(const void* w, const u32* tile_off, const u8* esc, u32 base, int rows, int cols, const float* x, float* y) {
     FmParams p = {};
     p.seg[0].w = w;
     p.seg[0].tile_off = tile_off;
