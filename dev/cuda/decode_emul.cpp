@@ -34,7 +34,7 @@ static int check(const std::vector<uint16_t>& w, int rows, int cols, const char*
             }
             uint32_t prefix = 0;
             for (int l = 0; l < 32; l++) {
-                uint32_t s[8]; memcpy(s, tp + 32 * l, 32);
+                uint32_t s[8]; memcpy(s, tp + 16 * l, 16); memcpy(s + 4, tp + 512 + 16 * l, 16);  // layout version 3
                 uint32_t v[16];
                 all_pairs<0>(s, c[l][0], c[l][1], c[l][2], base2, v);
                 uint32_t E = fx::escape_mask(c[l][0], c[l][1], c[l][2]);

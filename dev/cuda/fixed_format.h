@@ -6,7 +6,8 @@
 //   tile (g,t) at index g*T+t, 1408 bytes each, row-group-major.
 //   lane l (0..31) of a tile owns the 32 weights i = r*4+c (r 0..7, c 0..3) at
 //   row 8g+r, col 128t+4l+c; pair p = i>>1 (lo = even column, hi = odd column).
-//   bytes [0,1024): sign/mantissa byte of weight i of lane l at 32l+i: (bf16>>8 & 0x80) | (bf16 & 0x7f)
+//   bytes [0,1024): sign/mantissa byte of weight i of lane l at 512(i>>4)+16l+(i&15) (layout version 3):
+//   (bf16>>8 & 0x80) | (bf16 & 0x7f)
 //   bytes [1024,1408): three code planes; word w of lane l at 1024 + 128w + 4l.
 //     pair p < 15, half h: code bits at word p%3, bit h*16 + 3*(p/3) (3 bits, lsb first)
 //     pair 15, half h: code bit j (0..2) at word j, bit h*16 + 15
@@ -68,7 +69,7 @@ inline void encode_group(Encoded& e, const uint16_t* w, int g, std::vector<uint8
                 bool inside = row < rows && col < cols;
                 uint16_t v = inside ? w[(size_t)row * cols + col] : 0;
                 int ex = (v >> 7) & 0xff;
-                tp[32 * l + i] = (uint8_t)(((v >> 8) & 0x80) | (v & 0x7f));
+                tp[(i >> 4) * 512 + 16 * l + (i & 15)] = (uint8_t)(((v >> 8) & 0x80) | (v & 0x7f));
                 int code = inside ? ex - e.base : 0;
                 if (code < 0 || code > 6) { code = 7; isesc[i] = true; escbyte[i] = (uint8_t)ex; }
                 int p = i >> 1, h = i & 1;
@@ -135,7 +136,7 @@ inline void decode(const Encoded& e, uint16_t* out) {
                     int r = i >> 2, c = i & 3;
                     int row = g * kTileRows + r, col = t * kTileCols + 4 * l + c;
                     if (row >= e.rows || col >= e.cols) continue;
-                    uint8_t sm = tp[32 * l + i];
+                    uint8_t sm = tp[(i >> 4) * 512 + 16 * l + (i & 15)];
                     out[(size_t)row * e.cols + col] = (uint16_t)(((sm & 0x80) << 8) | (ex[i] << 7) | (sm & 0x7f));
                 }
             }

@@ -75,8 +75,8 @@ struct FixedDec {
     struct Frag { uint4 s0, s1; uint32_t c0, c1, c2; };
     __device__ __forceinline__ void load(size_t tile, int lane, Frag& f) const {
         const uint8_t* tp = tiles + tile * fixedfmt::kTileBytes;
-        f.s0 = ld_stream16(tp + 32 * lane);
-        f.s1 = ld_stream16(tp + 32 * lane + 16);
+        f.s0 = ld_stream16(tp + 16 * lane);        // layout version 3: weights 0..15
+        f.s1 = ld_stream16(tp + 512 + 16 * lane);  // weights 16..31
         f.c0 = ld_stream4(tp + 1024 + 4 * lane);
         f.c1 = ld_stream4(tp + 1152 + 4 * lane);
         f.c2 = ld_stream4(tp + 1280 + 4 * lane);

@@ -13,8 +13,12 @@ namespace CodecLlm.Codecs;
 /// </summary>
 public sealed class FixedCodec : IWeightCodec
 {
-    /// <summary>2: 8x128 tiles (version 1, 4x256 tiles with an exponent table, is no longer read).</summary>
-    public const ushort Version = 2;
+    /// <summary>
+    /// 3: 8x128 tiles, a lane's rest fields in two halves of 16 weights 512 weights apart (each 16-byte load of a warp
+    /// reads whole sectors). Version 2 (a lane's 32 rest fields together) and version 1 (4x256 tiles with an exponent
+    /// table) are no longer read.
+    /// </summary>
+    public const ushort Version = 3;
     public const int HeaderBytes = 64;
     public static readonly uint Magic = BlobHeader.Magic("CLFX");
 
@@ -61,7 +65,7 @@ public sealed class FixedCodec : IWeightCodec
     public static Sections ReadSections(ReadOnlySpan<byte> blob, TensorLayout layout, string tensorName)
     {
         if (blob.Length >= 6 && BinaryPrimitives.ReadUInt32LittleEndian(blob) == Magic && BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]) != Version)
-            throw new UnsupportedModelException($"tensor '{tensorName}': unsupported fixed layout version {BinaryPrimitives.ReadUInt16LittleEndian(blob[4..])} (this build reads version {Version}, 8x128 tiles); re-compress the model");
+            throw new UnsupportedModelException($"tensor '{tensorName}': unsupported fixed layout version {BinaryPrimitives.ReadUInt16LittleEndian(blob[4..])} (this build reads version {Version}, 8x128 tiles, a lane's rest fields in two halves); re-compress the model");
         BlobHeader.CheckStart(blob, Magic, Version, "fixed", layout, HeaderBytes, tensorName);
         (int rows, int cols) = FixedTileLayout.MatrixView(layout.Shape, layout.ElementCount);
         int rb = FloatFields.RestBytes(layout.DType);

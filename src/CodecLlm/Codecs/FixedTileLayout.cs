@@ -59,6 +59,12 @@ public static class FixedTileLayout
         return best;
     }
 
+    /// <summary>
+    /// Index of weight <paramref name="i"/> of lane <paramref name="lane"/> in the rest fields: weights 0..15 at 16 lane + i, 16..31 at
+    /// 512 + 16 lane + i - 16, so that each 16-byte load of the warp reads 512 contiguous bytes (whole 32-byte sectors).
+    /// </summary>
+    public static int RestIndex(int lane, int i) => (i >> 4) * 512 + 16 * lane + (i & 15);
+
     /// <summary>Word (0..2) and bit of code bit <paramref name="j"/> of weight <paramref name="i"/> (pair i/2, half i%2) of a lane.</summary>
     private static (int Word, int Bit) CodeBit(int i, int j)
     {
@@ -107,7 +113,7 @@ public static class FixedTileLayout
                     bool inside = row < rows && col < cols && idx < n;
                     uint v = inside ? FloatFields.Load(data, idx, eb) : 0;
                     int exponent = FloatFields.Exponent(dt, v);
-                    FloatFields.StoreRest(tp, 32 * lane + i, rb, FloatFields.Rest(dt, v));
+                    FloatFields.StoreRest(tp, RestIndex(lane, i), rb, FloatFields.Rest(dt, v));
                     int code = inside ? exponent - baseExp : 0;
                     if (code is < 0 or > 6)
                     {
@@ -269,7 +275,7 @@ public static class FixedTileLayout
                 if (row >= v.Rows || col >= v.Cols) continue;
                 long idx = row * v.Cols + col;
                 if (idx >= n) continue;
-                uint rest = FloatFields.LoadRest(tp, 32 * lane + i, rb);
+                uint rest = FloatFields.LoadRest(tp, RestIndex(lane, i), rb);
                 FloatFields.Store(destination, idx, eb, FloatFields.Join(v.DType, (byte)exps[i], rest));
             }
         }

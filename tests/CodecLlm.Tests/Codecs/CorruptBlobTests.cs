@@ -103,14 +103,17 @@ public class CorruptBlobTests
         Assert.Equal("big", e.TensorName);
     }
 
-    [Fact]
-    public void FixedVersion1BlobIsAnUnsupportedLayoutVersion()
+    /// <summary>Version 1 (4x256 tiles) and version 2 (a lane's 32 rest fields together) are no longer read.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void OlderFixedBlobIsAnUnsupportedLayoutVersion(int version)
     {
         var x = Encoded("fixed");
         byte[] b = (byte[])x.Enc.Blob.Clone();
-        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(4), 1);  // the old 4x256 layout
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(4), (ushort)version);
         UnsupportedModelException e = Assert.Throws<UnsupportedModelException>(() => Decode(x, b));
-        Assert.Contains("unsupported fixed layout version 1", e.Message);
+        Assert.Contains($"unsupported fixed layout version {version}", e.Message);
         Assert.Contains("blk.0.w", e.Message);
     }
 

@@ -77,8 +77,8 @@ struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2; };
 
 __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, FmFixedFrag& f) {
     const u8* tp = d.tiles + tile * FM_TILE_BYTES;
-    f.s0 = fm_ld16(tp + 32 * lane);
-    f.s1 = fm_ld16(tp + 32 * lane + 16);
+    f.s0 = fm_ld16(tp + 16 * lane);        // weights 0..15: the warp's load reads bytes 0..511, whole sectors
+    f.s1 = fm_ld16(tp + 512 + 16 * lane);  // weights 16..31
     f.c0 = fm_ld4(tp + 1024 + 4 * lane);
     f.c1 = fm_ld4(tp + 1152 + 4 * lane);
     f.c2 = fm_ld4(tp + 1280 + 4 * lane);
@@ -537,7 +537,7 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
 
 // ------------------------------------------------------------------ decode to scratch: F16 and F32 tiles
 // The same geometry with R = 2 (F16) or 3 (F32) rest bytes per weight (docs/FORMAT.md, "fixed"): tiles of
-// 1024*R + 384 bytes, the rest of weight i of lane l at bytes R*(32*l + i) of the tile (LE), the code planes
+// 1024*R + 384 bytes, the rest of weight i of lane l at bytes R*(512(i>>4) + 16l + (i&15)) of the tile (LE), the code planes
 // after them. Exponent = base + code, or (code 7) the lane's next escape byte in the order e = h*16 + p;
 // element = FloatFields.Join (F16: exponent masked to its 5 bits, rest bits above the field ignored), so the
 // output equals the CPU FixedCodec decode bit for bit. Row groups [rg0, rg1) into out as row-major F16/F32
@@ -603,8 +603,8 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
         const u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
         u32 rw[8 * R];
 #pragma unroll
-        for (int k = 0; k < 2 * R; k++) {
-            const uint4 q = fm_ld16(tp + 32 * R * lane + 16 * k);
+        for (int k = 0; k < 2 * R; k++) {  // weights 0..15 at 16R*lane, 16..31 at 512R + 16R*lane
+            const uint4 q = fm_ld16(tp + 512 * R * (k / R) + 16 * R * lane + 16 * (k % R));
             rw[4 * k] = q.x; rw[4 * k + 1] = q.y; rw[4 * k + 2] = q.z; rw[4 * k + 3] = q.w;
         }
         const int col = t * 128 + lane * 4;
