@@ -41,9 +41,7 @@ internal sealed class SessionPool : IDisposable
         else _idle.Add(Create());
     }
 
-    /// <summary>Whether requests share batched decode steps.</summary>
-    public bool Batched => Mux() != null;
-
+    /// <summary>The batched session's mux, created on first use; null without batching (or a backend that cannot batch).</summary>
     private BatchedSessionMux? Mux()
     {
         if (!_batch) return null;
