@@ -2,7 +2,7 @@
 # .device/dotnet-runtime-aspnet.tar.xz and the staging folder .devrun-v: bin/ = the test build, models/ = stories260K):
 # the .NET runtime, the staged models, $OUT, $D, b NAME ARGS... = one `codecllm bench --device cuda --prompt-tokens 32
 # ARGS` into $OUT/bench_NAME.txt with its table printed, and cuda_tests [SECONDS] = the HF transformers reference, then
-# every CUDA test into $OUT/tests.log, its summary and failures printed.
+# every CUDA test into $OUT/tests.log, its summary and failures printed; prod_check = dev/cuda/prod_check.
 OUT=${OUT:-/tmp/out}; D=.devrun-v/bin
 mkdir -p /tmp/dotnet "$OUT"
 tar -xJf .device/dotnet-runtime-aspnet.tar.xz -C /tmp/dotnet
@@ -19,4 +19,9 @@ cuda_tests() {
     timeout "${1:-300}" dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$?"
     grep -E '\[FAIL\]|Total:|HF comparison' "$OUT/tests.log" | head -20
     grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
+}
+prod_check() {  # dev/cuda/prod_check (nvcc build of the production fused_matvec.cu): raw == fixed and an FP64 reference
+    echo "== prod_check"
+    (cd dev/cuda && timeout 150 nvcc -O3 -std=c++17 -arch=sm_90 -Xcompiler -fopenmp prod_check.cu -o /tmp/prod_check -lgomp > /tmp/pc_build.txt 2>&1 \
+        && OMP_NUM_THREADS=16 timeout 120 /tmp/prod_check > /tmp/pc.txt 2>&1; echo "rc=$?"; tail -3 /tmp/pc_build.txt; tail -4 /tmp/pc.txt)
 }

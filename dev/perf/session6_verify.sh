@@ -1,15 +1,4 @@
 #!/usr/bin/env bash
-# Session 6, verification run of the final main: every CUDA test (HF transformers reference first), the serve --batching
-# GPU test, dev/cuda/prod_check, then the bench figures (TinyLlama twice).
-set -uo pipefail
-source dev/perf/device_env.sh
-cuda_tests 280
-timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
-grep -E '\[FAIL\]|\[SKIP\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
-echo "== prod_check"
-(cd dev/cuda && timeout 150 nvcc -O3 -std=c++17 -arch=sm_90 -Xcompiler -fopenmp prod_check.cu -o /tmp/prod_check -lgomp > /tmp/pc_build.txt 2>&1 && OMP_NUM_THREADS=16 timeout 120 /tmp/prod_check > /tmp/pc.txt 2>&1; echo "rc=$?"; tail -3 /tmp/pc_build.txt; tail -4 /tmp/pc.txt)
-b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed,entropy
-b tl2 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
-b l2 --synthetic llama-2-7b --new-tokens 128 --codec fixed
-for B in 2 4 8; do b tl_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"; done
-echo "t=$SECONDS"
+# Session 6, verification run of the final main: the steps of dev/perf/verify.sh (which then wrote the batch benches to
+# separate files).
+exec bash dev/perf/verify.sh

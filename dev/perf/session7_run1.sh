@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Session 7, run 1: the tensor-core matvec (layout version 3). prod_check first (raw == fixed and an FP64 reference,
-# every standalone entry), then the bench (TinyLlama, Llama-2), then the CUDA tests.
+# Session 7, runs 1 and 2 (branch mma): the tensor-core matvec. prod_check first (raw == fixed and an FP64 reference,
+# every standalone entry), then the bench (TinyLlama twice: run 1 the second with __launch_bounds__ for 5 blocks per SM,
+# run 2 (SECOND=tl2) plain; Llama-2), then the CUDA tests.
 set -uo pipefail
 source dev/perf/device_env.sh
-echo "== prod_check"
-(cd dev/cuda && timeout 150 nvcc -O3 -std=c++17 -arch=sm_90 -Xcompiler -fopenmp prod_check.cu -o /tmp/prod_check -lgomp > /tmp/pc_build.txt 2>&1 && OMP_NUM_THREADS=16 timeout 120 /tmp/prod_check > /tmp/pc.txt 2>&1; echo "rc=$?"; tail -3 /tmp/pc_build.txt; head -12 /tmp/pc.txt; tail -2 /tmp/pc.txt)
-echo "t=$SECONDS"
+prod_check
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
-echo "t=$SECONDS"
-CODECLLM_NVRTC_DEFINES=-DFM_RAWP_MIN_BLOCKS_W4=5 b tl5 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
+if [ "${SECOND:-tl5}" = tl5 ]; then
+  CODECLLM_NVRTC_DEFINES=-DFM_RAWP_MIN_BLOCKS_W4=5 b tl5 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
+else
+  b tl2 --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed
+fi
 b l2 --synthetic llama-2-7b --new-tokens 128 --codec fixed
 echo "t=$SECONDS"
 cuda_tests 280
