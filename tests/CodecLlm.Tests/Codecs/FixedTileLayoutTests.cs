@@ -61,6 +61,18 @@ public class FixedTileLayoutTests
         for (int b = 0; b < 1024; b++) Assert.Equal(b == 564 ? 0xC0 : 0x00, e.Tiles[b]);
     }
 
+    [Fact]
+    public void F32RestFieldsSitInTwoHalvesOfThreeByteFields()
+    {
+        // as above with 3-byte rests (bit 23 = sign, bits 22..0 = mantissa): weight 20 of lane 3 at field 564, bytes 3*564 = 1692..1694
+        var w = new float[8 * 128];
+        Array.Fill(w, 1.0f);
+        w[5 * 128 + 12] = -1.5f;  // sign 1, mantissa 0x400000: rest 0xC00000
+        var e = FixedTileLayout.Encode(System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()), TensorDType.F32, 8, 128);
+        Assert.Equal(3, e.RestBytes);
+        for (int b = 0; b < 3 * 1024; b++) Assert.Equal(b == 1694 ? 0xC0 : 0x00, e.Tiles[b]);
+    }
+
     // +0, -0, +Inf, -Inf, a NaN payload, the smallest subnormals, the largest finite
     private static readonly ushort[] Specials = [0x0000, 0x8000, 0x7F80, 0xFF80, 0x7FC1, 0x0001, 0x8001, 0x7F7F];
 
