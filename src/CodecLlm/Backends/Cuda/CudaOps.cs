@@ -84,7 +84,7 @@ internal sealed class CudaOps
     /// <summary>Compiles every kernel module now (first-use cost out of timed regions).</summary>
     public void Warm()
     {
-        foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "fused_matvec.cu", "sampling.cu" }) _k.Module(f);
+        foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "fused_matvec.cu", GpuDecoders.FixedModule, "sampling.cu" }) _k.Module(f);
     }
 
     /// <summary>The preprocessor symbol of the fused matvec's batched module (its entry points fm_*_b{2,4,8}).</summary>
@@ -105,7 +105,7 @@ internal sealed class CudaOps
 
     /// <summary>Embedding rows of <paramref name="count"/> tokens gathered from a `fixed` matrix (decoded on the fly) as F32.</summary>
     public void EmbedFixed(CudaStream s, MatvecWeight table, ulong tokens, ulong output, int count) =>
-        _k.Function("fused_matvec.cu", "fixed_embed").Launch(s, ((uint)((table.Cols + 127) / 128), (uint)count, 1u), 32, 0,
+        _k.Function(GpuDecoders.FixedModule, "fixed_embed").Launch(s, ((uint)((table.Cols + 127) / 128), (uint)count, 1u), 32, 0,
             new FmEmbedParams { Tiles = table.W, TileOffsets = table.Aux0, Escapes = table.Aux1, Base = (uint)table.Aux2, Tokens = tokens, Out = output, Rows = table.Rows, Cols = table.Cols, Count = count });
 
     public void RmsNorm(CudaStream s, ulong x, ulong w, ulong output, int outType, int dim, int rows, float eps) =>

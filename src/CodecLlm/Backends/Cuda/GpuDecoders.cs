@@ -142,8 +142,11 @@ internal static class GpuDecoders
     /// <summary>Elements per entropy group (32 lanes × K symbols).</summary>
     public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
 
-    /// <summary>The decode-to-scratch kernel of a fixed matrix of this element type.</summary>
-    private static string FixedDecodeKernel(TensorDType dtype) => dtype switch
+    /// <summary>The kernel module of the `fixed` decoders to scratch and of the embedding gather (fixed_embed).</summary>
+    internal const string FixedModule = "fixed_decode.cu";
+
+    /// <summary>The decode-to-scratch kernel of a fixed matrix of this element type (in <see cref="FixedModule"/>).</summary>
+    internal static string FixedDecodeKernel(TensorDType dtype) => dtype switch
     {
         TensorDType.BF16 => "fixed_decode",
         TensorDType.F16 => "fixed_decode_f16",
@@ -163,7 +166,7 @@ internal static class GpuDecoders
             var (tileData, offsets, escapes, exponentBase) = m.FixedPointers();
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
             uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
-            kernels.Function("fused_matvec.cu", FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
+            kernels.Function(FixedModule, FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
                 new FmDecodeParams
                 {
                     Tiles = tileData,

@@ -136,7 +136,7 @@ internal struct FmBatchParams
     public int LdOut, Nb;
 }
 
-/// <summary>fused_matvec.cu FmDecodeParams.</summary>
+/// <summary>fixed_decode.cu FmDecodeParams.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FmDecodeParams
 {
@@ -145,7 +145,7 @@ internal struct FmDecodeParams
     public uint Base;
     public int Rg0, Rg1, Pad;
 }
-/// <summary>fused_matvec.cu FmEmbedParams.</summary>
+/// <summary>fixed_decode.cu FmEmbedParams.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FmEmbedParams
 {

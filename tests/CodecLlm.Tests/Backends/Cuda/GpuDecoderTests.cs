@@ -238,7 +238,7 @@ public class GpuDecoderTests
                 Rg0 = 0,
                 Rg1 = rows / 8,
             };
-            c.Kernels.Function("fused_matvec.cu", "fixed_decode").Launch(s, 1u, 256, 40 * 1024, p);
+            c.Kernels.Function(GpuDecoders.FixedModule, "fixed_decode").Launch(s, 1u, 256, 40 * 1024, p);
             Assert.Equal(data, s.Download<ushort>(output, rows * cols));
         }
         finally

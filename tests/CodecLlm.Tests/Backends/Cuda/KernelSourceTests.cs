@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using CodecLlm.Backends.Cuda;
+using CodecLlm.Model;
 
 namespace CodecLlm.Tests.Backends.Cuda;
 
@@ -47,6 +49,19 @@ public class KernelSourceTests
         if (log.Contains("unsupported CUDA gpu architecture", StringComparison.Ordinal) || log.Contains("cannot find CUDA installation", StringComparison.Ordinal))
             Assert.Skip("this clang has no CUDA support: " + log.Split('\n')[0]);
         Assert.True(p.ExitCode == 0, $"{file} {defines}:\n{string.Join('\n', log.Split('\n').Where(l => l.Contains("error", StringComparison.Ordinal)).Take(10))}");
+    }
+
+    /// <summary>
+    /// The `fixed` decoders the backend launches by name live in the module it launches them from (no GPU needed: a
+    /// name or module mismatch would otherwise show only on the GPU machine, as CUDA_ERROR_NOT_FOUND).
+    /// </summary>
+    [Fact]
+    public void FixedDecoderKernelsAreDeclaredInTheirModule()
+    {
+        string source = File.ReadAllText(Path.Combine(KernelDir, GpuDecoders.FixedModule));
+        string[] names = [.. new[] { TensorDType.BF16, TensorDType.F16, TensorDType.F32 }.Select(GpuDecoders.FixedDecodeKernel), "fixed_embed"];
+        foreach (string name in names)
+            Assert.Matches(new System.Text.RegularExpressions.Regex($@"extern ""C"" __global__ void (__launch_bounds__\([^)]*\) )?{name}\("), source);
     }
 
     private static string? Which(string name) =>

@@ -1,0 +1,190 @@
+// Decoding `fixed` tiles outside the matvec (docs/FORMAT.md, "fixed"): BF16 tiles to scratch (fixed_decode), F16 and
+// F32 tiles to scratch (fixed_decode_f16/f32) and embedding rows (fixed_embed). Compiled by NVRTC without system
+// headers; the per-lane decode is fixed_tile.cuh's, the same as the fused matvec's.
+
+#include "fixed_tile.cuh"
+
+// ------------------------------------------------------------------ decode to scratch
+// Row groups [rg0, rg1) of a fixed matrix into out as row-major BF16 (row 8*rg0 at out[0]); one warp
+// per tile, the same per-lane decode as the fused matvec (fm_decode_fixed).
+struct FmDecodeParams {
+    const u8* tiles;
+    const u32* tile_off;
+    const u8* esc;
+    u16* out;
+    int rows, cols;
+    u32 base;
+    int rg0, rg1;
+    int pad;
+};
+
+#define FM_DECODE_WARPS 8
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
+    __shared__ __align__(16) u32 stage[FM_DECODE_WARPS][512];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const int T = (p.cols + 127) / 128;
+    const long long total = (long long)(p.rg1 - p.rg0) * T;
+    const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
+    u32* sl = &stage[warp][0] + lane * 4;
+    const bool vec = (p.cols & 3) == 0;
+    for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
+        const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
+        const long long tile = (long long)g * T + t;
+        FmFixedFrag f;
+        fm_load(d, tile, lane, f);
+        fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+        const int col = t * 128 + lane * 4;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
+            const int row = g * 8 + r;
+            if (row >= p.rows || col >= p.cols) continue;
+            const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+            u16* dst = p.out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            if (vec) {
+                *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
+            } else {
+                dst[0] = (u16)lo;
+                if (col + 1 < p.cols) dst[1] = (u16)(lo >> 16);
+                if (col + 2 < p.cols) dst[2] = (u16)hi;
+                if (col + 3 < p.cols) dst[3] = (u16)(hi >> 16);
+            }
+        }
+        __syncwarp();
+    }
+}
+
+// ------------------------------------------------------------------ decode to scratch: F16 and F32 tiles
+// The same geometry with R = 2 (F16) or 3 (F32) rest bytes per weight (docs/FORMAT.md, "fixed"): tiles of
+// 1024*R + 384 bytes, the rest of weight i of lane l at bytes R*(512(i>>4) + 16l + (i&15)) of the tile (LE), the code planes
+// after them. Exponent = base + code, or (code 7) the lane's next escape byte in the order e = h*16 + p;
+// element = FloatFields.Join (F16: exponent masked to its 5 bits, rest bits above the field ignored), so the
+// output equals the CPU FixedCodec decode bit for bit. Row groups [rg0, rg1) into out as row-major F16/F32
+// (row 8*rg0 at out[0]); grid and block as fixed_decode, one warp per tile, no shared memory.
+
+// Rest field of weight i from the lane's 8*R words (bytes R*i .. R*i + R - 1, little-endian).
+template <int R>
+__device__ __forceinline__ u32 fm_wide_rest(const u32 (&rw)[8 * R], int i) {
+    if (R == 2) return (rw[i >> 1] >> ((i & 1) * 16)) & 0xffffu;
+    u32 r = 0;
+#pragma unroll
+    for (int k = 0; k < 3; k++) {
+        const int b = 3 * i + k;
+        r |= ((rw[b >> 2] >> ((b & 3) * 8)) & 0xffu) << (8 * k);
+    }
+    return r;
+}
+
+// Code (0..7) of weight i = pair p, half h: for p < 15 three adjacent bits of word p % 3 at h*16 + 3*(p/3);
+// for p = 15 bit h*16 + 15 of words 0, 1, 2.
+__device__ __forceinline__ u32 fm_code(u32 c0, u32 c1, u32 c2, int i) {
+    const int p = i >> 1, h = i & 1;
+    if (p == 15) {
+        const int b = h * 16 + 15;
+        return ((c0 >> b) & 1u) | (((c1 >> b) & 1u) << 1) | (((c2 >> b) & 1u) << 2);
+    }
+    const u32 c = p % 3 == 0 ? c0 : (p % 3 == 1 ? c1 : c2);
+    return (c >> (h * 16 + 3 * (p / 3))) & 7u;
+}
+
+// Output element of R rest bytes (F16 or F32) and a store of four consecutive columns.
+template <int R> struct fm_wide_out;
+template <> struct fm_wide_out<2> {
+    typedef u16 type;
+    static __device__ __forceinline__ void store4(u16* d, const u32 (&v)[4]) {
+        *reinterpret_cast<uint2*>(d) = make_uint2(v[0] | (v[1] << 16), v[2] | (v[3] << 16));
+    }
+};
+template <> struct fm_wide_out<3> {
+    typedef u32 type;
+    static __device__ __forceinline__ void store4(u32* d, const u32 (&v)[4]) {
+        *reinterpret_cast<uint4*>(d) = make_uint4(v[0], v[1], v[2], v[3]);
+    }
+};
+
+template <int R>
+__device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
+    typedef typename fm_wide_out<R>::type elem;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int T = (p.cols + 127) / 128;
+    const long long total = (long long)(p.rg1 - p.rg0) * T;
+    const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
+    elem* out = reinterpret_cast<elem*>(p.out);
+    // 4 consecutive columns in one store when every row start is aligned for it
+    const bool vec = (p.cols & 3) == 0 && ((u64)p.out & (4 * sizeof(elem) - 1)) == 0;
+    for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
+        const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
+        const long long tile = (long long)g * T + t;
+        const u8* tp = p.tiles + tile * (1024 * R + 384);
+        const u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
+        const u32 E = fm_escape_mask(c0, c1, c2);  // bit e = h*16 + p: an escape
+        const u32 cnt = __popc(E);
+        const u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+        u32 rw[8 * R];
+#pragma unroll
+        for (int k = 0; k < 2 * R; k++) {  // weights 0..15 at 16R*lane, 16..31 at 512R + 16R*lane
+            const uint4 q = fm_ld16(tp + 512 * R * (k / R) + 16 * R * lane + 16 * (k % R));
+            rw[4 * k] = q.x; rw[4 * k + 1] = q.y; rw[4 * k + 2] = q.z; rw[4 * k + 3] = q.w;
+        }
+        const int col = t * 128 + lane * 4;
+#pragma unroll
+        for (int r = 0; r < 8; r++) {
+            u32 v[4];
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int i = r * 4 + c, e = (i & 1) * 16 + (i >> 1);
+                const u32 code = fm_code(c0, c1, c2, i);
+                const u32 ex = code == 7u ? (u32)__ldg(p.esc + off + __popc(E & ((1u << e) - 1u))) : p.base + code;
+                v[c] = join_wide<R>(ex, fm_wide_rest<R>(rw, i));
+            }
+            const int row = g * 8 + r;
+            if (row >= p.rows || col >= p.cols) continue;
+            elem* dst = out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            if (vec) {
+                fm_wide_out<R>::store4(dst, v);
+            } else {
+#pragma unroll
+                for (int c = 0; c < 4; c++)
+                    if (col + c < p.cols) dst[c] = (elem)v[c];
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_f16(const FmDecodeParams p) { fm_decode_wide<2>(p); }
+extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_f32(const FmDecodeParams p) { fm_decode_wide<3>(p); }
+
+// ------------------------------------------------------------------ embedding rows from fixed tiles
+// out[i][:] = W[tokens[i]][:] as FP32 (i < count): the embedding stays compressed. grid (T, count), one warp
+// per block: it decodes tile t of the token's 8-row group (fm_decode_fixed) and keeps the token's row.
+struct FmEmbedParams {
+    const u8* tiles;
+    const u32* tile_off;
+    const u8* esc;
+    const int* tokens;
+    float* out;
+    int rows, cols;
+    u32 base;
+    int count;
+};
+
+extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams p) {
+    __shared__ __align__(16) u32 stage[512];
+    const int lane = threadIdx.x, t = blockIdx.x, i = blockIdx.y;
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const int tok = p.tokens[i], T = (p.cols + 127) / 128, r = tok & 7;
+    const long long tile = (long long)(tok >> 3) * T + t;
+    FmFixedFrag f;
+    fm_load(d, tile, lane, f);
+    u32* sl = stage + lane * 4;
+    fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+    const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+    const int col = t * 128 + lane * 4;
+    float* o = p.out + (long long)i * p.cols + col;
+    if (col < p.cols) o[0] = __uint_as_float(lo << 16);
+    if (col + 1 < p.cols) o[1] = __uint_as_float(lo & 0xffff0000u);
+    if (col + 2 < p.cols) o[2] = __uint_as_float(hi << 16);
+    if (col + 3 < p.cols) o[3] = __uint_as_float(hi & 0xffff0000u);
+}
