@@ -25,3 +25,9 @@ prod_check() {  # dev/cuda/prod_check (nvcc build of the production fused_matvec
     (cd dev/cuda && timeout 150 nvcc -O3 -std=c++17 -arch=sm_90 -Xcompiler -fopenmp prod_check.cu -o /tmp/prod_check -lgomp > /tmp/pc_build.txt 2>&1 \
         && OMP_NUM_THREADS=16 timeout 120 /tmp/prod_check > /tmp/pc.txt 2>&1; echo "rc=$?"; tail -3 /tmp/pc_build.txt; tail -4 /tmp/pc.txt)
 }
+# bf NAME MODEL [LABEL]: one `fixed` bench of MODEL (128 new tokens) into $OUT/bench_NAME.txt, its summary lines printed;
+# the switches under test go in front as environment variables (CODECLLM_NVRTC_DEFINES=..., CODECLLM_FM_...=...).
+bf() {
+    timeout "${BENCH_TIMEOUT:-200}" dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic "$2" --new-tokens 128 --codec fixed > "$OUT/bench_$1.txt" 2>&1
+    echo "== $1 [${3:-}] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec|rror" "$OUT/bench_$1.txt"
+}

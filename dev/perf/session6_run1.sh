@@ -8,8 +8,7 @@ cp $K/fused_matvec.cu /tmp/fm.cu
 for defs in "" "-DFM_AHEAD=2 -DFM_RAWP_AHEAD=2"; do
   echo "== ptxas $defs: $(nvcc -cubin -arch=sm_90 -std=c++17 $defs -Xptxas -v -o /tmp/fm.cubin /tmp/fm.cu 2>&1 | grep -A1 'fm_rawp_a1_w4\|fm_fixed_a1_w4\|fm_fixed_a2_w8\|fm_fixed_a1_w8' | grep -E 'registers' | sed 's/.*Used//' | tr '\n' ' ')"
 done
-bb() { local n=$1 defs=$2 m=$3; CODECLLM_NVRTC_DEFINES="$defs" timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic $m --new-tokens 128 --codec fixed > "$OUT/bench_$n.txt" 2>&1
-  echo "== $n [$defs] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec" "$OUT/bench_$n.txt"; }
+bb() { CODECLLM_NVRTC_DEFINES="$2" bf "$1" "$3" "$2"; }
 A2="-DFM_AHEAD=2"; R2="-DFM_RAWP_AHEAD=2"; AR="-DFM_AHEAD=2 -DFM_RAWP_AHEAD=2"
 bb tl_base "" tinyllama-1.1b
 bb tl_a2 "$A2" tinyllama-1.1b

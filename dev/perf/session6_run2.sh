@@ -32,8 +32,7 @@ for k,v in rows.items():
     print(k,{n:x for n,x in v.items() if not n.startswith('st_')})
     print('   stalls/issue:',', '.join(f'{n[3:]} {x:.2f}' for x,n in st))
 PY
-bb() { local n=$1 defs=$2 m=$3; CODECLLM_NVRTC_DEFINES="$defs" timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic $m --new-tokens 128 --codec fixed > "$OUT/bench_$n.txt" 2>&1
-  echo "== $n [$defs] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec" "$OUT/bench_$n.txt"; }
+bb() { CODECLLM_NVRTC_DEFINES="$2" bf "$1" "$3" "$2"; }
 bb tl_base "" tinyllama-1.1b
 bb tl_w32 "-DFM_FIXED_MIN_WARPS=32" tinyllama-1.1b
 bb tl_w40 "-DFM_FIXED_MIN_WARPS=40" tinyllama-1.1b

@@ -10,8 +10,7 @@ for k in fm_fixedp_a1_w4 fm_fixedp_a2_w8 fm_fixedp_a1_w8 fm_fixedp_a0_w8 fm_fixe
   echo "$k: $(grep -A3 "Compiling entry function '$k'" /tmp/ptxas.txt | grep -E 'stack|registers' | sed 's/ptxas info *: //' | tr '\n' ' ')"; done
 timeout 200 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.GpuDecoderTests > "$OUT/tests.log" 2>&1; echo "== decoder tests rc=$? t=$SECONDS"
 grep -E '\[FAIL\]|Total:' "$OUT/tests.log" | head; grep -A10 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -30
-bb() { local n=$1 grid=$2 m=$3; CODECLLM_FM_FIXED_GRID=$grid timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic $m --new-tokens 128 --codec fixed > "$OUT/bench_$n.txt" 2>&1
-  echo "== $n [$grid] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec|rror" "$OUT/bench_$n.txt"; }
+bb() { CODECLLM_FM_FIXED_GRID=$2 bf "$1" "$3" "$2"; }
 bb tl_p "" tinyllama-1.1b
 bb tl_g groups tinyllama-1.1b
 bb tl_p2 "" tinyllama-1.1b

@@ -7,8 +7,7 @@ set -uo pipefail
 source dev/perf/device_env.sh
 timeout 200 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.GpuDecoderTests > "$OUT/tests.log" 2>&1; echo "== decoder tests rc=$? t=$SECONDS"
 grep -E '\[FAIL\]|Total:' "$OUT/tests.log" | head; grep -A10 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -30
-bb() { local n=$1 w2=$2 m=$3; CODECLLM_FM_W2_GROUPS=$w2 timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic $m --new-tokens 128 --codec fixed > "$OUT/bench_$n.txt" 2>&1
-  echo "== $n [W2 from $w2 groups] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec|rror" "$OUT/bench_$n.txt"; }
+bb() { CODECLLM_FM_W2_GROUPS=$2 bf "$1" "$3" "W2 from $2 groups"; }
 bb tl "" tinyllama-1.1b
 bb tl_w2 1024 tinyllama-1.1b
 bb tl_b "" tinyllama-1.1b
