@@ -136,11 +136,28 @@ public class CudaKernelTests
     [InlineData(1, 0)]
     [InlineData(1, 2)]
     [InlineData(0, 1)]
-    public void RopeAttentionMatchesReference(int style, int kvType)
+    public void RopeAttentionMatchesReference(int style, int kvType) =>
+        CheckAttention(style, kvType, nh: 4, nkv: 2, hd: 16, T: 5, pos0: 3, decode: false);
+
+    /// <summary>
+    /// The decode kernel (RoPE and the cache append fused; the earlier positions' cache rows loaded before its
+    /// griddepcontrol.wait): positions beyond one per thread (pos0 > 512), heads wider than the preloaded key elements
+    /// (hd 128), a cache of every type; the appended key and value checked too.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0, 64, 37)]
+    [InlineData(0, 0, 128, 600)]
+    [InlineData(1, 2, 64, 700)]
+    [InlineData(1, 1, 16, 5)]
+    [InlineData(0, 0, 64, 0)]
+    public void DecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0) =>
+        CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true);
+
+    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode)
     {
         var (c, s, ops) = Setup();
-        var rnd = new Random(11 + style);
-        int nh = 4, nkv = 2, hd = 16, T = 5, pos0 = 3, maxSeq = 16;
+        var rnd = new Random(11 + style + 3 * hd + pos0);
+        int maxSeq = pos0 + T + 3;
         int qdim = nh * hd, kvdim = nkv * hd;
         // Earlier cache positions 0..pos0-1 hold given keys/values; then T new tokens.
         float[] kPrev = GpuTest.Gaussian(rnd, pos0 * kvdim), vPrev = GpuTest.Gaussian(rnd, pos0 * kvdim);
@@ -149,16 +166,20 @@ public class CudaKernelTests
         int esz = kvType == 0 ? 4 : 2;
         using DeviceBuffer kc = c.Allocator.Allocate(maxSeq * kvdim * esz, MemoryCategory.KvCache, "k");
         using DeviceBuffer vc = c.Allocator.Allocate(maxSeq * kvdim * esz, MemoryCategory.KvCache, "v");
-        using DeviceBuffer tmp = s.UploadNew<float>(c.Allocator, kPrev.Concat(vPrev).ToArray(), MemoryCategory.Activations, "prev");
-        if (kvType == 0)
+        if (pos0 > 0)
         {
-            s.Copy(kc, 0, tmp, 0, pos0 * kvdim * 4L);
-            s.Copy(vc, 0, tmp, pos0 * kvdim * 4L, pos0 * kvdim * 4L);
-        }
-        else
-        {
-            ops.Convert(s, tmp.Pointer, 0, kc.Pointer, kvType, pos0 * kvdim);
-            ops.Convert(s, tmp.Pointer + (ulong)(pos0 * kvdim * 4), 0, vc.Pointer, kvType, pos0 * kvdim);
+            using DeviceBuffer tmp = s.UploadNew<float>(c.Allocator, kPrev.Concat(vPrev).ToArray(), MemoryCategory.Activations, "prev");
+            if (kvType == 0)
+            {
+                s.Copy(kc, 0, tmp, 0, pos0 * kvdim * 4L);
+                s.Copy(vc, 0, tmp, pos0 * kvdim * 4L, pos0 * kvdim * 4L);
+            }
+            else
+            {
+                ops.Convert(s, tmp.Pointer, 0, kc.Pointer, kvType, pos0 * kvdim);
+                ops.Convert(s, tmp.Pointer + (ulong)(pos0 * kvdim * 4), 0, vc.Pointer, kvType, pos0 * kvdim);
+            }
+            s.Synchronize();
         }
         using DeviceBuffer qd = s.UploadNew<float>(c.Allocator, q, MemoryCategory.Activations, "q");
         using DeviceBuffer kd = s.UploadNew<float>(c.Allocator, k, MemoryCategory.Activations, "k");
@@ -182,8 +203,9 @@ public class CudaKernelTests
             VNew = vd.Pointer,
             InvFreq = fd.Pointer,
             Style = style,
+            FuseRope = decode ? 1 : 0,
         };
-        ops.RopeKv(s, kvType, attn);
+        if (!decode) ops.RopeKv(s, kvType, attn);
         ops.Attention(s, kvType, attn, maxSeq);
         float[] got = s.Download<float>(od, T * qdim);
 
@@ -237,6 +259,23 @@ public class CudaKernelTests
             }
         double tol = kvType == 0 ? 1e-5 : 1e-2;
         Assert.True(GpuTest.RelErr(got, expected) < tol, $"rel err {GpuTest.RelErr(got, expected)}");
+        if (!decode) return;
+        // The new token's key (rotated) and value, appended at pos0 in the cache's type. The kernel's angle pos * inv_freq
+        // is a float product: up to pos * 2^-24 rad from the reference's double one, times |x0| + |x1| (< 12 here).
+        float[] kGot = ReadCache(kc), vGot = ReadCache(vc);
+        double tolK = 1e-5 + 12 * pos0 * Math.Pow(2, -24) + (kvType == 0 ? 0 : 1e-2);
+        for (int i = 0; i < kvdim; i++)
+        {
+            Assert.True(Math.Abs(kGot[i] - keys[pos0 * kvdim + i]) <= tolK * Math.Max(1, Math.Abs(keys[pos0 * kvdim + i])), $"k[{i}]: {kGot[i]} vs {keys[pos0 * kvdim + i]}");
+            Assert.Equal(vals[pos0 * kvdim + i], vGot[i]);
+        }
+
+        float[] ReadCache(DeviceBuffer cache)
+        {
+            if (kvType == 0) return s.Download<float>(cache, pos0 * kvdim + kvdim).AsSpan(pos0 * kvdim).ToArray();
+            ushort[] raw = s.Download<ushort>(cache, pos0 * kvdim + kvdim).AsSpan(pos0 * kvdim).ToArray();
+            return raw.Select(b => kvType == 2 ? GpuTest.FromBf16(b) : (float)BitConverter.UInt16BitsToHalf(b)).ToArray();
+        }
     }
 
     [Fact]

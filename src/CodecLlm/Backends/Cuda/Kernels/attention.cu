@@ -5,7 +5,9 @@
 // Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
 // block's threads split into groups of hd/4 threads (4 dimensions each) that each sum a strided share of
 // the positions; the groups' partial sums are added in group order. Every sum has a fixed order, so results
-// are reproducible. Dynamic shared memory: 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
+// are reproducible. Decode (RoPE fused): the earlier positions' cache rows a thread uses first, and its RoPE
+// sine and cosine, are loaded and computed before griddepcontrol.wait, while the q/k/v matvec drains.
+// Dynamic shared memory: 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
 
 // 8 (or 4) consecutive cache elements from a 16-byte (8-byte) aligned index: f32 as float4s, f16/bf16 as 16-bit lanes.
 template <int KV> __device__ __forceinline__ void load4(const void* p, long long i, float* v)
@@ -68,61 +70,137 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
     }
 }
 
+// Decode: elements of a thread's first key row and value quads of its group loaded before griddepcontrol.wait.
+#ifndef ATT_KPRE
+#define ATT_KPRE 32
+#endif
+#ifndef ATT_VPRE
+#define ATT_VPRE 4
+#endif
+
 template <int KV> __device__ void attention(const AttnParams& p)
 {
     // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
     // kernel itself may have started before the q/k/v matvec finished: wait for it before reading anything.
     asm volatile("griddepcontrol.launch_dependents;");
-    asm volatile("griddepcontrol.wait;" ::: "memory");
     extern __shared__ float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
     const bool batched = p.seq_bytes != 0;
-    int pos = batched ? p.pos0[t] : *p.pos0 + t, n = pos + 1;
+    const bool fused = p.fuse_rope != 0;
     int hd = p.head_dim;
     int kvdim = p.n_kv_heads * hd, qdim = p.n_heads * hd;
     const void* kcache = (const char*)p.kcache + p.seq_bytes * t;  // seq_bytes 0: the one sequence's cache
     const void* vcache = (const char*)p.vcache + p.seq_bytes * t;
+    int kvh = h / (p.n_heads / p.n_kv_heads);
+    const long long kbase = (long long)kvh * hd;
+    const bool vec = (hd & 7) == 0 && hd / 4 <= (int)blockDim.x;  // rows of whole 8-element chunks (16-byte aligned for 16-bit caches)
+    const int per = vec ? hd / 4 : hd;                // output: threads per group
+    const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
+    const int grp = threadIdx.x / per;
+    // Decode: the cache rows of the earlier positions were written by earlier steps and the position by a copy before
+    // the graph, so this thread's first key row (its first ATT_KPRE elements) and its group's first ATT_VPRE value
+    // quads are loaded before the wait, while the q/k/v matvec drains. Only where they come from changes: every sum
+    // below keeps its order, so the results are those of loading them later.
+    int pos = -1;
+    float kpre[ATT_KPRE], vpre[ATT_VPRE][4], rs = 0.f, rc = 1.f;
+    if (fused)
+    {
+        pos = batched ? p.pos0[t] : *p.pos0 + t;
+        if ((int)threadIdx.x < hd / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);  // this thread's RoPE pair
+    }
+    if (fused && vec)
+    {
+        const int j = threadIdx.x;
+        if (j < pos)
+        {
+            const long long row = (long long)j * kvdim + kbase;
+#pragma unroll
+            for (int d = 0; d < ATT_KPRE; d += 8)
+                if (d < hd) load8<KV>(kcache, row + d, kpre + d);
+        }
+        if (grp < groups)
+        {
+            const int d = (threadIdx.x % per) * 4;
+#pragma unroll
+            for (int k = 0; k < ATT_VPRE; ++k)
+            {
+                const int jv = grp + k * groups;
+                if (jv < pos) load4<KV>(vcache, (long long)jv * kvdim + kbase + d, vpre[k]);
+            }
+        }
+    }
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    if (pos < 0) pos = batched ? p.pos0[t] : *p.pos0 + t;
+    const int n = pos + 1;
     const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
     const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
-    int kvh = h / (p.n_heads / p.n_kv_heads);
     float* qs = sm;
     float* knew = sm + hd;            // fused RoPE: the new token's key and value
     float* vnew = knew + hd;
     float* part = vnew + hd;                                           // groups x hd partial outputs
     float* att = part + max(hd, (int)blockDim.x * 4);                  // n scores
     const float* q = p.q + (long long)t * qdim + h * hd;
-    const bool fused = p.fuse_rope != 0;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x)
+    if (fused && hd / 2 <= (int)blockDim.x)
     {
-        qs[d] = q[d];
-        if (fused)
+        // Decode: thread i < hd/2 rotates pair i of q and of the new key with its angle's sine and cosine from before
+        // the wait (the arithmetic of rope_smem), appends the key and the value, and keeps the cache-rounded copies.
+        const bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
+        const int i = threadIdx.x;
+        if (i < hd / 2)
         {
-            knew[d] = k_new[kvh * hd + d];
-            vnew[d] = kv_round<KV>(v_new[kvh * hd + d]);
-        }
-    }
-    __syncthreads();
-    if (fused)
-    {
-        rope_smem(qs, hd, pos, p.inv_freq, p.style);
-        rope_smem(knew, hd, pos, p.inv_freq, p.style);
-        __syncthreads();
-        bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
-        for (int d = threadIdx.x; d < hd; d += blockDim.x)
-        {
-            float k = knew[d];
+            const int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + hd / 2;
+            const float q0 = q[a], q1 = q[b], k0 = k_new[kvh * hd + a], k1 = k_new[kvh * hd + b];
+            qs[a] = q0 * rc - q1 * rs;
+            qs[b] = q0 * rs + q1 * rc;
+            const float ka = k0 * rc - k1 * rs, kb = k0 * rs + k1 * rc;
             if (writer)
             {
-                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + d, k);
-                store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * hd + d, vnew[d]);
+                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + a, ka);
+                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + b, kb);
             }
-            knew[d] = kv_round<KV>(k);
+            knew[a] = kv_round<KV>(ka);
+            knew[b] = kv_round<KV>(kb);
+        }
+        for (int d = threadIdx.x; d < hd; d += blockDim.x)
+        {
+            const float v = kv_round<KV>(v_new[kvh * hd + d]);
+            if (writer) store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * hd + d, v);
+            vnew[d] = v;
         }
         __syncthreads();
     }
-    const long long kbase = (long long)kvh * hd;
-    const bool vec = (hd & 7) == 0 && hd / 4 <= (int)blockDim.x;  // rows of whole 8-element chunks (16-byte aligned for 16-bit caches)
+    else  // prefill (q and k rotated by rope_kv) or heads wider than two per thread
+    {
+        for (int d = threadIdx.x; d < hd; d += blockDim.x)
+        {
+            qs[d] = q[d];
+            if (fused)
+            {
+                knew[d] = k_new[kvh * hd + d];
+                vnew[d] = kv_round<KV>(v_new[kvh * hd + d]);
+            }
+        }
+        __syncthreads();
+        if (fused)
+        {
+            rope_smem(qs, hd, pos, p.inv_freq, p.style);
+            rope_smem(knew, hd, pos, p.inv_freq, p.style);
+            __syncthreads();
+            bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
+            for (int d = threadIdx.x; d < hd; d += blockDim.x)
+            {
+                float k = knew[d];
+                if (writer)
+                {
+                    store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + d, k);
+                    store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * hd + d, vnew[d]);
+                }
+                knew[d] = kv_round<KV>(k);
+            }
+            __syncthreads();
+        }
+    }
     float mx = __int_as_float(0xff800000);
     // Scores: one thread per position, the whole key row's loads in flight at once, summed in d order.
     for (int j = threadIdx.x; j < n; j += blockDim.x)
@@ -133,8 +211,16 @@ template <int KV> __device__ void attention(const AttnParams& p)
         else if (vec)
         {
             const long long row = (long long)j * kvdim + kbase;
+            int d0 = 0;
+            if (fused && j == (int)threadIdx.x)  // the preloaded first ATT_KPRE elements
+            {
+#pragma unroll
+                for (int d = 0; d < ATT_KPRE; ++d)
+                    if (d < hd) s += qs[d] * kpre[d];
+                d0 = ATT_KPRE;
+            }
 #pragma unroll 8
-            for (int d = 0; d < hd; d += 8)
+            for (int d = d0; d < hd; d += 8)
             {
                 float kv[8];
                 load8<KV>(kcache, row + d, kv);
@@ -161,17 +247,27 @@ template <int KV> __device__ void attention(const AttnParams& p)
     float inv = 1.0f / sum;
     // Output: each thread owns 4 consecutive dimensions (1 when hd % 8 != 0); the hd/4-thread groups each sum a
     // strided share of the positions; the groups' partial sums are added in group order.
-    const int per = vec ? hd / 4 : hd;                // threads per group
-    const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
-    const int grp = threadIdx.x / per;
     if (grp < groups)
     {
         if (vec)
         {
             const int d = (threadIdx.x % per) * 4;
             float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+            int j0 = grp;
+            if (fused)  // the preloaded first ATT_VPRE positions of the group
+            {
+#pragma unroll
+                for (int k = 0; k < ATT_VPRE; ++k, j0 += groups)
+                    if (j0 < n)
+                    {
+                        float w = att[j0] * inv, v4[4];
+                        if (j0 == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
+                        else { v4[0] = vpre[k][0]; v4[1] = vpre[k][1]; v4[2] = vpre[k][2]; v4[3] = vpre[k][3]; }
+                        a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
+                    }
+            }
 #pragma unroll 4
-            for (int j = grp; j < n; j += groups)
+            for (int j = j0; j < n; j += groups)
             {
                 float w = att[j] * inv, v4[4];
                 if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
@@ -199,9 +295,9 @@ template <int KV> __device__ void attention(const AttnParams& p)
         o[d] = acc;
     }
 }
-extern "C" __global__ void attention_f32(const AttnParams p) { attention<DT_F32>(p); }
-extern "C" __global__ void attention_f16(const AttnParams p) { attention<DT_F16>(p); }
-extern "C" __global__ void attention_bf16(const AttnParams p) { attention<DT_BF16>(p); }
+extern "C" __global__ void __launch_bounds__(512) attention_f32(const AttnParams p) { attention<DT_F32>(p); }
+extern "C" __global__ void __launch_bounds__(512) attention_f16(const AttnParams p) { attention<DT_F16>(p); }
+extern "C" __global__ void __launch_bounds__(512) attention_bf16(const AttnParams p) { attention<DT_BF16>(p); }
 
 // Prefill: rotates q and k_new of T tokens at positions pos0 .. pos0+T-1 in place and appends k_new, v_new to the
 // cache (the AttnParams fields the attention launch that follows uses too). style 0: adjacent pairs (2i, 2i+1); style
