@@ -149,8 +149,23 @@ internal sealed class CudaOps
     /// </summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false) =>
         _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
-            (uint)((3 * p.HeadDim + Math.Max(p.HeadDim, 4 * (int)AttentionThreads) + maxPositions) * sizeof(float)), p,
+            (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float)), p,
             programmatic && UseStepProgrammaticLaunch);
+
+    private static int AttentionFloats(int headDim, int maxPositions) => 3 * headDim + Math.Max(headDim, 4 * (int)AttentionThreads) + maxPositions;
+
+    private static int AttentionStageBytes(int kvType, int headDim, int rows) => 2 * rows * (headDim * (kvType == 0 ? 4 : 2) + 16);
+
+    /// <summary>
+    /// Decode attention: how many positions' key and value rows it copies into shared memory before waiting for the q/k/v
+    /// matvec (AttnParams.StageRows): as many as 96 KiB holds, within the block's shared memory (less 2 KiB for its
+    /// static part) and maxPositions.
+    /// </summary>
+    public int AttentionStageRows(int kvType, int headDim, int maxPositions)
+    {
+        int budget = Math.Min(96 * 1024, _context.MaxSharedMemoryPerBlock - 2048 - AttentionFloats(headDim, maxPositions) * sizeof(float));
+        return Math.Clamp(budget / AttentionStageBytes(kvType, headDim, 1), 0, maxPositions);
+    }
 
     private const uint AttentionThreads = 512;
 

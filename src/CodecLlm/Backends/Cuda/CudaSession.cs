@@ -721,6 +721,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             // Decode: RoPE and the cache append happen inside the attention kernel.
             attn.FuseRope = 1;
             attn.SeqBytes = batched ? _seqKvBytes : 0;
+            attn.StageRows = _ops.AttentionStageRows(_kvType, c.HeadDim, MaxSequenceLength);
             _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }

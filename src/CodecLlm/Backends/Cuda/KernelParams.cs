@@ -61,6 +61,9 @@ internal struct AttnParams
 
     /// <summary>Batched decode: bytes between consecutive sequences' caches (0: one sequence).</summary>
     public long SeqBytes;
+
+    /// <summary>Decode: positions whose key and value rows the kernel stages in shared memory before its wait (0: none).</summary>
+    public int StageRows;
 }
 
 [StructLayout(LayoutKind.Sequential)]

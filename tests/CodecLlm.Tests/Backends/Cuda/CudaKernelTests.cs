@@ -140,20 +140,22 @@ public class CudaKernelTests
         CheckAttention(style, kvType, nh: 4, nkv: 2, hd: 16, T: 5, pos0: 3, decode: false);
 
     /// <summary>
-    /// The decode kernel (RoPE and the cache append fused; the earlier positions' cache rows loaded before its
-    /// griddepcontrol.wait): positions beyond one per thread (pos0 > 512), heads wider than the preloaded key elements
-    /// (hd 128), a cache of every type; the appended key and value checked too.
+    /// The decode kernel (RoPE and the cache append fused; the earlier positions' cache rows copied into shared memory
+    /// before its griddepcontrol.wait, as many as the host's stage holds — stage -1 — or none): positions beyond the
+    /// stage and beyond one per thread (pos0 > 512), hd 128, a cache of every type; the appended key and value too.
     /// </summary>
     [Theory]
-    [InlineData(1, 0, 64, 37)]
-    [InlineData(0, 0, 128, 600)]
-    [InlineData(1, 2, 64, 700)]
-    [InlineData(1, 1, 16, 5)]
-    [InlineData(0, 0, 64, 0)]
-    public void DecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0) =>
-        CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true);
+    [InlineData(1, 0, 64, 37, -1)]
+    [InlineData(0, 0, 128, 600, -1)]
+    [InlineData(1, 2, 64, 700, -1)]
+    [InlineData(1, 1, 16, 5, -1)]
+    [InlineData(0, 0, 64, 0, -1)]
+    [InlineData(0, 0, 64, 300, 0)]
+    [InlineData(1, 2, 64, 300, 7)]
+    public void DecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0, int stage) =>
+        CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true, stage: stage);
 
-    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode)
+    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode, int stage = 0)
     {
         var (c, s, ops) = Setup();
         var rnd = new Random(11 + style + 3 * hd + pos0);
@@ -205,6 +207,8 @@ public class CudaKernelTests
             Style = style,
             FuseRope = decode ? 1 : 0,
         };
+        attn.StageRows = stage < 0 ? ops.AttentionStageRows(kvType, hd, maxSeq) : stage;
+        if (stage < 0 && pos0 > 100) Assert.InRange(attn.StageRows, 1, pos0 - 1);  // both staged and unstaged rows
         if (!decode) ops.RopeKv(s, kvType, attn);
         ops.Attention(s, kvType, attn, maxSeq);
         float[] got = s.Download<float>(od, T * qdim);

@@ -5,9 +5,11 @@
 // Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
 // block's threads split into groups of hd/4 threads (4 dimensions each) that each sum a strided share of
 // the positions; the groups' partial sums are added in group order. Every sum has a fixed order, so results
-// are reproducible. Decode (RoPE fused): the earlier positions' cache rows a thread uses first, and its RoPE
-// sine and cosine, are loaded and computed before griddepcontrol.wait, while the q/k/v matvec drains.
-// Dynamic shared memory: 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
+// are reproducible. Decode (RoPE fused): the earlier positions' cache rows (up to stage_rows of them) are copied
+// into shared memory, and the RoPE sines and cosines computed, before griddepcontrol.wait, while the q/k/v matvec
+// drains.
+// Dynamic shared memory: 2 * stage_rows key/value rows of head_dim * element size + 16 bytes, then
+// 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
 
 // 8 (or 4) consecutive cache elements from a 16-byte (8-byte) aligned index: f32 as float4s, f16/bf16 as 16-bit lanes.
 template <int KV> __device__ __forceinline__ void load4(const void* p, long long i, float* v)
@@ -47,6 +49,9 @@ struct AttnParams
     // Batched decode (seq_bytes != 0; fused RoPE, T = batch): query t is sequence t at position pos0[t], with its
     // q/k/v/out rows at row t and its cache seq_bytes * t bytes further on.
     long long seq_bytes;
+    // Decode: positions whose key and value rows are copied into shared memory before the wait (the host sizes the
+    // dynamic shared memory for them); 0 for prefill.
+    int stage_rows;
 };
 
 template <int KV> __device__ __forceinline__ float kv_round(float x)
@@ -70,20 +75,21 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
     }
 }
 
-// Decode: elements of a thread's first key row and value quads of its group loaded before griddepcontrol.wait.
-#ifndef ATT_KPRE
-#define ATT_KPRE 32
-#endif
-#ifndef ATT_VPRE
-#define ATT_VPRE 4
-#endif
+// 16 bytes global -> shared without registers (sm_80+), and the wait for all of a thread's copies.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
+{
+    unsigned s;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(s) : "l"(smem));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
+}
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
     // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
     // kernel itself may have started before the q/k/v matvec finished: wait for it before reading anything.
     asm volatile("griddepcontrol.launch_dependents;");
-    extern __shared__ float sm[];
+    extern __shared__ __align__(16) float sm[];
     __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
     const bool batched = p.seq_bytes != 0;
@@ -99,34 +105,28 @@ template <int KV> __device__ void attention(const AttnParams& p)
     const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
     const int grp = threadIdx.x / per;
     // Decode: the cache rows of the earlier positions were written by earlier steps and the position by a copy before
-    // the graph, so this thread's first key row (its first ATT_KPRE elements) and its group's first ATT_VPRE value
-    // quads are loaded before the wait, while the q/k/v matvec drains. Only where they come from changes: every sum
-    // below keeps its order, so the results are those of loading them later.
-    int pos = -1;
-    float kpre[ATT_KPRE], vpre[ATT_VPRE][4], rs = 0.f, rc = 1.f;
+    // the graph, so the key and value rows of positions 0 .. min(pos, stage_rows) - 1 are copied into shared memory
+    // (rows of hd elements in the cache's type, 16 bytes apart) before the wait, while the q/k/v matvec drains, and
+    // the RoPE sine and cosine computed. Only where the rows are read from changes: every sum keeps its order.
+    const int eb = KV == DT_F32 ? 4 : 2, stride = hd * eb + 16;
+    char* kst = reinterpret_cast<char*>(sm);
+    char* vst = kst + (long long)p.stage_rows * stride;
+    int pos = -1, staged = 0;
+    float rs = 0.f, rc = 1.f;
     if (fused)
     {
         pos = batched ? p.pos0[t] : *p.pos0 + t;
         if ((int)threadIdx.x < hd / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);  // this thread's RoPE pair
-    }
-    if (fused && vec)
-    {
-        const int j = threadIdx.x;
-        if (j < pos)
+        if (vec)
         {
-            const long long row = (long long)j * kvdim + kbase;
-#pragma unroll
-            for (int d = 0; d < ATT_KPRE; d += 8)
-                if (d < hd) load8<KV>(kcache, row + d, kpre + d);
-        }
-        if (grp < groups)
-        {
-            const int d = (threadIdx.x % per) * 4;
-#pragma unroll
-            for (int k = 0; k < ATT_VPRE; ++k)
+            staged = min(pos, p.stage_rows);
+            const int chunks = hd * eb / 16;
+            for (int i = threadIdx.x; i < staged * chunks; i += blockDim.x)
             {
-                const int jv = grp + k * groups;
-                if (jv < pos) load4<KV>(vcache, (long long)jv * kvdim + kbase + d, vpre[k]);
+                const int j = i / chunks, c = i - j * chunks;
+                const long long g = ((long long)j * kvdim + kbase) * eb + c * 16;
+                cp_async16(kst + (long long)j * stride + c * 16, (const char*)kcache + g);
+                cp_async16(vst + (long long)j * stride + c * 16, (const char*)vcache + g);
             }
         }
     }
@@ -135,8 +135,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
     const int n = pos + 1;
     const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
     const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
-    float* qs = sm;
-    float* knew = sm + hd;            // fused RoPE: the new token's key and value
+    float* qs = reinterpret_cast<float*>(kst + 2LL * p.stage_rows * stride);
+    float* knew = qs + hd;            // fused RoPE: the new token's key and value
     float* vnew = knew + hd;
     float* part = vnew + hd;                                           // groups x hd partial outputs
     float* att = part + max(hd, (int)blockDim.x * 4);                  // n scores
@@ -168,6 +168,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
             if (writer) store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * hd + d, v);
             vnew[d] = v;
         }
+        cp_async_wait_all();
         __syncthreads();
     }
     else  // prefill (q and k rotated by rope_kv) or heads wider than two per thread
@@ -181,6 +182,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
                 vnew[d] = kv_round<KV>(v_new[kvh * hd + d]);
             }
         }
+        cp_async_wait_all();
         __syncthreads();
         if (fused)
         {
@@ -210,20 +212,14 @@ template <int KV> __device__ void attention(const AttnParams& p)
             for (int d = 0; d < hd; ++d) s += qs[d] * knew[d];
         else if (vec)
         {
-            const long long row = (long long)j * kvdim + kbase;
-            int d0 = 0;
-            if (fused && j == (int)threadIdx.x)  // the preloaded first ATT_KPRE elements
-            {
-#pragma unroll
-                for (int d = 0; d < ATT_KPRE; ++d)
-                    if (d < hd) s += qs[d] * kpre[d];
-                d0 = ATT_KPRE;
-            }
+            const bool st = j < staged;  // the row was staged in shared memory before the wait
+            const void* src = st ? (const void*)(kst + (long long)j * stride) : kcache;
+            const long long row = st ? 0 : (long long)j * kvdim + kbase;
 #pragma unroll 8
-            for (int d = d0; d < hd; d += 8)
+            for (int d = 0; d < hd; d += 8)
             {
                 float kv[8];
-                load8<KV>(kcache, row + d, kv);
+                load8<KV>(src, row + d, kv);
 #pragma unroll
                 for (int u = 0; u < 8; ++u) s += qs[d + u] * kv[u];
             }
@@ -253,24 +249,12 @@ template <int KV> __device__ void attention(const AttnParams& p)
         {
             const int d = (threadIdx.x % per) * 4;
             float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
-            int j0 = grp;
-            if (fused)  // the preloaded first ATT_VPRE positions of the group
-            {
-#pragma unroll
-                for (int k = 0; k < ATT_VPRE; ++k, j0 += groups)
-                    if (j0 < n)
-                    {
-                        float w = att[j0] * inv, v4[4];
-                        if (j0 == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
-                        else { v4[0] = vpre[k][0]; v4[1] = vpre[k][1]; v4[2] = vpre[k][2]; v4[3] = vpre[k][3]; }
-                        a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
-                    }
-            }
 #pragma unroll 4
-            for (int j = j0; j < n; j += groups)
+            for (int j = grp; j < n; j += groups)
             {
                 float w = att[j] * inv, v4[4];
                 if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
+                else if (j < staged) load4<KV>(vst + (long long)j * stride, d, v4);
                 else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
                 a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
             }
