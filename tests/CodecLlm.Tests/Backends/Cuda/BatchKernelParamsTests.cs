@@ -15,8 +15,10 @@ public class BatchKernelParamsTests
     [Fact]
     public void AttnParamsSeqBytesFollowsFuseRope()
     {
-        // 5 pointers (40) + T, n_heads, n_kv_heads, head_dim, scale (20) + 4 padding + 3 pointers (24) + style, fuse_rope (8) = 96.
+        // 5 pointers (40) + T, n_heads, n_kv_heads, head_dim, scale (20) + 4 padding + 3 pointers (24) + style, fuse_rope (8) = 96;
+        // then seq_bytes (8) and stage_rows (4), padded to the struct's 8-byte alignment: 112.
         Assert.Equal(96, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.SeqBytes)));
-        Assert.Equal(104, Unsafe.SizeOf<AttnParams>());
+        Assert.Equal(104, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.StageRows)));
+        Assert.Equal(112, Unsafe.SizeOf<AttnParams>());
     }
 }
