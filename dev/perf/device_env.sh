@@ -31,3 +31,11 @@ bf() {
     timeout "${BENCH_TIMEOUT:-200}" dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 32 --synthetic "$2" --new-tokens 128 --codec fixed > "$OUT/bench_$1.txt" 2>&1
     echo "== $1 [${3:-}] t=$SECONDS"; grep -E "^uncompressed |^fixed \(fused|^matvec|rror" "$OUT/bench_$1.txt"
 }
+# classes BIN NAME CLASS...: the test classes CodecLlm.Tests.Backends.Cuda.CLASS of the build in BIN into
+# $OUT/tests_NAME.log, the summary and the failures printed (environment switches go in front, as for bf).
+classes() {
+    local bin=$1 name=$2 c args=(); shift 2
+    for c in "$@"; do args+=(-class "CodecLlm.Tests.Backends.Cuda.$c"); done
+    timeout "${TEST_TIMEOUT:-200}" dotnet "$bin/CodecLlm.Tests.dll" "${args[@]}" > "$OUT/tests_$name.log" 2>&1; echo "== tests $name rc=$? t=$SECONDS"
+    grep -E '\[FAIL\]|Total:' "$OUT/tests_$name.log" | head; grep -A3 '\[FAIL\]' "$OUT/tests_$name.log" | grep -v "^\s*at " | head -30
+}

@@ -8,11 +8,8 @@ source dev/perf/device_env.sh
 prod_check
 echo "== mma-persist:"; (cd .devrun-v/mp_tree && prod_check)
 cp -r $D /tmp/binmp && cp .devrun-v/binmp/* /tmp/binmp/
-t3() { timeout 200 dotnet $1/CodecLlm.Tests.dll -class CodecLlm.Tests.Backends.Cuda.GpuDecoderTests -class CodecLlm.Tests.Backends.Cuda.CudaBatchTests \
-  -class CodecLlm.Tests.Backends.Cuda.CudaSessionTests > "$OUT/tests_$2.log" 2>&1; echo "== tests $2 rc=$? t=$SECONDS"
-  grep -E '\[FAIL\]|Total:' "$OUT/tests_$2.log" | head; grep -A8 '\[FAIL\]' "$OUT/tests_$2.log" | grep -v "^\s*at " | head -30; }
-t3 $D main
-t3 /tmp/binmp mp
+classes $D main GpuDecoderTests CudaBatchTests CudaSessionTests
+classes /tmp/binmp mp GpuDecoderTests CudaBatchTests CudaSessionTests
 DV=$D
 D=$DV bf tl_main tinyllama-1.1b
 D=/tmp/binmp bf tl_mp tinyllama-1.1b
