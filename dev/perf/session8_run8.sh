@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 8 run 8: decode attention v5 (branch attn-stage, its build in .devrun-v/binst): the earlier positions' key and
-# value rows copied into shared memory by cp.async before griddepcontrol.wait (up to 96 KiB: 176 positions of f32
+# value rows copied into shared memory by cp.async before griddepcontrol.wait (up to 96 KiB: 180 positions of f32
 # 64-wide heads), instead of v4's register preloads (32 key elements, 4 value quads); attention and session tests
 # first, then TinyLlama alternating with main (v4).
 set -uo pipefail

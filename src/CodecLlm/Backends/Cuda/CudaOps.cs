@@ -161,9 +161,13 @@ internal sealed class CudaOps
     /// matvec (AttnParams.StageRows): as many as 96 KiB holds, within the block's shared memory (less 2 KiB for its
     /// static part) and maxPositions.
     /// </summary>
-    public int AttentionStageRows(int kvType, int headDim, int maxPositions)
+    public int AttentionStageRows(int kvType, int headDim, int maxPositions) =>
+        AttentionStageRows(_context.MaxSharedMemoryPerBlock, kvType, headDim, maxPositions);
+
+    /// <summary><see cref="AttentionStageRows(int, int, int)"/> for a device whose blocks may use <paramref name="maxSharedBytes"/>.</summary>
+    internal static int AttentionStageRows(int maxSharedBytes, int kvType, int headDim, int maxPositions)
     {
-        int budget = Math.Min(96 * 1024, _context.MaxSharedMemoryPerBlock - 2048 - AttentionFloats(headDim, maxPositions) * sizeof(float));
+        int budget = Math.Min(96 * 1024, maxSharedBytes - 2048 - AttentionFloats(headDim, maxPositions) * sizeof(float));
         return Math.Clamp(budget / AttentionStageBytes(kvType, headDim, 1), 0, maxPositions);
     }
 
