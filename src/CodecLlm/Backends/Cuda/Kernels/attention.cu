@@ -87,7 +87,10 @@ __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wai
 template <int KV> __device__ void attention(const AttnParams& p)
 {
     // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
-    // kernel itself may have started before the q/k/v matvec finished: wait for it before reading anything.
+    // kernel itself may have started before the q/k/v matvec finished: wait for it before reading what it writes
+    // (q, k, v). What is read before the wait was written before the step's first launch, the embedding gather,
+    // which is an ordinary launch (it starts after all earlier work): the position, the RoPE frequencies and the
+    // cache rows of earlier positions.
     asm volatile("griddepcontrol.launch_dependents;");
     extern __shared__ __align__(16) float sm[];
     __shared__ float red[32];
@@ -105,7 +108,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
     const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
     const int grp = threadIdx.x / per;
     // Decode: the cache rows of the earlier positions were written by earlier steps and the position by a copy before
-    // the graph, so the key and value rows of positions 0 .. min(pos, stage_rows) - 1 are copied into shared memory
+    // the step, so the key and value rows of positions 0 .. min(pos, stage_rows) - 1 are copied into shared memory
     // (rows of hd elements in the cache's type, 16 bytes apart) before the wait, while the q/k/v matvec drains, and
     // the RoPE sine and cosine computed. Only where the rows are read from changes: every sum keeps its order.
     const int eb = KV == DT_F32 ? 4 : 2, stride = hd * eb + 16;
