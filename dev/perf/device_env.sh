@@ -39,3 +39,5 @@ classes() {
     timeout "${TEST_TIMEOUT:-200}" dotnet "$bin/CodecLlm.Tests.dll" "${args[@]}" > "$OUT/tests_$name.log" 2>&1; echo "== tests $name rc=$? t=$SECONDS"
     grep -E '\[FAIL\]|Total:' "$OUT/tests_$name.log" | head; grep -A3 '\[FAIL\]' "$OUT/tests_$name.log" | grep -v "^\s*at " | head -30
 }
+# overlay DIR FROM: a copy of the build $D in DIR with FROM's files (another branch's dlls) over it, for A/B runs.
+overlay() { cp -r "$D" "$1" && cp "$2"/* "$1"/; }

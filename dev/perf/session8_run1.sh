@@ -7,7 +7,7 @@ set -uo pipefail
 source dev/perf/device_env.sh
 prod_check
 echo "== mma-persist:"; (cd .devrun-v/mp_tree && prod_check)
-cp -r $D /tmp/binmp && cp .devrun-v/binmp/* /tmp/binmp/
+overlay /tmp/binmp .devrun-v/binmp
 classes $D main GpuDecoderTests CudaBatchTests CudaSessionTests
 classes /tmp/binmp mp GpuDecoderTests CudaBatchTests CudaSessionTests
 DV=$D

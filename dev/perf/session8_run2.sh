@@ -5,7 +5,7 @@
 # looked for Nsight Systems to time the kernels inside the graph: the GPU machine has none.)
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bina && cp .devrun-v/binattn/* /tmp/bina/
+overlay /tmp/bina .devrun-v/binattn
 DV=$D
 D=$DV bf tl_main tinyllama-1.1b
 CODECLLM_TIMING_SKIP_ATTENTION=1 D=/tmp/bina bf tl_noattn tinyllama-1.1b "no attention (timing only)"

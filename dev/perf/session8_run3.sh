@@ -5,7 +5,7 @@
 # 4 = after the softmax sum; main's full kernel first and last.
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bina && cp .devrun-v/binattn/* /tmp/bina/
+overlay /tmp/bina .devrun-v/binattn
 bf tl_main tinyllama-1.1b
 for n in 1 2 3 4; do CODECLLM_NVRTC_DEFINES=-DATTN_STOP=$n D=/tmp/bina bf tl_stop$n tinyllama-1.1b "attention stops after phase $n"; done
 bf tl_main2 tinyllama-1.1b

@@ -4,7 +4,7 @@
 # the attention tests of branch attn-exp first.
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bina && cp .devrun-v/binattn/* /tmp/bina/
+overlay /tmp/bina .devrun-v/binattn
 classes /tmp/bina attn CudaKernelTests CudaSessionTests CudaBatchTests CudaF16F32SessionTests
 bf tl_main tinyllama-1.1b
 CODECLLM_NVRTC_DEFINES="-DATT_KPRE=64 -DATT_VPRE=8" D=/tmp/bina bf tl_k64v8 tinyllama-1.1b "K 64, V 8"

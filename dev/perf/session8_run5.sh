@@ -5,7 +5,7 @@
 # TinyLlama alternating with main at three register budgets, then Llama-2.
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bina && cp .devrun-v/binattn/* /tmp/bina/
+overlay /tmp/bina .devrun-v/binattn
 classes /tmp/bina attn CudaKernelTests CudaSessionTests CudaBatchTests CudaF16F32SessionTests
 bf tl_main tinyllama-1.1b
 D=/tmp/bina bf tl_v4 tinyllama-1.1b "v4: K 32, V 4"

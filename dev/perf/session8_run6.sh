@@ -4,7 +4,7 @@
 # v4 at 512 threads (32 key elements, 4 value quads) and main; the kernel tests at 256 threads first.
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bina && cp .devrun-v/binattn/* /tmp/bina/
+overlay /tmp/bina .devrun-v/binattn
 T256="-DATT_MAX_THREADS=256 -DATT_KPRE=64 -DATT_VPRE=10"
 CODECLLM_ATT_THREADS=256 CODECLLM_NVRTC_DEFINES="$T256" classes /tmp/bina 256 CudaKernelTests CudaSessionTests
 bf tl_main tinyllama-1.1b

@@ -5,7 +5,7 @@
 # first, then TinyLlama alternating with main (v4).
 set -uo pipefail
 source dev/perf/device_env.sh
-cp -r $D /tmp/bins && cp .devrun-v/binst/* /tmp/bins/
+overlay /tmp/bins .devrun-v/binst
 classes /tmp/bins stage CudaKernelTests CudaSessionTests CudaBatchTests CudaF16F32SessionTests
 bf tl_main tinyllama-1.1b
 D=/tmp/bins bf tl_stage tinyllama-1.1b "v5: rows staged in shared memory"

@@ -12,7 +12,7 @@ grep -E '\[FAIL\]|Total:' "$OUT/serve.log"
 b l2 --synthetic llama-2-7b --new-tokens 128 --codec fixed
 for B in 2 4 8; do b tl_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"; done
 cat "$OUT"/bench_tl_b*.txt > "$OUT/bench_batches.txt" && rm -f "$OUT"/bench_tl_b*.txt
-cp -r $D /tmp/binv4 && cp .devrun-v/v4/CodecLlm.dll /tmp/binv4/
+overlay /tmp/binv4 .devrun-v/v4
 D=/tmp/binv4 bf tl_v4 tinyllama-1.1b "v4"
 bf tl_v5 tinyllama-1.1b "v5"
 echo "t=$SECONDS"

@@ -152,19 +152,19 @@ internal sealed class CudaOps
             (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float)), p,
             programmatic && UseStepProgrammaticLaunch);
 
-    private static int AttentionFloats(int headDim, int maxPositions) => 3 * headDim + Math.Max(headDim, 4 * (int)AttentionThreads) + maxPositions;
+    /// <summary>Floats of the attention kernel's dynamic shared memory besides the staged rows (q, new k/v, partial outputs, scores).</summary>
+    internal static int AttentionFloats(int headDim, int maxPositions) => 3 * headDim + Math.Max(headDim, 4 * (int)AttentionThreads) + maxPositions;
 
-    private static int AttentionStageBytes(int kvType, int headDim, int rows) => 2 * rows * (headDim * (kvType == 0 ? 4 : 2) + 16);
+    /// <summary>Bytes of one KV-cache element of type code <paramref name="kvType"/> (0 f32, 1 f16, 2 bf16).</summary>
+    internal static int KvElementBytes(int kvType) => kvType == 0 ? 4 : 2;
+
+    private static int AttentionStageBytes(int kvType, int headDim, int rows) => 2 * rows * (headDim * KvElementBytes(kvType) + 16);
 
     /// <summary>
     /// Decode attention: how many positions' key and value rows it copies into shared memory before waiting for the q/k/v
-    /// matvec (AttnParams.StageRows): as many as 96 KiB holds, within the block's shared memory (less 2 KiB for its
-    /// static part) and maxPositions.
+    /// matvec (AttnParams.StageRows): as many as 96 KiB holds, within <paramref name="maxSharedBytes"/> of shared memory
+    /// a block (less 2 KiB for its static part) and maxPositions.
     /// </summary>
-    public int AttentionStageRows(int kvType, int headDim, int maxPositions) =>
-        AttentionStageRows(_context.MaxSharedMemoryPerBlock, kvType, headDim, maxPositions);
-
-    /// <summary><see cref="AttentionStageRows(int, int, int)"/> for a device whose blocks may use <paramref name="maxSharedBytes"/>.</summary>
     internal static int AttentionStageRows(int maxSharedBytes, int kvType, int headDim, int maxPositions)
     {
         int budget = Math.Min(96 * 1024, maxSharedBytes - 2048 - AttentionFloats(headDim, maxPositions) * sizeof(float));

@@ -56,6 +56,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly CudaWeights _w;
     private readonly DeviceBuffer _kCache, _vCache, _invFreq;
     private readonly int _kvType, _wType, _chunk;
+
+    /// <summary>Positions whose cache rows the decode attention stages in shared memory before its wait.</summary>
+    private readonly int _attnStageRows;
     private readonly List<DeviceBuffer> _buffers = [];
     private readonly DeviceBuffer _x, _xn, _q, _k, _v, _att, _attc, _tmp, _gate, _up, _h, _hc, _logits, _tokens, _pos, _next;
     private readonly PinnedBuffer _pinnedIn, _pinnedLogits;
@@ -104,15 +107,16 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _chunk = Math.Clamp(backendOptions.PrefillChunk, 1, MaxSequenceLength);
 
         Func<ModelTensor, bool> keep = t => backendOptions.CompressedGroups == null || backendOptions.CompressedGroups.Contains(TensorNames.GroupOf(t.Name));
-        long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2) * MaxBatch;
+        long kvBytes = 2L * c.NumLayers * MaxSequenceLength * c.KvDim * CudaOps.KvElementBytes(_kvType) * MaxBatch;
         long weightBytes = shared?.Contains(model) == true ? 0 : CudaWeights.PlannedBytes(model, keep);
         (long free, _) = ctx.MemoryInfo();
         string sequences = MaxBatch == 1 ? "" : $" for {MaxBatch} sequences";
         if (weightBytes + kvBytes > free)
             throw new DeviceOutOfMemoryException($"{model.SourcePath}: needs {weightBytes + kvBytes:N0} bytes of GPU memory (weights {weightBytes:N0}, KV cache {kvBytes:N0}{sequences}), {free:N0} free on {ctx.DeviceName}");
 
-        if ((3 * c.HeadDim + Math.Max(2048, c.HeadDim) + MaxSequenceLength) * 4 > ctx.MaxSharedMemoryPerBlock)
+        if (CudaOps.AttentionFloats(c.HeadDim, MaxSequenceLength) * sizeof(float) > ctx.MaxSharedMemoryPerBlock)
             throw new UnsupportedModelException($"a context of {MaxSequenceLength} positions exceeds the GPU attention kernel's shared memory; pass a smaller maximum sequence length");
+        _attnStageRows = CudaOps.AttentionStageRows(ctx.MaxSharedMemoryPerBlock, _kvType, c.HeadDim, MaxSequenceLength);
         _ops = new CudaOps(ctx);
         _ops.Warm();
         if (MaxBatch > 1) _ops.WarmBatch();
@@ -135,7 +139,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         }
         _wType = CudaOps.DTypeCode(_w.Layers[0].Q.DType);
 
-        long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        long kvLayer = (long)MaxSequenceLength * c.KvDim * CudaOps.KvElementBytes(_kvType);
         _seqKvBytes = kvLayer * c.NumLayers;
         _kCache = Alloc(_seqKvBytes * MaxBatch, MemoryCategory.KvCache, "K cache");
         _vCache = Alloc(_seqKvBytes * MaxBatch, MemoryCategory.KvCache, "V cache");
@@ -696,7 +700,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private void Attend(int layer, int n, bool programmatic = false, bool batched = false)
     {
         ModelConfig c = _cfg;
-        long kvLayer = (long)MaxSequenceLength * c.KvDim * (_kvType == 0 ? 4 : 2);
+        long kvLayer = (long)MaxSequenceLength * c.KvDim * CudaOps.KvElementBytes(_kvType);
         ulong seqBase = (ulong)(_seq * _seqKvBytes);
         ulong kc = _kCache.Pointer + seqBase + (ulong)(kvLayer * layer), vc = _vCache.Pointer + seqBase + (ulong)(kvLayer * layer);
         var attn = new AttnParams
@@ -721,7 +725,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             // Decode: RoPE and the cache append happen inside the attention kernel.
             attn.FuseRope = 1;
             attn.SeqBytes = batched ? _seqKvBytes : 0;
-            attn.StageRows = _ops.AttentionStageRows(_kvType, c.HeadDim, MaxSequenceLength);
+            attn.StageRows = _attnStageRows;
             _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }

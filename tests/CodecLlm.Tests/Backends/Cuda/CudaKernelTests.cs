@@ -207,7 +207,7 @@ public class CudaKernelTests
             Style = style,
             FuseRope = decode ? 1 : 0,
         };
-        attn.StageRows = stage < 0 ? ops.AttentionStageRows(kvType, hd, maxSeq) : stage;
+        attn.StageRows = stage < 0 ? CudaOps.AttentionStageRows(c.MaxSharedMemoryPerBlock, kvType, hd, maxSeq) : stage;
         if (stage < 0 && pos0 > 100) Assert.InRange(attn.StageRows, 1, pos0 - 1);  // both staged and unstaged rows
         if (!decode) ops.RopeKv(s, kvType, attn);
         ops.Attention(s, kvType, attn, maxSeq);
