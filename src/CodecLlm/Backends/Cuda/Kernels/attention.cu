@@ -84,34 +84,6 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
 }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
-#ifdef ATT_V6
-// Softmax statistics of the block: (max, sum of exp(s - max)) pairs combined over the warp by butterfly, then over the
-// warps in warp order, by every thread; a pair with no positions (max = -inf) contributes nothing.
-__device__ __forceinline__ void softmax_pair(float& m, float& l, float m2, float l2)
-{
-    const float mn = fmaxf(m, m2);
-    const float a = m == mn ? l : __fmul_rn(l, expf(m - mn));
-    const float b = m2 == mn ? l2 : __fmul_rn(l2, expf(m2 - mn));
-    m = mn;
-    l = __fadd_rn(a, b);
-}
-__device__ __forceinline__ void softmax_combine(float& m, float& l, float* scratch32)
-{
-    for (int o = 16; o > 0; o >>= 1)
-        softmax_pair(m, l, __shfl_xor_sync(0xffffffffu, m, o), __shfl_xor_sync(0xffffffffu, l, o));
-    float2* pairs = reinterpret_cast<float2*>(scratch32);  // 16 warps' pairs in the 32 floats
-    if ((threadIdx.x & 31) == 0) pairs[threadIdx.x >> 5] = make_float2(m, l);
-    __syncthreads();  // also publishes the scores in att[]
-    float2 t = pairs[0];
-    for (int w = 1; w < (int)(blockDim.x >> 5); ++w) softmax_pair(t.x, t.y, pairs[w].x, pairs[w].y);
-    m = t.x;
-    l = t.y;
-}
-#define ATT_WEIGHT(j) (__fmul_rn(expf(att[j] - mx), inv))
-#else
-#define ATT_WEIGHT(j) (att[j] * inv)
-#endif
-
 template <int KV> __device__ void attention(const AttnParams& p)
 {
     // The next kernel (a matvec) may start prefetching its weights now; with a programmatic (PDL) launch this
@@ -121,7 +93,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
     // cache rows of earlier positions.
     asm volatile("griddepcontrol.launch_dependents;");
     extern __shared__ __align__(16) float sm[];
-    __shared__ __align__(16) float red[32];
+    __shared__ float red[32];
     int h = blockIdx.x, t = blockIdx.y;
     const bool batched = p.seq_bytes != 0;
     const bool fused = p.fuse_rope != 0;
@@ -234,7 +206,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
             __syncthreads();
         }
     }
-    float mx = __int_as_float(0xff800000), sum = 0.f;
+    float mx = __int_as_float(0xff800000);
     // Scores: one thread per position, the whole key row's loads in flight at once, summed in d order.
     for (int j = threadIdx.x; j < n; j += blockDim.x)
     {
@@ -259,22 +231,10 @@ template <int KV> __device__ void attention(const AttnParams& p)
             for (int d = 0; d < hd; ++d) s += qs[d] * load_elem<KV>(kcache, (long long)j * kvdim + kbase + d);
         s *= p.scale;
         att[j] = s;
-#ifdef ATT_V6
-        // running maximum and sum of exp(s - maximum) of this thread's positions, in position order
-        const float mn = fmaxf(mx, s);
-        sum = __fadd_rn(__fmul_rn(sum, expf(mx - mn)), expf(s - mn));
-        mx = mn;
-#else
         mx = fmaxf(mx, s);
-#endif
     }
-#ifdef ATT_V6
-    // One reduction for both (flash-attention style): each warp's butterfly, then every thread combines the warps'
-    // pairs in warp order; one barrier instead of five. Weights are exp(s - max) / sum, computed where used.
-    softmax_combine(mx, sum, red);
-    const float inv = 1.0f / sum;
-#else
     mx = block_max(mx, red);
+    float sum = 0.f;
     for (int j = threadIdx.x; j < n; j += blockDim.x)
     {
         float e = expf(att[j] - mx);
@@ -284,7 +244,6 @@ template <int KV> __device__ void attention(const AttnParams& p)
     sum = block_sum(sum, red);
     __syncthreads();
     float inv = 1.0f / sum;
-#endif
     // Output: each thread owns 4 consecutive dimensions (1 when hd % 8 != 0); the hd/4-thread groups each sum a
     // strided share of the positions; the groups' partial sums are added in group order.
     if (grp < groups)
@@ -296,53 +255,30 @@ template <int KV> __device__ void attention(const AttnParams& p)
 #pragma unroll 4
             for (int j = grp; j < n; j += groups)
             {
-                float w = ATT_WEIGHT(j), v4[4];
+                float w = att[j] * inv, v4[4];
                 if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
                 else if (j < staged) load4<KV>(vst + (long long)j * stride, d, v4);
                 else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
                 a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
             }
-#ifdef ATT_V6
-            if (32 % per == 0)  // the warp's groups summed by butterfly (xor per .. 16), one partial a warp
-            {
-                for (int o = per; o < 32; o <<= 1)
-                {
-                    a0 += __shfl_xor_sync(0xffffffffu, a0, o); a1 += __shfl_xor_sync(0xffffffffu, a1, o);
-                    a2 += __shfl_xor_sync(0xffffffffu, a2, o); a3 += __shfl_xor_sync(0xffffffffu, a3, o);
-                }
-                if ((threadIdx.x & 31) < per)
-                {
-                    float* pp = part + (threadIdx.x >> 5) * hd + d;
-                    pp[0] = a0; pp[1] = a1; pp[2] = a2; pp[3] = a3;
-                }
-            }
-            else
-#endif
-            {
-                float* pp = part + grp * hd + d;
-                pp[0] = a0; pp[1] = a1; pp[2] = a2; pp[3] = a3;
-            }
+            float* pp = part + grp * hd + d;
+            pp[0] = a0; pp[1] = a1; pp[2] = a2; pp[3] = a3;
         }
         else
             for (int d = threadIdx.x % per; d < hd; d += (groups == 1 ? blockDim.x : per))
             {
                 float acc = 0.f;
                 for (int j = grp; j < n; j += groups)
-                    acc += (ATT_WEIGHT(j)) * (fused && j == pos ? vnew[d] : load_elem<KV>(vcache, (long long)j * kvdim + kbase + d));
+                    acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(vcache, (long long)j * kvdim + kbase + d));
                 part[grp * hd + d] = acc;
             }
     }
     __syncthreads();
     float* o = p.out + (long long)t * qdim + h * hd;
-#ifdef ATT_V6
-    const int nparts = vec && 32 % per == 0 ? (int)blockDim.x >> 5 : groups;  // warps' partials, or groups'
-#else
-    const int nparts = groups;
-#endif
     for (int d = threadIdx.x; d < hd; d += blockDim.x)
     {
         float acc = part[d];
-        for (int g = 1; g < nparts; ++g) acc += part[g * hd + d];
+        for (int g = 1; g < groups; ++g) acc += part[g * hd + d];
         o[d] = acc;
     }
 }
