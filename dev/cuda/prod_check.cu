@@ -38,7 +38,7 @@ int main() {
 #pragma omp parallel for
             for (long long i = 0; i < (long long)w.size(); i++) {
                 w[i] = bf16_of(0.02f * gauss(i + 77 * rows + cols));
-                if (kind == 1 && mix64(i) % 4 == 0) w[i] = (uint16_t)mix64(i ^ 0x99);  // many escapes, NaN/Inf too
+                if (kind == 1 && mix64(i) % 4 == 0) w[i] = (uint16_t)mix64(i ^ 0x99);  // many exceptions (multi-entry ones too), NaN/Inf
             }
             auto e = fixedfmt::encode(w.data(), rows, cols);
             uint16_t* dw; CK(cudaMalloc(&dw, w.size() * 2 + 16)); CK(cudaMemcpy(dw, w.data(), w.size() * 2, cudaMemcpyHostToDevice));

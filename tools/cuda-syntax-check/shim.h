@@ -62,6 +62,7 @@ __device__ void sincosf(float, float*, float*);
 __device__ unsigned atomicAdd(unsigned*, unsigned);
 __device__ int atomicAdd(int*, int);
 __device__ float atomicAdd(float*, float);
+__device__ unsigned atomicXor(unsigned*, unsigned);
 __device__ unsigned short __float2bfloat16_rn_bits(float);
 __device__ int min(int, int);
 __device__ int max(int, int);

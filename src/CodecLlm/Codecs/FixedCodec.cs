@@ -6,19 +6,21 @@ namespace CodecLlm.Codecs;
 
 /// <summary>
 /// <c>fixed</c>: a fixed-cost, branch-free layout that the GPU multiplies from directly (fused decode +
-/// matvec). Exponents are 3-bit codes relative to a per-tensor base (code 7 escapes to a byte stream);
-/// sign and mantissa bits are stored raw; 8-row x 128-column tiles (<see cref="FixedTileLayout"/>).
-/// Blob: a 64-byte header, the tiles, the per-tile escape offsets, the escape bytes (+ 8 padding bytes).
+/// matvec). Exponents are 3-bit codes relative to a per-tensor base (exponent = base + code); an exponent outside
+/// that window of 8 is patched by XOR entries in an escape section; sign and mantissa bits are stored raw; 8-row x
+/// 128-column tiles (<see cref="FixedTileLayout"/>). Blob: a 64-byte header, the tiles, the per-tile entry offsets,
+/// the escape section (a 64-byte delta table and 2-byte entries, + 8 padding bytes).
 /// Layout: docs/FORMAT.md, section "fixed".
 /// </summary>
 public sealed class FixedCodec : IWeightCodec
 {
     /// <summary>
-    /// 3: 8x128 tiles, a lane's rest fields in two halves of 16 weights 512 weights apart (each 16-byte load of a warp
-    /// reads whole sectors). Version 2 (a lane's 32 rest fields together) and version 1 (4x256 tiles with an exponent
+    /// 4: all 8 codes are exponents base + code; exponents outside the window are XOR-patched by entries of the escape
+    /// section (a 64-byte delta table, then "position, table slot" entries). Version 3 (code 7 = an escape byte, the
+    /// same tiles otherwise), version 2 (a lane's 32 rest fields together) and version 1 (4x256 tiles with an exponent
     /// table) are no longer read.
     /// </summary>
-    public const ushort Version = 3;
+    public const ushort Version = 4;
     public const int HeaderBytes = 64;
     public static readonly uint Magic = BlobHeader.Magic("CLFX");
 
@@ -26,7 +28,10 @@ public sealed class FixedCodec : IWeightCodec
 
     public bool HasGpuDecoder => true;
 
-    /// <summary>Where the sections of a fixed blob are (read from and checked against its header).</summary>
+    /// <summary>
+    /// Where the sections of a fixed blob are (read from and checked against its header). <c>EscapeCount</c> is the size of the
+    /// escape section in bytes without its 8 padding bytes: 64 (the delta table) + 2 x entries.
+    /// </summary>
     public readonly record struct Sections(int Rows, int Cols, int Base, long TilesOffset, long OffsetsOffset, long EscapesOffset, long EscapeCount, long TotalBytes);
 
     public EncodedTensor Encode(ReadOnlySpan<byte> data, TensorLayout layout)
@@ -65,7 +70,7 @@ public sealed class FixedCodec : IWeightCodec
     public static Sections ReadSections(ReadOnlySpan<byte> blob, TensorLayout layout, string tensorName)
     {
         if (blob.Length >= 6 && BinaryPrimitives.ReadUInt32LittleEndian(blob) == Magic && BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]) != Version)
-            throw new UnsupportedModelException($"tensor '{tensorName}': unsupported fixed layout version {BinaryPrimitives.ReadUInt16LittleEndian(blob[4..])} (this build reads version {Version}, 8x128 tiles, a lane's rest fields in two halves); re-compress the model");
+            throw new UnsupportedModelException($"tensor '{tensorName}': unsupported fixed layout version {BinaryPrimitives.ReadUInt16LittleEndian(blob[4..])} (this build reads version {Version}: 8 exponent codes, exceptions patched by XOR entries); re-compress the model");
         BlobHeader.CheckStart(blob, Magic, Version, "fixed", layout, HeaderBytes, tensorName);
         (int rows, int cols) = FixedTileLayout.MatrixView(layout.Shape, layout.ElementCount);
         int rb = FloatFields.RestBytes(layout.DType);
@@ -81,7 +86,9 @@ public sealed class FixedCodec : IWeightCodec
         BlobHeader.Require(s.TotalBytes == blob.Length, tensorName, $"fixed blob is {blob.Length} bytes, its header says {s.TotalBytes}: truncated or corrupt");
         BlobHeader.Section(blob, (ulong)s.TilesOffset, (ulong)(tileCount * FixedTileLayout.TileBytesOf(rb)), "tile region", tensorName);
         BlobHeader.Section(blob, (ulong)s.OffsetsOffset, (ulong)(tileCount + 1) * 4, "tile offsets", tensorName);
-        BlobHeader.Section(blob, (ulong)s.EscapesOffset, (ulong)s.EscapeCount + FixedTileLayout.EscapePadding, "escape stream", tensorName);
+        BlobHeader.Require(s.EscapeCount >= FixedTileLayout.TableBytes && (s.EscapeCount - FixedTileLayout.TableBytes) % FixedTileLayout.EntryBytes == 0,
+            tensorName, $"fixed escape section of {s.EscapeCount} bytes: not a 64-byte table and 2-byte entries");
+        BlobHeader.Section(blob, (ulong)s.EscapesOffset, (ulong)s.EscapeCount + FixedTileLayout.EscapePadding, "escape section", tensorName);
         BlobHeader.Require(s.TilesOffset % 16 == 0 && s.OffsetsOffset % 4 == 0 && s.EscapesOffset % 16 == 0, tensorName, "fixed sections are misaligned");
         return s;
     }

@@ -1,17 +1,17 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using CodecLlm.Model;
 
 namespace CodecLlm.Codecs;
 
 /// <summary>
-/// The tile layout of the <c>fixed</c> codec, read directly by the fused decode+matvec kernel
-/// (Backends/Cuda/Kernels/fused_matvec.cu) and specified in docs/FORMAT.md ("fixed"): 8x128 tiles of
-/// sign/mantissa bytes + three 3-bit code planes; code c &lt; 7 = exponent base + c, code 7 = escape byte in
-/// a separate stream with per-tile offsets. BF16 tiles are 1408 bytes (the GPU layout); F16 and F32 use the
-/// same geometry with 2 and 3 sign/mantissa bytes per weight. Pure functions over arrays; the codec's blob
-/// header is not part of this class.
+/// The tile layout of the <c>fixed</c> codec (layout version 4), read directly by the fused decode+matvec kernel
+/// (Backends/Cuda/Kernels/fused_matvec.cu) and specified in docs/FORMAT.md ("fixed"): 8x128 tiles of sign/mantissa
+/// bytes + three 3-bit code planes; code c = exponent base + c (c = 0..7). A weight whose exponent is outside
+/// [base, base + 7] is an exception: code 0, and entries in the escape section (a 64-byte delta table, then 16-bit
+/// entries "weight position, table slot" with per-tile offsets) whose table bytes XOR into its exponent. BF16 tiles
+/// are 1408 bytes (the GPU layout); F16 and F32 use the same geometry with 2 and 3 sign/mantissa bytes per weight.
+/// Pure functions over arrays; the codec's blob header is not part of this class.
 /// </summary>
 public static class FixedTileLayout
 {
@@ -22,17 +22,34 @@ public static class FixedTileLayout
 
     /// <summary>Bytes of a BF16 tile (the layout the GPU reads).</summary>
     public const int TileBytes = 1408;
+
+    /// <summary>Zero bytes after the escape section (not counted in its size).</summary>
     public const int EscapePadding = 8;
+
+    /// <summary>Bytes of the delta table at the start of the escape section.</summary>
+    public const int TableBytes = 64;
+
+    /// <summary>Table slots 0..55 hold the tensor's most frequent exception deltas; slots 56..63 the bits 1 &lt;&lt; (slot - 56).</summary>
+    public const int BasisSlot = 56;
+
+    /// <summary>Bytes of one exception entry: u16, bits 0..9 = position 32 lane + i, bits 10..15 = table slot.</summary>
+    public const int EntryBytes = 2;
 
     /// <summary>Bytes of one tile when each weight has <paramref name="restBytes"/> sign/mantissa bytes.</summary>
     public static int TileBytesOf(int restBytes) => 1024 * restBytes + CodePlaneBytes;
 
-    /// <summary>The three sections of an encoded matrix. <see cref="Escapes"/> ends with 8 zero padding bytes.</summary>
+    /// <summary>
+    /// The three sections of an encoded matrix. <see cref="Escapes"/> is the escape section: the 64-byte delta table, the
+    /// entries (2 bytes each, tile after tile), then 8 zero padding bytes; <see cref="TileOffsets"/>[t] = entries before tile t.
+    /// </summary>
     public sealed record Encoded(int Rows, int Cols, int Base, byte[] Tiles, uint[] TileOffsets, byte[] Escapes, int RestBytes = 1)
     {
         public int RowGroups => (Rows + TileRows - 1) / TileRows;
 
         public int ColTiles => (Cols + TileCols - 1) / TileCols;
+
+        /// <summary>Exception entries in the escape section.</summary>
+        public int EntryCount => (Escapes.Length - TableBytes - EscapePadding) / EntryBytes;
 
         /// <summary>Bytes of the three sections without the escape padding.</summary>
         public long ByteCount => Tiles.LongLength + 4L * TileOffsets.LongLength + Escapes.LongLength - EscapePadding;
@@ -45,7 +62,7 @@ public static class FixedTileLayout
         return (checked((int)((elementCount + TileCols - 1) / TileCols)), TileCols);
     }
 
-    /// <summary>Start of the window of 7 consecutive exponents covering most weights (first such window; &lt;= 248).</summary>
+    /// <summary>Start of the window of 8 consecutive exponents covering most weights (first such window; &lt;= 248).</summary>
     public static int ChooseBase(ReadOnlySpan<long> histogram)
     {
         int best = 0;
@@ -53,10 +70,27 @@ public static class FixedTileLayout
         for (int b = 0; b <= 248; b++)
         {
             long c = 0;
-            for (int k = 0; k < 7; k++) c += histogram[b + k];
+            for (int k = 0; k < 8; k++) c += histogram[b + k];
             if (c > bestCount) { bestCount = c; best = b; }
         }
         return best;
+    }
+
+    /// <summary>
+    /// The 64-byte delta table for an exponent histogram and base: slots 0..55 = the deltas e ^ base of the exponents e
+    /// outside [base, base + 7], by decreasing weight count (ties: the smaller delta first), unused slots 0; slots
+    /// 56..63 = 1 &lt;&lt; (slot - 56).
+    /// </summary>
+    public static byte[] DeltaTable(ReadOnlySpan<long> histogram, int baseExp)
+    {
+        var deltas = new List<(int Delta, long Count)>();
+        for (int e = 0; e < histogram.Length; e++)
+            if (histogram[e] > 0 && (e < baseExp || e > baseExp + 7)) deltas.Add((e ^ baseExp, histogram[e]));
+        deltas.Sort((a, b) => a.Count != b.Count ? b.Count.CompareTo(a.Count) : a.Delta.CompareTo(b.Delta));
+        var table = new byte[TableBytes];
+        for (int s = 0; s < Math.Min(BasisSlot, deltas.Count); s++) table[s] = (byte)deltas[s].Delta;
+        for (int b = 0; b < 8; b++) table[BasisSlot + b] = (byte)(1 << b);
+        return table;
     }
 
     /// <summary>
@@ -74,9 +108,6 @@ public static class FixedTileLayout
 
     private static readonly (int Word, int Bit)[] CodeBits = Enumerable.Range(0, 96).Select(k => CodeBit(k / 3, k % 3)).ToArray();
 
-    /// <summary>Weight index i of escape number e (escape order e = h*16 + p).</summary>
-    private static int EscapeWeight(int e) => 2 * (e & 15) + (e >> 4);
-
     /// <summary>Encodes BF16 values (bit patterns) viewed as [rows, cols], row-major; missing tail values are padding.</summary>
     public static Encoded Encode(ReadOnlySpan<ushort> weights, int rows, int cols) =>
         Encode(MemoryMarshal.AsBytes(weights), TensorDType.BF16, rows, cols);
@@ -90,22 +121,25 @@ public static class FixedTileLayout
         Span<long> hist = stackalloc long[256];
         for (long i = 0; i < n; i++) hist[FloatFields.Exponent(dt, FloatFields.Load(data, i, eb))]++;
         int baseExp = ChooseBase(hist);
+        byte[] table = DeltaTable(hist, baseExp);
+        Span<int> slotOf = stackalloc int[256];  // table slot 0..55 of a delta, or -1: one entry per set bit
+        slotOf.Fill(-1);
+        for (int s = 0; s < BasisSlot; s++)
+            if (table[s] != 0) slotOf[table[s]] = s;  // a delta is never 0: unused slots stay out
         int groups = (rows + TileRows - 1) / TileRows, tilesPerRow = (cols + TileCols - 1) / TileCols;
         long tileCount = (long)groups * tilesPerRow;
         var tiles = new byte[checked(tileCount * tileBytes)];
         var offsets = new uint[tileCount + 1];
-        var escapes = new List<byte>((int)Math.Min(int.MaxValue / 2, n / 16 + EscapePadding));
-        Span<byte> escByte = stackalloc byte[32];
+        var entries = new List<ushort>((int)Math.Min(int.MaxValue / 4, n / 32 + 16));
         Span<uint> words = stackalloc uint[3];
         for (long tile = 0; tile < tileCount; tile++)
         {
             int g = (int)(tile / tilesPerRow), t = (int)(tile % tilesPerRow);
-            offsets[tile] = checked((uint)escapes.Count);
+            offsets[tile] = checked((uint)entries.Count);
             Span<byte> tp = tiles.AsSpan(checked((int)(tile * tileBytes)), tileBytes);
             for (int lane = 0; lane < 32; lane++)
             {
                 words.Clear();
-                uint escMask = 0;  // bit i: weight i is an escape
                 for (int i = 0; i < WeightsPerLane; i++)
                 {
                     long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
@@ -115,11 +149,21 @@ public static class FixedTileLayout
                     int exponent = FloatFields.Exponent(dt, v);
                     FloatFields.StoreRest(tp, RestIndex(lane, i), rb, FloatFields.Rest(dt, v));
                     int code = inside ? exponent - baseExp : 0;
-                    if (code is < 0 or > 6)
+                    if (code is < 0 or > 7)
                     {
-                        code = 7;
-                        escMask |= 1u << i;
-                        escByte[i] = (byte)exponent;
+                        // An exception: code 0 (exponent base), and entries whose deltas XOR to exponent ^ base,
+                        // in ascending slot order (entries of a tile by ascending position 32 lane + i).
+                        code = 0;
+                        int delta = exponent ^ baseExp, position = 32 * lane + i;
+                        if (slotOf[delta] >= 0)
+                        {
+                            entries.Add((ushort)(position | slotOf[delta] << 10));
+                        }
+                        else
+                        {
+                            for (int b = 0; b < 8; b++)
+                                if ((delta >> b & 1) != 0) entries.Add((ushort)(position | (BasisSlot + b) << 10));
+                        }
                     }
                     for (int j = 0; j < 3; j++)
                         if (((code >> j) & 1) != 0)
@@ -128,18 +172,15 @@ public static class FixedTileLayout
                             words[word] |= 1u << bit;
                         }
                 }
-                for (int e = 0; escMask != 0 && e < 32; e++)
-                {
-                    int i = EscapeWeight(e);
-                    if ((escMask >> i & 1) != 0) escapes.Add(escByte[i]);
-                }
                 int planes = 1024 * rb;
                 for (int j = 0; j < 3; j++) BinaryPrimitives.WriteUInt32LittleEndian(tp.Slice(planes + 128 * j + 4 * lane, 4), words[j]);
             }
         }
-        offsets[tileCount] = checked((uint)escapes.Count);
-        for (int k = 0; k < EscapePadding; k++) escapes.Add(0);
-        return new Encoded(rows, cols, baseExp, tiles, offsets, escapes.ToArray(), rb);
+        offsets[tileCount] = checked((uint)entries.Count);
+        var escapes = new byte[checked(TableBytes + EntryBytes * entries.Count + EscapePadding)];
+        table.CopyTo(escapes, 0);
+        for (int k = 0; k < entries.Count; k++) BinaryPrimitives.WriteUInt16LittleEndian(escapes.AsSpan(TableBytes + EntryBytes * k), entries[k]);
+        return new Encoded(rows, cols, baseExp, tiles, offsets, escapes, rb);
     }
 
     /// <summary>Decodes BF16 into <paramref name="destination"/> (the first destination.Length values of the view).</summary>
@@ -149,8 +190,10 @@ public static class FixedTileLayout
             MemoryMarshal.AsBytes(destination), tensorName);
 
     /// <summary>
-    /// Decodes the sections (escape stream without its padding) into <paramref name="destination"/>: the first
-    /// destination.Length / element size values of the [rows, cols] view, of type <paramref name="dt"/>.
+    /// Decodes the sections (escape section without its padding) into <paramref name="destination"/>: the first
+    /// destination.Length / element size values of the [rows, cols] view, of type <paramref name="dt"/>. Any entry
+    /// value is valid (an entry at a padding weight has no effect), so the only checks are the section sizes and
+    /// <see cref="CheckEscapeOffsets"/>.
     /// </summary>
     /// <exception cref="CorruptTensorException">Sections inconsistent with each other.</exception>
     public static unsafe void Decode(int rows, int cols, int baseExp, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes,
@@ -160,91 +203,64 @@ public static class FixedTileLayout
         int groups = (rows + TileRows - 1) / TileRows, tilesPerRow = (cols + TileCols - 1) / TileCols;
         long tileCount = (long)groups * tilesPerRow, n = destination.Length / eb;
         if (tiles.Length != tileCount * tileBytes) throw new CorruptTensorException(tensorName, $"fixed tiles: {tiles.Length} bytes, expected {tileCount * tileBytes}");
-        if (tileOffsets.Length != tileCount + 1) throw new CorruptTensorException(tensorName, $"fixed tile offsets: {tileOffsets.Length} entries, expected {tileCount + 1}");
         if (baseExp is < 0 or > 248) throw new CorruptTensorException(tensorName, $"fixed base exponent {baseExp} outside 0..248");
         if (n > (long)rows * cols) throw new ArgumentException("destination larger than the matrix view");
-        if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != escapes.Length)
-            throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape stream holds {escapes.Length} bytes");
+        CheckEscapeOffsets(rows, cols, tileOffsets, escapes.Length, tensorName);
         var v = new View(rows, cols, baseExp, dt, tilesPerRow);
-        string? bad = null;
         if (tileCount * 1024 < 1 << 18)
         {
-            for (long tile = 0; tile < tileCount && bad == null; tile++) bad = DecodeTile(v, tile, tiles, tileOffsets, escapes, destination);
+            for (long tile = 0; tile < tileCount; tile++) DecodeTile(v, tile, tiles, tileOffsets, escapes, destination);
+            return;
         }
-        else
+        // Row groups in parallel (large tensors); spans are rebuilt from pinned addresses in each worker.
+        fixed (byte* pt = tiles)
+        fixed (uint* po = tileOffsets)
+        fixed (byte* pe = escapes)
+        fixed (byte* pd = destination)
         {
-            // Row groups in parallel (large tensors); spans are rebuilt from pinned addresses in each worker.
-            fixed (byte* pt = tiles)
-            fixed (uint* po = tileOffsets)
-            fixed (byte* pe = escapes)
-            fixed (byte* pd = destination)
+            nint at = (nint)pt, ao = (nint)po, ae = (nint)pe, ad = (nint)pd;
+            int lt = tiles.Length, lo = tileOffsets.Length, le = escapes.Length, ld = destination.Length;
+            Parallel.For(0, groups, g =>
             {
-                nint at = (nint)pt, ao = (nint)po, ae = (nint)pe, ad = (nint)pd;
-                int lt = tiles.Length, lo = tileOffsets.Length, le = escapes.Length, ld = destination.Length;
-                Parallel.For(0, groups, (g, state) =>
-                {
-                    for (long tile = (long)g * tilesPerRow; tile < (long)(g + 1) * tilesPerRow; tile++)
-                    {
-                        string? e = DecodeTile(v, tile, new ReadOnlySpan<byte>((void*)at, lt), new ReadOnlySpan<uint>((void*)ao, lo),
-                            new ReadOnlySpan<byte>((void*)ae, le), new Span<byte>((void*)ad, ld));
-                        if (e == null) continue;
-                        Interlocked.CompareExchange(ref bad, e, null);
-                        state.Stop();
-                        return;
-                    }
-                });
-            }
+                for (long tile = (long)g * tilesPerRow; tile < (long)(g + 1) * tilesPerRow; tile++)
+                    DecodeTile(v, tile, new ReadOnlySpan<byte>((void*)at, lt), new ReadOnlySpan<uint>((void*)ao, lo),
+                        new ReadOnlySpan<byte>((void*)ae, le), new Span<byte>((void*)ad, ld));
+            });
         }
-        if (bad != null) throw new CorruptTensorException(tensorName, bad);
     }
 
     /// <summary>
-    /// Checks that the tile offsets agree with the tiles' codes: offsets start at 0, end at <paramref name="escapeCount"/> and
-    /// never decrease, and each tile's offsets span exactly its escape codes (codes equal to 7). A GPU decoder reads a tile's
-    /// escapes from its offset on without bounds checks, so this is what keeps it inside the escape stream. No element is
-    /// formed: a pass over the code planes (three words a lane, a popcount each).
+    /// Checks the escape section's size and the tile offsets against each other: the section (without its padding) is
+    /// <paramref name="escapeBytes"/> = 64 + 2 entries bytes, and the offsets start at 0, never decrease and end at the
+    /// entry count. That is all a decoder needs: it reads tile t's entries [off[t], off[t+1]) without bounds checks (the
+    /// GPU decoders do), and every entry value is valid (any slot of the 64-byte table, any position in the tile). The
+    /// codes need no check: all 8 are ordinary exponents. A pass over the offsets only.
     /// </summary>
-    /// <exception cref="CorruptTensorException">The offsets and the codes disagree.</exception>
-    public static void CheckEscapeOffsets(int rows, int cols, TensorDType dt, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, long escapeCount,
-        string tensorName)
+    /// <exception cref="CorruptTensorException">A section of the wrong size, or offsets that would leave the entries.</exception>
+    public static void CheckEscapeOffsets(int rows, int cols, ReadOnlySpan<uint> tileOffsets, long escapeBytes, string tensorName)
     {
-        int planes = 1024 * FloatFields.RestBytes(dt), tileBytes = TileBytesOf(FloatFields.RestBytes(dt));
         long tileCount = (long)((rows + TileRows - 1) / TileRows) * ((cols + TileCols - 1) / TileCols);
-        if (tiles.Length != tileCount * tileBytes || tileOffsets.Length != tileCount + 1)
-            throw new CorruptTensorException(tensorName, $"fixed sections: {tiles.Length} tile bytes and {tileOffsets.Length} offsets for {tileCount} tiles");
-        if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != escapeCount)
-            throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape stream holds {escapeCount} bytes");
+        if (tileOffsets.Length != tileCount + 1)
+            throw new CorruptTensorException(tensorName, $"fixed tile offsets: {tileOffsets.Length} values, expected {tileCount + 1}");
+        if (escapeBytes < TableBytes || (escapeBytes - TableBytes) % EntryBytes != 0)
+            throw new CorruptTensorException(tensorName, $"fixed escape section: {escapeBytes} bytes, expected {TableBytes} + {EntryBytes} x entries");
+        long entries = (escapeBytes - TableBytes) / EntryBytes;
+        if (tileOffsets[0] != 0 || tileOffsets[(int)tileCount] != entries)
+            throw new CorruptTensorException(tensorName, $"fixed tile offsets span {tileOffsets[0]}..{tileOffsets[(int)tileCount]}, the escape section holds {entries} entries");
         for (int tile = 0; tile < tileCount; tile++)
-        {
-            ReadOnlySpan<byte> codes = tiles.Slice(tile * tileBytes + planes, CodePlaneBytes);
-            int escapes = 0;
-            for (int lane = 0; lane < 32; lane++)
-            {
-                uint c0 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(4 * lane)..]);
-                uint c1 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(128 + 4 * lane)..]);
-                uint c2 = BinaryPrimitives.ReadUInt32LittleEndian(codes[(256 + 4 * lane)..]);
-                escapes += EscapeCodes(c0) + EscapeCodes(c1) + EscapeCodes(c2) + BitOperations.PopCount(c0 & c1 & c2 & 0x80008000u);
-            }
-            uint first = tileOffsets[tile], next = tileOffsets[tile + 1];
-            if (next < first || next - first != escapes)
-                throw new CorruptTensorException(tensorName, $"fixed tile {tile}: {escapes} escape codes, its offsets {first}..{next} give {(long)next - first}");
-        }
+            if (tileOffsets[tile + 1] < tileOffsets[tile])
+                throw new CorruptTensorException(tensorName, $"fixed tile {tile}: escape offsets {tileOffsets[tile]}..{tileOffsets[tile + 1]} decrease");
     }
-
-    /// <summary>Codes equal to 7 among a code word's pairs 0..14 (three consecutive bits from bits 0, 3, .., 12 of each half, see <see cref="CodeBit"/>).</summary>
-    private static int EscapeCodes(uint c) => BitOperations.PopCount(c & (c >> 1) & (c >> 2) & 0x12491249u);
 
     private readonly record struct View(int Rows, int Cols, int Base, TensorDType DType, int TilesPerRow);
 
-    /// <summary>Decodes one tile into its place in <paramref name="destination"/>; returns what is wrong with it, or null.</summary>
-    private static string? DecodeTile(View v, long tile, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes, Span<byte> destination)
+    /// <summary>Decodes one tile into its place in <paramref name="destination"/> (offsets checked by <see cref="CheckEscapeOffsets"/>).</summary>
+    private static void DecodeTile(View v, long tile, ReadOnlySpan<byte> tiles, ReadOnlySpan<uint> tileOffsets, ReadOnlySpan<byte> escapes, Span<byte> destination)
     {
         int eb = v.DType.ByteSize(), rb = FloatFields.RestBytes(v.DType), tileBytes = TileBytesOf(rb), planes = 1024 * rb;
         long n = destination.Length / eb;
-        Span<int> exps = stackalloc int[32];
+        Span<byte> exps = stackalloc byte[32 * WeightsPerLane];  // exponent of weight i of lane l at 32 l + i (an entry's position)
         int g = (int)(tile / v.TilesPerRow), t = (int)(tile % v.TilesPerRow);
-        uint eo = tileOffsets[(int)tile], next = tileOffsets[(int)tile + 1];
-        if (next < eo || next > escapes.Length) return $"fixed tile {tile}: escape offsets {eo}..{next} outside 0..{escapes.Length}";
         ReadOnlySpan<byte> tp = tiles.Slice(checked((int)(tile * tileBytes)), tileBytes);
         for (int lane = 0; lane < 32; lane++)
         {
@@ -260,15 +276,16 @@ public static class FixedTileLayout
                     uint w = word == 0 ? w0 : word == 1 ? w1 : w2;
                     code |= (int)((w >> bit) & 1) << j;
                 }
-                exps[i] = code == 7 ? -1 : v.Base + code;
+                exps[32 * lane + i] = (byte)(v.Base + code);
             }
-            for (int x = 0; x < 32; x++)
-            {
-                int i = EscapeWeight(x);
-                if (exps[i] >= 0) continue;
-                if (eo >= next) return $"fixed tile {tile}: more escapes than its offsets allow";
-                exps[i] = escapes[(int)eo++];
-            }
+        }
+        ReadOnlySpan<byte> table = escapes[..TableBytes];
+        for (long k = tileOffsets[(int)tile]; k < tileOffsets[(int)tile + 1]; k++)
+        {
+            int entry = BinaryPrimitives.ReadUInt16LittleEndian(escapes.Slice(checked((int)(TableBytes + EntryBytes * k)), EntryBytes));
+            exps[entry & 1023] ^= table[entry >> 10];
+        }
+        for (int lane = 0; lane < 32; lane++)
             for (int i = 0; i < WeightsPerLane; i++)
             {
                 long row = g * TileRows + (i >> 2), col = t * TileCols + 4 * lane + (i & 3);
@@ -276,9 +293,7 @@ public static class FixedTileLayout
                 long idx = row * v.Cols + col;
                 if (idx >= n) continue;
                 uint rest = FloatFields.LoadRest(tp, RestIndex(lane, i), rb);
-                FloatFields.Store(destination, idx, eb, FloatFields.Join(v.DType, (byte)exps[i], rest));
+                FloatFields.Store(destination, idx, eb, FloatFields.Join(v.DType, exps[32 * lane + i], rest));
             }
-        }
-        return eo != next ? $"fixed tile {tile}: {next - eo} escape bytes unused" : null;
     }
 }

@@ -67,26 +67,64 @@ public class CorruptBlobTests
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
     }
 
+    /// <summary>
+    /// What a fixed blob's structure lets a decoder check: tile offsets that start above 0, decrease, end early or overrun
+    /// the entries, an escape section that is not a 64-byte table and whole 2-byte entries, the geometry and the base.
+    /// A changed entry or table byte is a valid section (any entry decodes to some tensor): the file's CRC32 catches it.
+    /// </summary>
     [Fact]
     public void FixedEscapeCorruptionIsDetected()
     {
         var x = Encoded("fixed");
-        ulong offsetsOffset = BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(32));
+        int offsetsOffset = (int)BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(32));
+        int escapesOffset = (int)BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(40));
+        long sectionBytes = (long)BinaryPrimitives.ReadUInt64LittleEndian(x.Enc.Blob.AsSpan(48));
+        const int tiles = 5 * 3;  // [37, 300]: 5 row groups x 3 column tiles
+        uint Offset(byte[] blob, int k) => BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(offsetsOffset + 4 * k));
+        void SetOffset(byte[] blob, int k, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(offsetsOffset + 4 * k), v);
+        uint entries = Offset(x.Enc.Blob, tiles);
+        Assert.True(entries > 20, $"{entries} entries: the test needs exceptions in most tiles");
+        Assert.Equal(64 + 2L * entries, sectionBytes);
+
         byte[] b = (byte[])x.Enc.Blob.Clone();
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)offsetsOffset + 4), 1_000_000);
+        SetOffset(b, 4, 1_000_000);  // overruns the entries (and decreases after)
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        SetOffset(b, 6, Offset(b, 7) + 1);  // decreases from tile 6 to tile 7
+        Assert.Contains("fixed tile 6", Assert.Throws<CorruptTensorException>(() => Decode(x, b)).Message);
+        b = (byte[])x.Enc.Blob.Clone();
+        SetOffset(b, 0, 1);  // does not start at 0
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        SetOffset(b, tiles, entries - 1);  // ends early
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        b = (byte[])x.Enc.Blob.Clone();
+        SetOffset(b, tiles, entries + 1);  // ends past the last entry
+        Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+        foreach (long bytes in new[] { sectionBytes - 1, sectionBytes - 2, 62, 0 })  // half an entry; an entry less; no whole table
+        {
+            b = (byte[])x.Enc.Blob.Clone();
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(48), (ulong)bytes);
+            Assert.Equal("blk.0.w", Assert.Throws<CorruptTensorException>(() => Decode(x, b)).TensorName);
+        }
         b = (byte[])x.Enc.Blob.Clone();
         b[8] ^= 8; // rows
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
         b = (byte[])x.Enc.Blob.Clone();
         b[16] = 250; // base exponent above 248
         Assert.Throws<CorruptTensorException>(() => Decode(x, b));
+
+        // Not detectable: an entry's slot or position, a table byte (the tensor changes; the decode succeeds).
+        b = (byte[])x.Enc.Blob.Clone();
+        b[escapesOffset + 64 + 1] ^= 0xFC;
+        b[escapesOffset + 3] ^= 0x55;
+        Decode(x, b);
     }
 
     [Fact]
     public void FixedCorruptionInALargeTensorIsDetected()
     {
-        // Large enough for the parallel decode: a tile offset in the middle that overlaps its neighbour's escapes.
+        // Large enough for the parallel decode: a tile offset in the middle beyond its neighbour's (decreasing offsets).
         TensorLayout layout = new(TensorDType.BF16, [512, 1024]);
         IWeightCodec codec = CodecRegistry.Get("fixed");
         byte[] data = TensorData.Make(TensorDType.BF16, 512 * 1024, BitMode.Gaussian, 5);
@@ -103,10 +141,14 @@ public class CorruptBlobTests
         Assert.Equal("big", e.TensorName);
     }
 
-    /// <summary>Version 1 (4x256 tiles) and version 2 (a lane's 32 rest fields together) are no longer read.</summary>
+    /// <summary>
+    /// Version 1 (4x256 tiles), version 2 (a lane's 32 rest fields together) and version 3 (code 7 = an escape byte) are
+    /// no longer read.
+    /// </summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
     public void OlderFixedBlobIsAnUnsupportedLayoutVersion(int version)
     {
         var x = Encoded("fixed");

@@ -209,16 +209,21 @@ internal sealed class CudaOps
     /// matrix's rows; resid with one matrix only); every batch row is computed exactly as a batch of one would be.
     /// <paramref name="orderGroups"/> &gt; 0: the 8-row groups of the whole launch these targets are row slices of (the fused
     /// matvec's warp count, hence its summation order, follows it).
+    /// <paramref name="glu"/>: targets are gate and up (BF16 or `fixed`, equal rows, RMSNorm input, no resid): the gate's
+    /// output receives h = silu(gate) * up (the up output is not written), with gate and up summed exactly as without it.
     /// </summary>
     public void Matvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW = 0, float eps = 0, ulong resid = 0, ulong up = 0,
-        bool programmatic = false, int batch = 1, int ldOut = 0, int orderGroups = 0)
+        bool programmatic = false, int batch = 1, int ldOut = 0, int orderGroups = 0, bool glu = false)
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
+        if (glu && (targets.Length != 2 || targets[0].Weight.Rows != targets[1].Weight.Rows || normW == 0 || resid != 0 || up != 0 || orderGroups != 0
+            || targets[0].Weight.Encoding is not (WeightEncoding.BF16 or WeightEncoding.Fixed)))
+            throw new ArgumentException("a SwiGLU epilogue takes gate and up of equal rows (BF16 or fixed), an RMSNorm input and no residual");
         if (batch is < 1 or > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} outside 1..{MaxBatch}");
         WeightEncoding enc = targets[0].Weight.Encoding;
         if (enc is WeightEncoding.BF16 or WeightEncoding.Fixed)
         {
-            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic, batch, ldOut, orderGroups);
+            FusedMatvec(s, targets, x, cols, normW, eps, resid, up, programmatic, batch, ldOut, orderGroups, glu);
             return;
         }
         if (batch > 1)
@@ -317,7 +322,7 @@ internal sealed class CudaOps
     }
 
     private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic,
-        int batch, int ldOut, int wholeGroups)
+        int batch, int ldOut, int wholeGroups, bool glu)
     {
         WeightEncoding enc = targets[0].Weight.Encoding;
         var segs = new FmSeg[3];
@@ -341,9 +346,12 @@ internal sealed class CudaOps
             orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
         }
         if (groups == 0) return;
-        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps, Groups = groups };
-        int act = normW != 0 ? 1 : up != 0 ? 2 : 0;
+        // The warps follow all the launch's groups (so the sums are those of a gate/up launch without the epilogue); the
+        // epilogue's grid is the gate's groups, each block summing gate and up group g.
         int warps = FusedWarps(wholeGroups > 0 ? wholeGroups : orderGroups, cols);
+        if (glu) groups = segs[1].GroupStart;
+        var p = new FmParams { Seg0 = segs[0], Seg1 = segs[1], Seg2 = segs[2], X = x, X2 = up, NormW = normW, Resid = resid, NSeg = targets.Length, Cols = cols, Eps = eps, Groups = groups };
+        int act = glu ? 3 : normW != 0 ? 1 : up != 0 ? 2 : 0;
         string name = $"fm_{(enc == WeightEncoding.Fixed ? "fixed" : "raw")}_a{act}_w{warps}";
         if (batch == 1 && enc == WeightEncoding.BF16 && !RawOneBlockPerGroup)
         {

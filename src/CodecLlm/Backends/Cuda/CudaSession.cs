@@ -68,6 +68,19 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly DeviceBuffer _cublasWorkspace;
     private CudaGraphExecHandle? _graph;
 
+    /// <summary>
+    /// Decode steps may compute SwiGLU in the gate/up matvec's epilogue (h = silu(gate) * up into the gate buffer, the
+    /// down projection reads h as it is): when the gate and up weights are BF16 (the fused matvec) and no step is sliced
+    /// (its gate and up rows in different launches); for A/B timings, CODECLLM_GLU_EPILOGUE=0 turns it off. The same sums
+    /// either way: logits are the same bits.
+    /// </summary>
+    private readonly bool _gluEpilogue;
+
+    /// <summary>Whether the last gate/up launch enqueued wrote h (<see cref="GluFor"/>); its layer's down step reads it.</summary>
+    private bool _gateHoldsH;
+
+    private static readonly bool GluEpilogueOff = Environment.GetEnvironmentVariable("CODECLLM_GLU_EPILOGUE") == "0";
+
     private static readonly long? SliceMbOverride = TuningEnvironment.AtLeast("CODECLLM_DECODE_SLICE_MB", 0);
     private static readonly long? SlotsOverride = TuningEnvironment.AtLeast("CODECLLM_SCRATCH_SLOTS", 2);
 
@@ -169,6 +182,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         if (MaxBatch > 1) _pinnedBatch = new PinnedBuffer(ctx, 4L * 3 * MaxBatch);
 
         _decodeSteps = PlanSteps(prefill: false, out long decodeSlot);
+        _gluEpilogue = !GluEpilogueOff && !_decodeSteps.Any(s => s.Pieces != null)
+            && _w.Layers.All(l => l.Gate.DType == TensorDType.BF16 && l.Up.DType == TensorDType.BF16);  // the fused matvec's weights
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
         long slot = Math.Max(decodeSlot, prefillSlot);
         if (slot > 0)
@@ -626,18 +641,28 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                 {
                     GpuLayer l = _w.Layers[s.Layer];
                     _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
-                        batch: batch);
+                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate)));
                     break;
                 }
             case StepKind.Down:
-                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer, up: _up.Pointer, programmatic: pdl,
-                    batch: batch);
+                // _gate holds h = silu(gate) * up with the SwiGLU epilogue, else gate (SwiGLU fused into the down projection's input)
+                _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].Down), _x.Pointer)], _gate.Pointer, c.IntermediateSize, resid: _x.Pointer,
+                    up: _gateHoldsH ? 0 : _up.Pointer, programmatic: pdl, batch: batch);
                 break;
             case StepKind.Head:
                 HeadCompute(s, op, _x.Pointer, programmatic: pdl, batch: batch);
                 break;
         }
     }
+
+    /// <summary>
+    /// The SwiGLU epilogue for `fixed` gate/up tiles only. It makes the decode-bound `fixed` matvec faster (TinyLlama
+    /// 944 -> 987-1000 tok/s, Llama-2-7B 203 -> 211, H100) and the raw BF16 one slower (930 -> 919-923, 184 -> 180), whose
+    /// silu per tile costs little while it waits for memory; so raw weights (and scratch slots) keep silu in the down
+    /// projection's input. Both orders give the same bits. Batch 1 only: the batched `fixed` kernels with the epilogue need
+    /// 128-244 registers (not measured).
+    /// </summary>
+    private bool GluFor(MatvecWeight gate) => _gluEpilogue && gate.Encoding == WeightEncoding.Fixed;
 
     /// <summary>One unit of a sliced decode step: its row slices into the same outputs (and, for o and down, residual rows) as the whole step.</summary>
     private void SlicedCompute(Step s, Func<GpuMatrix, MatvecWeight> op, int batch, bool pdl)

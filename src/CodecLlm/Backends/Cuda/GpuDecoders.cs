@@ -41,7 +41,7 @@ internal static class GpuDecoders
             FixedCodec.Sections f = FixedSections(t, rows, cols);
             fixedSections = f;
             long tileCount = (long)((rows + 7) / 8) * ((cols + 127) / 128);
-            FixedTileLayout.CheckEscapeOffsets(rows, cols, t.DType, h.Slice((int)f.TilesOffset, checked((int)(tileCount * FixedTileLayout.TileBytesOf(FloatFields.RestBytes(t.DType))))),
+            FixedTileLayout.CheckEscapeOffsets(rows, cols,
                 MemoryMarshal.Cast<byte, uint>(h.Slice((int)f.OffsetsOffset, checked((int)((tileCount + 1) * 4)))), f.EscapeCount, t.Name);
             return 0;
         }

@@ -97,11 +97,14 @@ public class GpuDecoderPolicyTests
         }
     }
 
-    /// <summary>A fixed blob whose codes disagree with its tile offsets is refused at upload (before a GPU decoder reads past its escapes).</summary>
+    /// <summary>
+    /// A fixed blob whose tile offsets run past its exception entries is refused at upload (before a GPU decoder reads a
+    /// tile's entries from them without bounds checks).
+    /// </summary>
     [Theory]
     [InlineData(TensorDType.BF16)]
     [InlineData(TensorDType.F32)]
-    public void FixedBlobWithAnEscapeCodeItsOffsetsDoNotCountIsRefused(TensorDType dt)
+    public void FixedBlobWhoseTileOffsetsOverrunItsEntriesIsRefused(TensorDType dt)
     {
         var owned = new List<IDisposable>();
         try
@@ -110,8 +113,8 @@ public class GpuDecoderPolicyTests
             Assert.Equal(0, GpuDecoders.Validate(t, 16, 256));
             FixedCodec.Sections f = GpuDecoders.FixedSections(t, 16, 256);
             byte[] blob = t.StoredBytes.ToArray();
-            int codes = (int)f.TilesOffset + FixedTileLayout.TileBytesOf(FloatFields.RestBytes(dt)) - FixedTileLayout.CodePlaneBytes;  // tile 0's code planes
-            for (int j = 0; j < 3; j++) blob[codes + 128 * j] |= 0x07;  // lane 0, pairs 0, 1, 2 (low halves): code 7, escapes its offsets do not count
+            int tile1 = (int)f.OffsetsOffset + 4;  // tile 1's first entry: past the section's entries
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(tile1), (uint)((f.EscapeCount - FixedTileLayout.TableBytes) / 2 + 100));
             NativeBuffer bad = NativeBuffer.CopyOf(blob);
             owned.Add(bad);
             var corrupt = new ModelTensor(t.Name, dt, [16, 256], bad, 0, bad.Length, "fixed", t.CodecParams);

@@ -248,7 +248,10 @@ public class GpuDecoderTests
     }
 
     /// <summary>A matrix uploaded raw and as `fixed` tiles, and the fused matvec's inputs: x, the up projection, RMSNorm weights.</summary>
-    private sealed record FusedOperands(MatvecWeight Raw, MatvecWeight Fixed, float[] X, float[] X2, float[] Norm, ulong XPtr, ulong X2Ptr, ulong NormPtr);
+    private sealed record FusedOperands(MatvecWeight Raw, MatvecWeight Fixed, float[] X, float[] X2, float[] Norm, ulong XPtr, ulong X2Ptr, ulong NormPtr)
+    {
+        public delegate MatvecWeight Pick(FusedOperands o);
+    }
 
     private static FusedOperands UploadFused(CudaContext c, CudaStream s, ushort[] data, int rows, int cols, List<IDisposable> owned)
     {
@@ -306,6 +309,57 @@ public class GpuDecoderTests
             Assert.Equal(expected, Run(m.Fixed));
             ops.FusedGridLimit = 2;
             Assert.Equal(expected, Run(m.Raw));
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// The gate/up matvec with the SwiGLU epilogue (h = silu(gate) * up into the gate output) gives the down projection
+    /// the same input as the gate and up outputs did through its silu(x) * up transform: the down outputs are equal bit
+    /// for bit, for raw and `fixed` weights, batch 1 (persistent raw blocks, also over many groups each) and batch 3.
+    /// </summary>
+    [Theory]
+    [InlineData(40, 300, 1)]
+    [InlineData(64, 2048, 1)]
+    [InlineData(24, 640, 3)]
+    public void SwiGluEpilogueGivesTheDownProjectionTheSameBits(int inter, int hidden, int batch)
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var ops = new CudaOps(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            FusedOperands gate = UploadFused(c, s, RandomBf16(inter * hidden, 1, specials: false), inter, hidden, owned);
+            FusedOperands up = UploadFused(c, s, RandomBf16(inter * hidden, 2, specials: false), inter, hidden, owned);
+            FusedOperands down = UploadFused(c, s, RandomBf16(hidden * inter, 3, specials: false), hidden, inter, owned);
+            float[] x = GpuTest.Gaussian(new Random(4), batch * hidden);
+            DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+            DeviceBuffer g = c.Allocator.Allocate(batch * inter * 4L, MemoryCategory.Activations, "gate");
+            DeviceBuffer u = c.Allocator.Allocate(batch * inter * 4L, MemoryCategory.Activations, "up");
+            DeviceBuffer y = c.Allocator.Allocate(batch * hidden * 4L, MemoryCategory.Activations, "y");
+            owned.AddRange([xd, g, u, y]);
+            uint[] Run(FusedOperands.Pick pick, bool glu)
+            {
+                s.Upload(g, new uint[batch * inter]);
+                s.Upload(u, new uint[batch * inter]);
+                s.Upload(y, new uint[batch * hidden]);
+                ops.Matvec(s, [new(pick(gate), g.Pointer), new(pick(up), u.Pointer)], xd.Pointer, hidden, gate.NormPtr, 1e-5f, batch: batch, glu: glu);
+                ops.Matvec(s, [new(pick(down), y.Pointer)], g.Pointer, inter, up: glu ? 0 : u.Pointer, batch: batch);
+                return s.Download<uint>(y, batch * hidden);
+            }
+            foreach (FusedOperands.Pick pick in new FusedOperands.Pick[] { o => o.Raw, o => o.Fixed })
+            {
+                uint[] expected = Run(pick, glu: false);
+                Assert.Equal(expected, Run(pick, glu: true));
+                ops.FusedGridLimit = 2;
+                Assert.Equal(expected, Run(pick, glu: true));
+                ops.FusedGridLimit = null;
+            }
+            Assert.Equal(Run(o => o.Raw, glu: true), Run(o => o.Fixed, glu: true));
         }
         finally
         {

@@ -27,14 +27,17 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     const int T = (p.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
-    u32* sl = &stage[warp][0] + lane * 4;
+    u32* sw = &stage[warp][0];
+    const u32* sl = sw + lane * 4;
+    const u32 tw = fm_table_word(d, lane);
     const bool vec = (p.cols & 3) == 0;
     for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
         const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
         const long long tile = (long long)g * T + t;
+        const u32 first = __ldg(p.tile_off + tile), n = __ldg(p.tile_off + tile + 1) - first;
         FmFixedFrag f;
-        fm_load(d, tile, lane, f);
-        fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+        fm_load(d, tile, lane, first, n, f);
+        fm_decode_fixed(d, f, first, n, tw, sw, lane);
         const int col = t * 128 + lane * 4;
 #pragma unroll
         for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
@@ -58,10 +61,11 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
 // ------------------------------------------------------------------ decode to scratch: F16 and F32 tiles
 // The same geometry with R = 2 (F16) or 3 (F32) rest bytes per weight (docs/FORMAT.md, "fixed"): tiles of
 // 1024*R + 384 bytes, the rest of weight i of lane l at bytes R*(512(i>>4) + 16l + (i&15)) of the tile (LE), the code planes
-// after them. Exponent = base + code, or (code 7) the lane's next escape byte in the order e = h*16 + p;
-// element = FloatFields.Join (F16: exponent masked to its 5 bits, rest bits above the field ignored), so the
-// output equals the CPU FixedCodec decode bit for bit. Row groups [rg0, rg1) into out as row-major F16/F32
-// (row 8*rg0 at out[0]); grid and block as fixed_decode, one warp per tile, no shared memory.
+// after them. Exponent = (base + code) XOR the deltas of the tile's exception entries at the weight's position (a
+// per-warp shared array of XOR bytes, 32 a lane, filled by the whole warp); element = FloatFields.Join (F16: exponent
+// masked to its 5 bits, rest bits above the field ignored), so the output equals the CPU FixedCodec decode bit for bit.
+// Row groups [rg0, rg1) into out as row-major F16/F32 (row 8*rg0 at out[0]); grid and block as fixed_decode, one warp
+// per tile.
 
 // Rest field of weight i from the lane's 8*R words (bytes R*i .. R*i + R - 1, little-endian).
 template <int R>
@@ -106,7 +110,12 @@ template <> struct fm_wide_out<3> {
 template <int R>
 __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
     typedef typename fm_wide_out<R>::type elem;
+    __shared__ __align__(16) u32 xb[FM_DECODE_WARPS][256];  // lane l's XOR bytes of weights 4k .. 4k + 3 at word 8 l + k
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const u32 tw = fm_table_word(d, lane);
+    u32* xw = &xb[warp][0];
     const int T = (p.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
@@ -118,9 +127,20 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
         const long long tile = (long long)g * T + t;
         const u8* tp = p.tiles + tile * (1024 * R + 384);
         const u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
-        const u32 E = fm_escape_mask(c0, c1, c2);  // bit e = h*16 + p: an escape
-        const u32 cnt = __popc(E);
-        const u32 off = __ldg(p.tile_off + tile) + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
+        const u32 first = __ldg(p.tile_off + tile), n = __ldg(p.tile_off + tile + 1) - first;
+        *reinterpret_cast<uint4*>(xw + 8 * lane) = make_uint4(0u, 0u, 0u, 0u);
+        *reinterpret_cast<uint4*>(xw + 8 * lane + 4) = make_uint4(0u, 0u, 0u, 0u);
+        __syncwarp();
+        for (u32 k = 0; k < n; k += 32) {  // entry k + lane: its delta into byte i of lane L's words
+            const bool v = k + lane < n;
+            const u32 e = v ? (u32)__ldg(fm_entries(d) + first + k + lane) : 0u;
+            const u32 slot = e >> 10, L = (e & 1023u) >> 5, i = e & 31u;
+            const u32 delta = (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+            if (v) atomicXor(xw + 8 * L + (i >> 2), delta << ((i & 3u) * 8u));
+        }
+        __syncwarp();
+        const uint4 x0 = *reinterpret_cast<const uint4*>(xw + 8 * lane), x1 = *reinterpret_cast<const uint4*>(xw + 8 * lane + 4);
+        const u32 xr[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
         u32 rw[8 * R];
 #pragma unroll
         for (int k = 0; k < 2 * R; k++) {  // weights 0..15 at 16R*lane, 16..31 at 512R + 16R*lane
@@ -133,9 +153,8 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
             u32 v[4];
 #pragma unroll
             for (int c = 0; c < 4; c++) {
-                const int i = r * 4 + c, e = (i & 1) * 16 + (i >> 1);
-                const u32 code = fm_code(c0, c1, c2, i);
-                const u32 ex = code == 7u ? (u32)__ldg(p.esc + off + __popc(E & ((1u << e) - 1u))) : p.base + code;
+                const int i = r * 4 + c;
+                const u32 ex = (p.base + fm_code(c0, c1, c2, i)) ^ ((xr[i >> 2] >> ((i & 3) * 8)) & 0xffu);
                 v[c] = join_wide<R>(ex, fm_wide_rest<R>(rw, i));
             }
             const int row = g * 8 + r;
@@ -176,10 +195,11 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
     d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
     const int tok = p.tokens[i], T = (p.cols + 127) / 128, r = tok & 7;
     const long long tile = (long long)(tok >> 3) * T + t;
+    const u32 first = __ldg(p.tile_off + tile), n = __ldg(p.tile_off + tile + 1) - first;
     FmFixedFrag f;
-    fm_load(d, tile, lane, f);
-    u32* sl = stage + lane * 4;
-    fm_decode_fixed(d, f, __ldg(p.tile_off + tile), sl);
+    fm_load(d, tile, lane, first, n, f);
+    fm_decode_fixed(d, f, first, n, fm_table_word(d, lane), stage, lane);
+    const u32* sl = stage + lane * 4;
     const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
     const int col = t * 128 + lane * 4;
     float* o = p.out + (long long)i * p.cols + col;

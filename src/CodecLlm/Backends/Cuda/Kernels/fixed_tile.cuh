@@ -1,6 +1,7 @@
-// The `fixed` BF16 tile as the GPU reads it (docs/FORMAT.md, "fixed", layout version 3): the sections, the loads
-// that bypass L1, and the per-lane decode of a tile into shared-memory staging words (fm_decode_fixed), shared by
-// the fused matvec (fused_matvec.cu) and the decoders to scratch and the embedding gather (fixed_decode.cu).
+// The `fixed` BF16 tile as the GPU reads it (docs/FORMAT.md, "fixed", layout version 4): the sections, the loads
+// that bypass L1, and the per-lane decode of a tile into shared-memory staging words (fm_decode_fixed) with the
+// tile's exception entries applied by the whole warp (fm_patch), shared by the fused matvec (fused_matvec.cu) and the
+// decoders to scratch and the embedding gather (fixed_decode.cu).
 #pragma once
 #include "common.cuh"
 
@@ -8,8 +9,8 @@
 
 struct FmFixed {  // `fixed` layout sections
     const u8* tiles;       // G*T tiles of 1408 bytes
-    const u32* tile_off;   // G*T + 1 escape offsets
-    const u8* esc;         // escape bytes (+ 8 padding bytes)
+    const u32* tile_off;   // G*T + 1 exception entry offsets (entries before each tile)
+    const u8* esc;         // the exception section: 64-byte XOR delta table, then u16 entries (+ 8 padding bytes)
     int rows, cols;
     u32 base;              // exponent of code 0 (<= 248)
 };
@@ -26,24 +27,25 @@ __device__ __forceinline__ u32 fm_ld4(const void* p) {
 }
 
 // ------------------------------------------------------------------ fixed decoder
-struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2; };
+// ent: entry number `lane` of the tile's exceptions (0 when the tile has no more than `lane` entries).
+struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2, ent; };
 
-__device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, FmFixedFrag& f) {
+__device__ __forceinline__ const u16* fm_entries(const FmFixed& d) { return reinterpret_cast<const u16*>(d.esc + 64); }
+
+// The warp's copy of the delta table: lane l < 16 holds table bytes 4l .. 4l + 3 (read by shuffle in fm_patch).
+__device__ __forceinline__ u32 fm_table_word(const FmFixed& d, int lane) {
+    return lane < 16 ? __ldg(reinterpret_cast<const u32*>(d.esc) + lane) : 0u;
+}
+
+// Tile `tile`'s words of this lane, and entry first + lane of its n exception entries.
+__device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, u32 first, u32 n, FmFixedFrag& f) {
     const u8* tp = d.tiles + tile * FM_TILE_BYTES;
     f.s0 = fm_ld16(tp + 16 * lane);        // weights 0..15: the warp's load reads bytes 0..511, whole sectors
     f.s1 = fm_ld16(tp + 512 + 16 * lane);  // weights 16..31
     f.c0 = fm_ld4(tp + 1024 + 4 * lane);
     f.c1 = fm_ld4(tp + 1152 + 4 * lane);
     f.c2 = fm_ld4(tp + 1280 + 4 * lane);
-}
-
-// Bit e = h*16 + p set when weight (pair p, half h) has code 7 (escape).
-__device__ __forceinline__ u32 fm_escape_mask(u32 c0, u32 c1, u32 c2) {
-    const u32 F = 0x12491249u;
-    const u32 e0 = c0 & (c0 >> 1) & (c0 >> 2) & F;
-    const u32 e1 = c1 & (c1 >> 1) & (c1 >> 2) & F;
-    const u32 e2 = c2 & (c2 >> 1) & (c2 >> 2) & F;
-    return e0 | (e1 << 1) | (e2 << 2) | (c0 & c1 & c2 & 0x80008000u);
+    f.ent = (u32)lane < n ? (u32)__ldg(fm_entries(d) + first + lane) : 0u;
 }
 
 // Pair P's two codes moved to bits 7..9 and 23..25.
@@ -64,28 +66,35 @@ __device__ __forceinline__ u32 fm_pair(const u32 (&s)[8], u32 c0, u32 c1, u32 c2
     return sm + fm_pair_codes<P>(c0, c1, c2) + base2;
 }
 
-__device__ __forceinline__ u32 fm_incl_scan(u32 v) {
-#pragma unroll
-    for (int d = 1; d < 32; d <<= 1)
-        asm("{ .reg .u32 fxr; .reg .pred fxp; shfl.sync.up.b32 fxr|fxp, %1, %2, 0, 0xffffffff; @fxp add.u32 fxr, fxr, %1; mov.u32 %0, fxr; }"
-            : "=r"(v) : "r"(v), "r"(d));
-    return v;
+// Applies one exception entry (when `valid`) to the warp's staging words `sw` (lane L's pair p at
+// sw[(p >> 2) * 128 + 4 L + (p & 3)]): the exponent field of weight i = 2p + h of lane L, bits 16h + 7 .. 16h + 14 of
+// the pair word, XOR table[slot]. Shared-memory atomics: two entries may hit one word. All 32 lanes call it (shuffle).
+__device__ __forceinline__ void fm_patch(u32 e, bool valid, u32 tw, u32* sw) {
+    const u32 slot = e >> 10, pos = e & 1023u, L = pos >> 5, i = pos & 31u, p = i >> 1;
+    const u32 delta = (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+    if (valid) atomicXor(sw + (p >> 2) * 128 + 4 * L + (p & 3), delta << (((i & 1u) << 4) + 7u));
 }
 
-// Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)]) and patches the
-// escapes there (their positions are known only at run time). All 32 lanes call it together (warp scan).
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 toff, u32* sl) {
+// The tile's exception entries applied to the warp's staging words (entries first .. first + n - 1; the first 32 are
+// in the lanes' f.ent). n is the same in every lane; all 32 lanes call it.
+__device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 first, u32 n, u32 tw, u32* sw, int lane) {
+    if (n == 0) return;
+    __syncwarp();  // every lane's staging words written
+    fm_patch(ent, (u32)lane < n, tw, sw);
+    for (u32 k = 32; k < n; k += 32) {  // more than 32 exceptions in a tile: rare
+        const bool v = k + lane < n;
+        fm_patch(v ? (u32)__ldg(fm_entries(d) + first + k + lane) : 0u, v, tw, sw);
+    }
+    __syncwarp();  // every entry applied before a lane reads its words back
+}
+
+// Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)], sl = sw + 4 lane) and applies
+// the tile's exception entries there. All 32 lanes call it together.
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane) {
     const u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
-#ifdef FM_TIMING_NO_ESC  // timing only (wrong results): the escape mask, scan and patch skipped
-    const u32 E = 0u;
-    const u32 off = toff;
-#else
-    const u32 E = fm_escape_mask(c0, c1, c2);
-    const u32 cnt = __popc(E);
-    const u32 off = toff + fm_incl_scan(cnt) - cnt;  // this lane's first escape byte
-#endif
     const u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
     const u32 base2 = (d.base << 7) | (d.base << 23);
+    u32* sl = sw + 4 * lane;
     *reinterpret_cast<uint4*>(sl + 0) = make_uint4(fm_pair<0>(s, c0, c1, c2, base2), fm_pair<1>(s, c0, c1, c2, base2),
                                                    fm_pair<2>(s, c0, c1, c2, base2), fm_pair<3>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 128) = make_uint4(fm_pair<4>(s, c0, c1, c2, base2), fm_pair<5>(s, c0, c1, c2, base2),
@@ -94,22 +103,7 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
                                                      fm_pair<10>(s, c0, c1, c2, base2), fm_pair<11>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
                                                      fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
-    if (E) {
-        const u32 a = off & ~3u;
-        const u32 w0 = __ldg(reinterpret_cast<const u32*>(d.esc + a));
-        const u32 w1 = __ldg(reinterpret_cast<const u32*>(d.esc + a + 4));
-        // escape bytes XOR (base+7): XOR-ing the field turns exponent base+7 (code 7) into the escape byte
-        u32 X = __funnelshift_r(w0, w1, (off & 3) * 8) ^ ((d.base + 7) * 0x01010101u);
-        u32 e = E;
-        int k = 0;
-        do {
-            const int b = __ffs(e) - 1;
-            e &= e - 1;
-            u32 byte = X & 0xffu;
-            X >>= 8;
-            if (k >= 4) byte = d.esc[off + k] ^ (d.base + 7);  // more than 4 escapes in a lane: rare
-            k++;
-            sl[((b & 12) << 5) + (b & 3)] ^= byte << ((b & 16) | 7);
-        } while (e);
-    }
+#ifndef FM_TIMING_NO_ESC  // timing only (wrong results): the exception entries not applied
+    fm_patch_tile(d, f.ent, first, n, tw, sw, lane);
+#endif
 }

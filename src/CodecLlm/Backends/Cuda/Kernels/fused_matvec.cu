@@ -76,21 +76,26 @@ __device__ __forceinline__ void fm_fma_quad(uint4 u, int q, const float4 (&xv)[B
 }
 
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u32*, const float4 (&xv)[B], float (&acc)[B][8]) {
+__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u32, u32, u32*, int, const float4 (&xv)[B], float (&acc)[B][8]) {
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
 }
 
-// Decodes (fm_decode_fixed), then runs the same FMAs as the raw decoder.
+// Decodes (fm_decode_fixed: tile entries first .. first + n - 1, the warp's staging words sw), then runs the same FMAs
+// as the raw decoder.
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 toff, u32* sl, const float4 (&xv)[B], float (&acc)[B][8]) {
-    fm_decode_fixed(d, f, toff, sl);
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane, const float4 (&xv)[B],
+                                        float (&acc)[B][8]) {
+    fm_decode_fixed(d, f, first, n, tw, sw, lane);
+    const u32* sl = sw + 4 * lane;
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
 }
 
-__device__ __forceinline__ void fm_fetch(const FmRaw& d, long long, int g, int t, int lane, FmRawFrag& f) { fm_load(d, g, t, lane, f); }
-__device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, int, int lane, FmFixedFrag& f) { fm_load(d, tile, lane, f); }
+__device__ __forceinline__ void fm_fetch(const FmRaw& d, long long, int g, int t, int lane, u32, u32, FmRawFrag& f) { fm_load(d, g, t, lane, f); }
+__device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, int, int lane, u32 first, u32 n, FmFixedFrag& f) {
+    fm_load(d, tile, lane, first, n, f);
+}
 
 // ------------------------------------------------------------------ engine entry points
 // The decode-step matvecs of the CUDA engine (CudaOps.Matvec): up to three matrices sharing the input
@@ -185,79 +190,101 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
 
 // B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
 // rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
+// ACT 3 (SwiGLU epilogue): the launch is gate (segment 0) and up (segment 1) of equal rows, the input RMSNorm(x) * norm_w
+// as ACT 1, and block g computes group g of both, gate first, and stores h = silu(gate) * up (fm_silu_mul, each sum
+// as the other ACTs form it) into segment 0's out: the down projection then reads h as it is (ACT 0) instead of
+// recomputing silu per tile and row group. Grid = the gate's groups.
 template <class Dec, class Frag, bool FIXED, int ACT, int W, int B = 1>
 __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int nb = 1) {
+    constexpr bool GLU = ACT == 3;
+    constexpr int IN = GLU ? 1 : ACT;  // the input transform
     __shared__ __align__(16) u32 stage[W][FIXED ? 512 : 4];
-    __shared__ float red[W][B * 8];
+    __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int si = (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
-    const FmSeg sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
-    const int g = blockIdx.x - sg.group_start;
-    Dec d;
-    fm_make(sg, p.cols, d);
     const int cols = p.cols, T = (cols + 127) / 128;
     const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
-    float acc[B][8];
-#pragma unroll
-    for (int b = 0; b < B; b++)
-#pragma unroll
-        for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
-    const long long tb = (long long)g * T + t0;
-    u32 myoff = 0;
-    Frag fa, fb;
-    if (n > 0) {
-        fm_fetch(d, tb, g, t0, lane, fa);
-        if (FIXED) {  // the warp's tile offsets, one per lane; its escape bytes into L1 ahead of use
-            const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
-            if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
-            const u32 s0 = __shfl_sync(0xffffffffu, myoff, 0), s1 = __shfl_sync(0xffffffffu, myoff, n);
-            for (u32 a = (s0 & ~127u) + 128u * lane; a < s1; a += 4096u)
-                asm volatile("prefetch.global.L1 [%0];" :: "l"(fd.esc + a));
-        }
-    }
-    asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
     float scale[B];
-#pragma unroll
-    for (int b = 0; b < B; b++) scale[b] = FM_ACT(ACT) == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
-    if (n > 0) {
-        u32* sl = &stage[warp][0] + lane * 4;
-        int t = t0;
+    int g = 0;
 #pragma unroll 1
-        while (true) {
+    for (int part = 0; part < (GLU ? 2 : 1); part++) {
+        const int si = GLU ? part : (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
+        const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+        g = GLU ? (int)blockIdx.x : (int)blockIdx.x - sg.group_start;
+        Dec d;
+        fm_make(sg, p.cols, d);
+        float acc[B][8];
 #pragma unroll
-            for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
-                Frag& cur = h == 0 ? fa : fb;
-                Frag& nxt = h == 0 ? fb : fa;
-                if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, nxt);
-                const u32 toff = FIXED ? __shfl_sync(0xffffffffu, myoff, t - t0) : 0u;
-                float4 xv[B];
+        for (int b = 0; b < B; b++)
 #pragma unroll
-                for (int b = 0; b < B; b++) xv[b] = fm_input<ACT>(p, t * 128 + lane * 4, scale[b], b);
-                fm_tile<B>(d, cur, toff, sl, xv, acc);
-                if (++t >= t1) break;
+            for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
+        const long long tb = (long long)g * T + t0;
+        u32 myoff = 0, tw = 0;  // fixed: lane k <= n holds the entry offset of the warp's tile t0 + k; the delta table
+        // entry offsets of the warp's tile t0 + k: first and count
+        auto first_of = [&](int k) { return FIXED ? __shfl_sync(0xffffffffu, myoff, k) : 0u; };
+        auto count_of = [&](int k) { return FIXED ? __shfl_sync(0xffffffffu, myoff, k + 1) - __shfl_sync(0xffffffffu, myoff, k) : 0u; };
+        Frag fa, fb;
+        if (n > 0) {
+            if (FIXED) {
+                const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
+                if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
+                tw = fm_table_word(fd, lane);
             }
-            if (t >= t1) break;
+            fm_fetch(d, tb, g, t0, lane, first_of(0), count_of(0), fa);
         }
+        if (part == 0) {
+            asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+#pragma unroll
+            for (int b = 0; b < B; b++) scale[b] = FM_ACT(IN) == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
+        }
+        if (n > 0) {
+            u32* sw = &stage[warp][0];
+            int t = t0;
+#pragma unroll 1
+            while (true) {
+#pragma unroll
+                for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
+                    Frag& cur = h == 0 ? fa : fb;
+                    Frag& nxt = h == 0 ? fb : fa;
+                    if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, first_of(t + 1 - t0), count_of(t + 1 - t0), nxt);
+                    float4 xv[B];
+#pragma unroll
+                    for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
+                    fm_tile<B>(d, cur, first_of(t - t0), count_of(t - t0), tw, sw, lane, xv, acc);
+                    if (++t >= t1) break;
+                }
+                if (t >= t1) break;
+            }
+        }
+#pragma unroll
+        for (int b = 0; b < B; b++)
+#pragma unroll
+            for (int r = 0; r < 8; r++) {
+                const float v = warp_sum(acc[b][r]);
+                if (lane == 0) red[GLU ? part : 0][warp][b * 8 + r] = v;
+            }
     }
-#pragma unroll
-    for (int b = 0; b < B; b++)
-#pragma unroll
-        for (int r = 0; r < 8; r++) {
-            const float v = warp_sum(acc[b][r]);
-            if (lane == 0) red[warp][b * 8 + r] = v;
-        }
     __syncthreads();
     if (threadIdx.x < B * 8) {
+        const int si = GLU ? 0 : (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
+        const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
         const int b = B == 1 ? 0 : threadIdx.x >> 3, row = g * 8 + (threadIdx.x & 7);
-        float s = red[0][threadIdx.x];
+        float s = red[0][0][threadIdx.x];
 #pragma unroll
-        for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
+        for (int w = 1; w < W; w++) s += red[0][w][threadIdx.x];
         if (row < sg.rows && b < nb) {
             const long long o = B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row;
             if (sg.bias) s += sg.bias[row];
-            if (p.resid) s += p.resid[o];
+            if (GLU) {
+                float u = red[GLU ? 1 : 0][0][threadIdx.x];
+#pragma unroll
+                for (int w = 1; w < W; w++) u += red[GLU ? 1 : 0][w][threadIdx.x];
+                if (p.seg[1].bias) u += p.seg[1].bias[row];
+                s = fm_silu_mul(s, u);
+            } else if (p.resid) {
+                s += p.resid[o];
+            }
             sg.out[o] = s;
         }
     }
@@ -278,9 +305,12 @@ __device__ __forceinline__ int fm_group(const FmParams& p, int g, FmRaw& d) {
     return g - sg.group_start;
 }
 
+// ACT 3: the SwiGLU epilogue as in fm_engine (groups = the gate's; a block's unit 2k is gate group g, unit 2k + 1 up group g).
 template <int ACT, int W>
 __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
-    __shared__ float red[W][8];
+    constexpr bool GLU = ACT == 3;
+    constexpr int IN = GLU ? 1 : ACT;  // the input transform
+    __shared__ float red[GLU ? 2 : 1][W][8];
     __shared__ float ssw[W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -288,24 +318,31 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
     const int G = p.groups, stride = gridDim.x;
     const int nk = (int)blockIdx.x < G ? (G - 1 - (int)blockIdx.x) / stride + 1 : 0;  // groups of this block
+    const int nu = GLU ? 2 * nk : nk;                                                  // its units (row groups to sum)
+    // unit u's matrix into d; returns its group within that matrix
+    auto unit = [&](int u, FmRaw& d) {
+        if (!GLU) return fm_group(p, (int)blockIdx.x + u * stride, d);
+        fm_make(p.seg[u & 1], p.cols, d);
+        return (int)blockIdx.x + (u >> 1) * stride;
+    };
     FmRawFrag cur, nxt, nxt2;  // two in flight (one: H100 TinyLlama uncompressed 850 tok/s; two: 873-883)
-    int fk = 0, fj = 0;  // the next tile to fetch: tile t0 + fj of the block's group fk
+    int fk = 0, fj = 0;  // the next tile to fetch: tile t0 + fj of the block's unit fk
     auto fetch_next = [&](FmRawFrag& f) {
-        if (fk < nk) {
+        if (fk < nu) {
             FmRaw d;
-            const int gl = fm_group(p, (int)blockIdx.x + fk * stride, d);
-            fm_fetch(d, 0, gl, t0 + fj, lane, f);
+            const int gl = unit(fk, d);
+            fm_fetch(d, 0, gl, t0 + fj, lane, 0u, 0u, f);
             if (++fj == n) { fj = 0; fk++; }
         }
     };
     if (n > 0) { fetch_next(cur); fetch_next(nxt); }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
-    const float scale = FM_ACT(ACT) == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
+    const float scale = FM_ACT(IN) == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
 #pragma unroll 1
-    for (int k = 0; k < nk; k++) {
-        const int g = blockIdx.x + k * stride;
+    for (int k = 0; k < nu; k++) {
         FmRaw d;
-        const int gl = fm_group(p, g, d);
+        const int gl = unit(k, d);
+        const int part = GLU ? (k & 1) : 0;
         float acc[1][8];
 #pragma unroll
         for (int r = 0; r < 8; r++) acc[0][r] = 0.f;
@@ -313,33 +350,59 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         for (int j = 0; j < n; j++) {
             fetch_next(nxt2);  // across group boundaries too
             float4 xv[1];
-            xv[0] = fm_input<ACT>(p, (t0 + j) * 128 + lane * 4, scale);
-            fm_tile<1>(d, cur, 0u, nullptr, xv, acc);
+            xv[0] = fm_input<IN>(p, (t0 + j) * 128 + lane * 4, scale);
+            fm_tile<1>(d, cur, 0u, 0u, 0u, nullptr, lane, xv, acc);
             cur = nxt;
             nxt = nxt2;
         }
 #pragma unroll
         for (int r = 0; r < 8; r++) {
             const float v = warp_sum(acc[0][r]);
-            if (lane == 0) red[warp][r] = v;
+            if (lane == 0) red[part][warp][r] = v;
         }
+        if (GLU && part == 0) continue;  // the gate's sums wait for the up projection's
         __syncthreads();
         if (threadIdx.x < 8) {
-            const int si = (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
+            const int g = GLU ? gl : (int)blockIdx.x + k * stride;
+            const int si = GLU ? 0 : (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
             const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
             const int row = gl * 8 + threadIdx.x;
-            float s = red[0][threadIdx.x];
+            float s = red[0][0][threadIdx.x];
 #pragma unroll
-            for (int w = 1; w < W; w++) s += red[w][threadIdx.x];
+            for (int w = 1; w < W; w++) s += red[0][w][threadIdx.x];
             if (row < sg.rows) {
                 if (sg.bias) s += sg.bias[row];
-                if (p.resid) s += p.resid[row];
+                if (GLU) {
+                    float u = red[GLU ? 1 : 0][0][threadIdx.x];
+#pragma unroll
+                    for (int w = 1; w < W; w++) u += red[GLU ? 1 : 0][w][threadIdx.x];
+                    if (p.seg[1].bias) u += p.seg[1].bias[row];
+                    s = fm_silu_mul(s, u);
+                } else if (p.resid) {
+                    s += p.resid[row];
+                }
                 sg.out[row] = s;
             }
         }
         __syncthreads();  // red is reused by the next group
     }
 }
+
+// Tuning: FM_FIXED_SM_THREADS = threads per SM the `fixed` kernels of the ACTs in the bit mask FM_FIXED_CAP_ACTS must fit
+// (a register cap; 0: none, the compiler's choice).
+#ifndef FM_FIXED_SM_THREADS
+#define FM_FIXED_SM_THREADS 0
+#endif
+#ifndef FM_FIXED_CAP_ACTS
+#define FM_FIXED_CAP_ACTS 15
+#endif
+#define FM_FIXED_MIN_BLOCKS(ACT, W) \
+    ((FM_FIXED_CAP_ACTS >> (ACT)) & 1 && FM_FIXED_SM_THREADS / ((W) * 32) > 0 ? FM_FIXED_SM_THREADS / ((W) * 32) : 0)
+#if FM_FIXED_SM_THREADS > 0
+#define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32, FM_FIXED_MIN_BLOCKS(ACT, W))
+#else
+#define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32)
+#endif
 
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
@@ -349,7 +412,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(W * 32) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
+    extern "C" __global__ void FM_FIXED_BOUNDS(ACT, W) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
         fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
     }
 FM_ENGINE(0, 4)
@@ -361,6 +424,9 @@ FM_ENGINE(1, 16)
 FM_ENGINE(2, 4)
 FM_ENGINE(2, 8)
 FM_ENGINE(2, 16)
+FM_ENGINE(3, 4)
+FM_ENGINE(3, 8)
+FM_ENGINE(3, 16)
 
 #ifdef FM_BATCH_ENTRIES  // the batched decode step's module (KernelLibrary compiles this file again with the symbol)
 // fm_{raw,fixed}_a{ACT}_w{W}_b{B}: fm_engine over B batch rows (nb of them stored); same grid and block as above.
@@ -386,6 +452,9 @@ FM_ENGINE_BATCHES(1, 16)
 FM_ENGINE_BATCHES(2, 4)
 FM_ENGINE_BATCHES(2, 8)
 FM_ENGINE_BATCHES(2, 16)
+FM_ENGINE_BATCHES(3, 4)
+FM_ENGINE_BATCHES(3, 8)
+FM_ENGINE_BATCHES(3, 16)
 #endif
 
 #ifdef FM_STANDALONE_ENTRIES  // dev/cuda harnesses (prod_check.cu defines it); the engine uses the entries above
