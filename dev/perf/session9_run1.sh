@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 9 run 1 (branch s9 = main + attn-v6 + timing-only switches): attention v6 (-DATT_V6) checked by the kernel and
+# Session 9 run 1 (commit 9f179e1 = session 8's main + attn-v6 + timing-only switches, removed from main after the run): attention v6 (-DATT_V6) checked by the kernel and
 # session tests and timed against v5; then the upper bounds of two fused-matvec changes, timing only (wrong results):
 # FM_TIMING_NO_ESC (the `fixed` escape mask, scan and patch skipped) and FM_TIMING_ACT0 (the input used as it is: no
 # RMSNorm / SwiGLU transform per tile and no RMS scale per block), TinyLlama alternating, then Llama-2-7B.

@@ -86,8 +86,6 @@ public sealed class FixedCodec : IWeightCodec
         BlobHeader.Require(s.TotalBytes == blob.Length, tensorName, $"fixed blob is {blob.Length} bytes, its header says {s.TotalBytes}: truncated or corrupt");
         BlobHeader.Section(blob, (ulong)s.TilesOffset, (ulong)(tileCount * FixedTileLayout.TileBytesOf(rb)), "tile region", tensorName);
         BlobHeader.Section(blob, (ulong)s.OffsetsOffset, (ulong)(tileCount + 1) * 4, "tile offsets", tensorName);
-        BlobHeader.Require(s.EscapeCount >= FixedTileLayout.TableBytes && (s.EscapeCount - FixedTileLayout.TableBytes) % FixedTileLayout.EntryBytes == 0,
-            tensorName, $"fixed escape section of {s.EscapeCount} bytes: not a 64-byte table and 2-byte entries");
         BlobHeader.Section(blob, (ulong)s.EscapesOffset, (ulong)s.EscapeCount + FixedTileLayout.EscapePadding, "escape section", tensorName);
         BlobHeader.Require(s.TilesOffset % 16 == 0 && s.OffsetsOffset % 4 == 0 && s.EscapesOffset % 16 == 0, tensorName, "fixed sections are misaligned");
         return s;

@@ -103,7 +103,5 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
                                                      fm_pair<10>(s, c0, c1, c2, base2), fm_pair<11>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
                                                      fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
-#ifndef FM_TIMING_NO_ESC  // timing only (wrong results): the exception entries not applied
     fm_patch_tile(d, f.ent, first, n, tw, sw, lane);
-#endif
 }

@@ -139,15 +139,8 @@ __device__ __forceinline__ float fm_sumsq4(float4 v) {
 }
 
 // Input columns col..col+3 of batch row b (zero beyond cols), transformed as ACT says.
-// FM_TIMING_ACT0 (timing only, wrong results): no transform and no RMS scale, the input as a producer-staged one.
-#ifdef FM_TIMING_ACT0
-#define FM_ACT(a) 0
-#else
-#define FM_ACT(a) (a)
-#endif
-template <int ACT0>
+template <int ACT>
 __device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale, int b = 0) {
-    constexpr int ACT = FM_ACT(ACT0);
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f), u = v;
     const int cols = p.cols;
     const float* x = p.x + (long long)b * cols;
@@ -236,7 +229,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
 #pragma unroll
-            for (int b = 0; b < B; b++) scale[b] = FM_ACT(IN) == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
+            for (int b = 0; b < B; b++) scale[b] = IN == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
         }
         if (n > 0) {
             u32* sw = &stage[warp][0];
@@ -337,7 +330,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     };
     if (n > 0) { fetch_next(cur); fetch_next(nxt); }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
-    const float scale = FM_ACT(IN) == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
+    const float scale = IN == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
 #pragma unroll 1
     for (int k = 0; k < nu; k++) {
         FmRaw d;
