@@ -325,6 +325,19 @@ internal sealed class CudaOps
         int batch, int ldOut, int wholeGroups, bool glu)
     {
         WeightEncoding enc = targets[0].Weight.Encoding;
+        bool mixed = false;
+        foreach (MatvecTarget t in targets) mixed |= t.Weight.Encoding != enc;
+        if (mixed && !glu)
+        {
+            // Raw and `fixed` matrices in one launch (a model compressed with --tensors globs, e.g. gate but not up): one
+            // launch per matrix, each with the whole launch's warp count, so every row sums as in the combined launch.
+            int whole = wholeGroups;
+            if (whole == 0)
+                foreach (MatvecTarget t in targets) whole += (Math.Max(t.Weight.Rows, t.Weight.FullRows) + 7) / 8;
+            for (int i = 0; i < targets.Length; i++)
+                FusedMatvec(s, targets.Slice(i, 1), x, cols, normW, eps, resid, up, programmatic, batch, ldOut, whole, false);
+            return;
+        }
         var segs = new FmSeg[3];
         int groups = 0, orderGroups = 0;
         for (int i = 0; i < targets.Length; i++)

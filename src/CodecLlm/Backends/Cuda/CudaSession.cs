@@ -641,7 +641,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                 {
                     GpuLayer l = _w.Layers[s.Layer];
                     _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
-                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate)));
+                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate)) && GluFor(op(l.Up)));
                     break;
                 }
             case StepKind.Down:

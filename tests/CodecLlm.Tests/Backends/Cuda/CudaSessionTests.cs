@@ -1,5 +1,6 @@
 using CodecLlm.Backends.Cpu;
 using CodecLlm.Backends.Cuda;
+using CodecLlm.Codecs;
 using CodecLlm.Engine;
 using CodecLlm.Formats;
 using CodecLlm.Formats.Llama2c;
@@ -119,6 +120,31 @@ public class CudaSessionTests
             int diff = a[i].Where((v, k) => BitConverter.SingleToInt32Bits(v) != BitConverter.SingleToInt32Bits(b[i][k])).Count();
             Assert.True(diff == 0, $"step {i}: {diff} logits differ (max |diff| {a[i].Zip(b[i], (x, y) => Math.Abs(x - y)).Max():E2})");
         }
+    }
+
+    /// <summary>
+    /// Matrices of one launch compressed and not (`--tensors` globs: gate and k but not up and q/v): each runs its own
+    /// launch with the combined launch's warps, so the logits equal the uncompressed model's bit for bit at every step,
+    /// fused and decoded to scratch.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LaunchesMixingFixedAndRawMatricesGiveTheUncompressedLogits(bool fused)
+    {
+        GpuTest.Context();
+        using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 17);
+        using LoadedModel packed = InMemoryCompression.Compress(model, "fixed", TensorSelection.Parse("*.mlp.gate_proj.weight,*.self_attn.k_proj.weight"));
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused });
+        List<float[]> a, b;
+        using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions())) a = Run(s, 12);
+        using (CudaSession s = backend.CreateCudaSession(packed, new SessionOptions()))
+        {
+            Assert.True(s.CompressedWeightBytes.Compressed > 0);
+            b = Run(s, 12);
+        }
+        for (int i = 0; i < a.Count; i++)
+            Assert.True(a[i].Select(BitConverter.SingleToInt32Bits).SequenceEqual(b[i].Select(BitConverter.SingleToInt32Bits)), $"step {i}: logits differ");
     }
 
     [Fact]
