@@ -26,7 +26,8 @@ public sealed record CudaBackendOptions
     /// <summary>
     /// Prefill GEMMs run over equal row slices of at most this many decoded bytes (every matrix, raw ones too, so
     /// that compressed and uncompressed weights get the same cuBLAS calls); compressed slices are decoded into
-    /// two scratch slots of about this size. 0 (default): half the largest layer matrix, at least 1 MiB.
+    /// two scratch slots of about this size. 0 (default): a quarter of the largest layer matrix, at least 1 MiB (the two
+    /// slots then hold half a matrix: TinyLlama's `fixed` peak 1556 -> ~1545 MiB, 0.720x -> ~0.715x of uncompressed).
     /// </summary>
     public long PrefillSliceBytes { get; init; }
 

@@ -404,7 +404,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     {
         long slot = 0;
         long budget = _opt.PrefillSliceBytes > 0 ? _opt.PrefillSliceBytes
-            : Math.Max(1L << 20, _w.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Max(m => m.DecodedBytes) / 2);
+            : Math.Max(1L << 20, _w.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Max(m => m.DecodedBytes) / 4);
         void Gemms(int layer, GpuMatrix m, GemmSource source, DeviceBuffer output)
         {
             long rowBytes = (long)m.Cols * m.DType.ByteSize();
