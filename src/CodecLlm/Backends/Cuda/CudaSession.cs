@@ -89,6 +89,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     private int ScratchSlots => (int)Math.Max(2, SlotsOverride ?? _opt.ScratchSlots);
 
+    private static readonly long? PrefillSlotsOverride = TuningEnvironment.AtLeast("CODECLLM_PREFILL_SLOTS", 1);
+
+    private int PrefillScratchSlots => (int)Math.Max(1, PrefillSlotsOverride ?? _opt.PrefillScratchSlots);
+
     /// <summary>Bytes of one sequence's K (or V) cache, all layers; sequence s's cache starts s times this far in.</summary>
     private readonly long _seqKvBytes;
 
@@ -187,7 +191,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
         long slot = Math.Max(decodeSlot, prefillSlot);
         if (slot > 0)
-            _pipeline = new ScratchPipeline(ctx, slot, _decodeSteps.Any(st => st.Scratch != null) ? ScratchSlots : 2);
+            _pipeline = new ScratchPipeline(ctx, slot, _decodeSteps.Any(st => st.Scratch != null) ? ScratchSlots : PrefillScratchSlots);
 
         _cublas = new CublasHandle(ctx.Handle);
         IntPtr h;
@@ -404,7 +408,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     {
         long slot = 0;
         long budget = _opt.PrefillSliceBytes > 0 ? _opt.PrefillSliceBytes
-            : Math.Max(1L << 20, _w.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Max(m => m.DecodedBytes) / 4);
+            : Math.Max(1L << 20, _w.Layers.SelectMany(l => new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }).Max(m => m.DecodedBytes) / 2);
         void Gemms(int layer, GpuMatrix m, GemmSource source, DeviceBuffer output)
         {
             long rowBytes = (long)m.Cols * m.DType.ByteSize();

@@ -12,7 +12,8 @@ internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offs
 /// streams: a slot is decoded into only after the step that last read it has finished, and a step starts only
 /// after its slot is decoded. The same calls work inside a CUDA graph capture (fork/join by events).
 /// A third slot lets the decode run two steps ahead, so a long decode (gate/up) overlaps more than one short step
-/// (docs/PERFORMANCE.md: TinyLlama 400 -> 459 tok/s on an H100).
+/// (docs/PERFORMANCE.md: TinyLlama 400 -> 459 tok/s on an H100). One slot serialises them: step i+1's decode waits
+/// for step i (the prefill-only pipeline of a fused session, to hold less memory).
 /// </summary>
 internal sealed class ScratchPipeline : IDisposable
 {
@@ -29,7 +30,7 @@ internal sealed class ScratchPipeline : IDisposable
 
     public ScratchPipeline(CudaContext ctx, long slotBytes, int slots = 2)
     {
-        if (slots < 2) throw new ArgumentOutOfRangeException(nameof(slots), "the pipeline needs at least two slots");
+        if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), "the pipeline needs a slot");
         _ctx = ctx;
         _slots = slots;
         _slotBytes = Aligned(slotBytes);

@@ -94,17 +94,18 @@ public class CudaSessionTests
     [InlineData("entropy", true, "f16", 8 << 20)]
     [InlineData("entropy", true, "f32", 8 << 20)]
     [InlineData("fixed", true, "f16", 8 << 20)]
-    [InlineData("fixed", true, "f32", 100_000)]     // prefill GEMMs in row slices (raw and decoded alike)
+    [InlineData("fixed", true, "f32", 100_000)]     // prefill GEMMs in row slices (raw and decoded alike), one prefill slot
+    [InlineData("fixed", true, "f32", 100_000, 0, 2)] // the same with two prefill slots (a slice decoded during the previous GEMM)
     [InlineData("entropy", true, "f32", 100_000)]   // slices that start inside an entropy group
     [InlineData("fixed", false, "f32", 8 << 20, 300_000)] // decode steps in row slices: q in two, k + v together, gate/up/down in five each
     [InlineData("fixed", false, "bf16", 8 << 20, 700_000)] // q + k in one launch, then v
     [InlineData("entropy", false, "f32", 8 << 20, 300_000)] // entropy steps stay whole
-    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv, int sliceBytes, long decodeSlice = 0)
+    public void CompressedLogitsAreBitIdenticalToUncompressedEveryStep(string codec, bool fused, string kv, int sliceBytes, long decodeSlice = 0, int prefillSlots = 1)
     {
         CudaContext c = GpuTest.Context();
         using LoadedModel model = SyntheticModel.Create(Small, TensorDType.BF16, 42);
         using LoadedModel packed = InMemoryCompression.Compress(model, codec);
-        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes, DecodeSliceBytes = decodeSlice });
+        using var backend = new CudaBackend(new CudaBackendOptions { FusedFixed = fused, PrefillChunk = 4, PrefillSliceBytes = sliceBytes, DecodeSliceBytes = decodeSlice, PrefillScratchSlots = prefillSlots });
         List<float[]> a, b;
         using (CudaSession s = backend.CreateCudaSession(model, new SessionOptions { KvCacheType = kv })) a = Run(s, 24);
         using (CudaSession s = backend.CreateCudaSession(packed, new SessionOptions { KvCacheType = kv }))

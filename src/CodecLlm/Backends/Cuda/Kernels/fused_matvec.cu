@@ -10,9 +10,7 @@
 //   block = 8-row group g (grid = ceil(rows/8)); warp w of W owns column tiles [w*T/W, (w+1)*T/W) of
 //   128 columns (T = ceil(cols/128), host guarantees T <= 31*W); lane l owns columns 4l..4l+3 of each
 //   tile; one FP32 accumulator per (batch row, matrix row) and lane, FMAs in tile order then column
-//   order; then an xor butterfly 16,8,4,2,1 across lanes; then warps 0..W-1 summed in order. An RMSNorm input
-//   (ACT 1, 3) is norm_w * x, and the row sum is multiplied by 1/rms(x) at the end, rms(x) from the squares of the
-//   x values the block's threads loaded (per thread in tile order, butterfly, warps in order).
+//   order; then an xor butterfly 16,8,4,2,1 across lanes; then warps 0..W-1 summed in order.
 // Dev harness, timings and the analysis: dev/cuda/ and docs/PERFORMANCE.md ("Fused matvec").
 
 #include "fixed_tile.cuh"
@@ -141,14 +139,8 @@ __device__ __forceinline__ float fm_sumsq4(float4 v) {
 }
 
 // Input columns col..col+3 of batch row b (zero beyond cols), transformed as ACT says.
-// FM_NORM_PROLOGUE=1: the RMSNorm scale computed by every block before its first tile (sessions 1-9) instead of deferred.
-#ifndef FM_NORM_PROLOGUE
-#define FM_NORM_PROLOGUE 0
-#endif
-// DEFER (ACT 1 with the scale deferred): the input is norm_w * x, and x's sum of squares is added to ss when `squares`;
-// the block multiplies its row sums by the scale at the end (fm_defer_sums, fm_scale_of).
-template <int ACT, bool DEFER = false>
-__device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale, int b, float& ss, bool squares) {
+template <int ACT>
+__device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float scale, int b = 0) {
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f), u = v;
     const int cols = p.cols;
     const float* x = p.x + (long long)b * cols;
@@ -166,12 +158,7 @@ __device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float sca
         if (col + 2 < cols) { v.z = x[col + 2]; if (ACT) u.z = o[col + 2]; }
         if (col + 3 < cols) { v.w = x[col + 3]; if (ACT) u.w = o[col + 3]; }
     }
-    if (ACT == 1 && DEFER) {
-        const float q = __fadd_rn(ss, fm_sumsq4(v));
-        ss = squares ? q : ss;
-        v = make_float4(__fmul_rn(u.x, v.x), __fmul_rn(u.y, v.y), __fmul_rn(u.z, v.z), __fmul_rn(u.w, v.w));
-    }
-    if (ACT == 1 && !DEFER) v = make_float4(u.x * (v.x * scale), u.y * (v.y * scale), u.z * (v.z * scale), u.w * (v.w * scale));
+    if (ACT == 1) v = make_float4(u.x * (v.x * scale), u.y * (v.y * scale), u.z * (v.z * scale), u.w * (v.w * scale));
     if (ACT == 2) v = make_float4(fm_silu_mul(v.x, u.x), fm_silu_mul(v.y, u.y), fm_silu_mul(v.z, u.z), fm_silu_mul(v.w, u.w));
     return v;
 }
@@ -181,8 +168,7 @@ template <int W>
 __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int b = 0) {
     float ss = 0.f;
     for (int i = threadIdx.x * 4; i < p.cols; i += W * 32 * 4) {
-        float unused = 0.f;
-        const float4 v = fm_input<0>(p, i, 1.f, b, unused, false);
+        const float4 v = fm_input<0>(p, i, 1.f, b);
         ss = __fadd_rn(ss, fm_sumsq4(v));
     }
 #pragma unroll
@@ -195,40 +181,24 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
     return 1.0f / sqrtf(t / (float)p.cols + p.eps);
 }
 
-// The deferred RMSNorm scale of batch row b from the threads' sums of squares of the x values they multiplied (each
-// column once per block): warp butterfly, the warps' sums in order into ssw (then a barrier before fm_scale_of), the
-// same order in every kernel that covers the columns with the same warps and tiles, so raw and `fixed` agree bit for bit.
-__device__ __forceinline__ void fm_defer_sums(float ss, float* ssw) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0) ssw[threadIdx.x >> 5] = ss;
-}
-template <int W>
-__device__ __forceinline__ float fm_scale_of(const FmParams& p, const float* ssw) {
-    float t = ssw[0];
-#pragma unroll
-    for (int w = 1; w < W; w++) t += ssw[w];
-    return 1.0f / sqrtf(t / (float)p.cols + p.eps);
-}
-
-// The block's sum of slot k: the warps' partial sums in warp order (the accumulation contract's last step), times the
-// deferred RMSNorm scale when DEFER.
-template <bool DEFER, int W, int K>
-__device__ __forceinline__ float fm_warp_sums(const float (&red)[W][K], int k, float sc) {
+// B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
+// rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
+// The block's sum of slot k: the warps' partial sums in warp order (the accumulation contract's last step).
+template <int W, int K>
+__device__ __forceinline__ float fm_warp_sums(const float (&red)[W][K], int k) {
     float s = red[0][k];
 #pragma unroll
     for (int w = 1; w < W; w++) s += red[w][k];
-    return DEFER ? __fmul_rn(s, sc) : s;
+    return s;
 }
 
-// Stores output o (matrix row `row`) of segment sg from its sum s: + bias, then + resid or (GLU: s is the gate's sum,
-// `up` the up projection's warp sums) h = silu(gate) * up. One epilogue for the per-group and the persistent kernels.
-template <bool GLU, bool DEFER, int W, int K>
-__device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg, float s, const float (&up)[W][K], int k, float sc,
-                                             int row, long long o) {
+// Stores output o (matrix row `row`) of segment sg from its sum s: + bias, then + resid or (GLU: s is the gate's
+// sum, `up` the up projection's warp sums) h = silu(gate) * up.
+template <bool GLU, int W, int K>
+__device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg, float s, const float (&up)[W][K], int k, int row, long long o) {
     if (sg.bias) s += sg.bias[row];
     if (GLU) {
-        float u = fm_warp_sums<DEFER, W>(up, k, sc);
+        float u = fm_warp_sums<W>(up, k);
         if (p.seg[1].bias) u += p.seg[1].bias[row];
         s = fm_silu_mul(s, u);
     } else if (p.resid) {
@@ -237,8 +207,6 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
     sg.out[o] = s;
 }
 
-// B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
-// rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
 // ACT 3 (SwiGLU epilogue): the launch is gate (segment 0) and up (segment 1) of equal rows, the input RMSNorm(x) * norm_w
 // as ACT 1, and block g computes group g of both, gate first, and stores h = silu(gate) * up (fm_silu_mul, each sum
 // as the other ACTs form it) into segment 0's out: the down projection then reads h as it is (ACT 0) instead of
@@ -247,9 +215,6 @@ template <class Dec, class Frag, bool FIXED, int ACT, int W, int B = 1>
 __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int nb = 1) {
     constexpr bool GLU = ACT == 3;
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
-    // RMSNorm input: the block sums its rows over norm_w * x and multiplies the sums by the scale at the end, from the
-    // squares of the x values its threads loaded anyway: no prologue over the whole x before the first tile.
-    constexpr bool DEFER = IN == 1 && !FM_NORM_PROLOGUE;
     __shared__ __align__(16) u32 stage[W][FIXED ? 512 : 4];
     __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
@@ -257,9 +222,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int cols = p.cols, T = (cols + 127) / 128;
     const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
-    float scale[B], ssq[B];
-#pragma unroll
-    for (int b = 0; b < B; b++) ssq[b] = 0.f;
+    float scale[B];
     int g = 0;
 #pragma unroll 1
     for (int part = 0; part < (GLU ? 2 : 1); part++) {
@@ -290,7 +253,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
 #pragma unroll
-            for (int b = 0; b < B; b++) scale[b] = IN == 1 && !DEFER ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
+            for (int b = 0; b < B; b++) scale[b] = IN == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
         }
         if (n > 0) {
             u32* sw = &stage[warp][0];
@@ -304,7 +267,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                     if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, first_of(t + 1 - t0), count_of(t + 1 - t0), nxt);
                     float4 xv[B];
 #pragma unroll
-                    for (int b = 0; b < B; b++) xv[b] = fm_input<IN, DEFER>(p, t * 128 + lane * 4, scale[b], b, ssq[b], part == 0);
+                    for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
                     fm_tile<B>(d, cur, first_of(t - t0), count_of(t - t0), tw, sw, lane, xv, acc);
                     if (++t >= t1) break;
                 }
@@ -319,19 +282,13 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                 if (lane == 0) red[GLU ? part : 0][warp][b * 8 + r] = v;
             }
     }
-    if (DEFER)
-#pragma unroll
-        for (int b = 0; b < B; b++) fm_defer_sums(ssq[b], ssw[b]);
     __syncthreads();
     if (threadIdx.x < B * 8) {
         const int si = GLU ? 0 : (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
         const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
         const int b = B == 1 ? 0 : threadIdx.x >> 3, row = g * 8 + (threadIdx.x & 7);
-        const float sc = DEFER ? fm_scale_of<W>(p, ssw[b]) : 1.f;
-        const float s = fm_warp_sums<DEFER, W>(red[0], threadIdx.x, sc);
-        if (row < sg.rows && b < nb)
-            fm_store_row<GLU, DEFER, W>(p, sg, s, red[GLU ? 1 : 0], threadIdx.x, sc, row,
-                                        B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row);
+        const float s = fm_warp_sums<W>(red[0], threadIdx.x);
+        if (row < sg.rows && b < nb) fm_store_row<GLU>(p, sg, s, red[GLU ? 1 : 0], threadIdx.x, row, B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row);
     }
 }
 
@@ -355,7 +312,6 @@ template <int ACT, int W>
 __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     constexpr bool GLU = ACT == 3;
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
-    constexpr bool DEFER = IN == 1 && !FM_NORM_PROLOGUE;  // as in fm_engine: the scale from the block's first group
     __shared__ float red[GLU ? 2 : 1][W][8];
     __shared__ float ssw[W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
@@ -383,8 +339,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     };
     if (n > 0) { fetch_next(cur); fetch_next(nxt); }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
-    const float scale = IN == 1 && !DEFER ? fm_rms_scale<W>(p, ssw) : 1.f;
-    float ssq = 0.f, sc = 1.f;  // DEFER: the first group's (gate's) x squares, then the scale
+    const float scale = IN == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
 #pragma unroll 1
     for (int k = 0; k < nu; k++) {
         FmRaw d;
@@ -397,7 +352,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         for (int j = 0; j < n; j++) {
             fetch_next(nxt2);  // across group boundaries too
             float4 xv[1];
-            xv[0] = fm_input<IN, DEFER>(p, (t0 + j) * 128 + lane * 4, scale, 0, ssq, k == 0);
+            xv[0] = fm_input<IN>(p, (t0 + j) * 128 + lane * 4, scale);
             fm_tile<1>(d, cur, 0u, 0u, 0u, nullptr, lane, xv, acc);
             cur = nxt;
             nxt = nxt2;
@@ -408,16 +363,13 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
             if (lane == 0) red[part][warp][r] = v;
         }
         if (GLU && part == 0) continue;  // the gate's sums wait for the up projection's
-        const bool first = k == (GLU ? 1 : 0);
-        if (DEFER && first) fm_defer_sums(ssq, ssw);
         __syncthreads();
-        if (DEFER && first) sc = fm_scale_of<W>(p, ssw);
         if (threadIdx.x < 8) {
             const int g = GLU ? gl : (int)blockIdx.x + k * stride;
             const int si = GLU ? 0 : (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
             const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
             const int row = gl * 8 + threadIdx.x;
-            if (row < sg.rows) fm_store_row<GLU, DEFER, W>(p, sg, fm_warp_sums<DEFER, W>(red[0], threadIdx.x, sc), red[GLU ? 1 : 0], threadIdx.x, sc, row, row);
+            if (row < sg.rows) fm_store_row<GLU>(p, sg, fm_warp_sums<W>(red[0], threadIdx.x), red[GLU ? 1 : 0], threadIdx.x, row, row);
         }
         __syncthreads();  // red is reused by the next group
     }
@@ -441,9 +393,8 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32)
 #endif
 
-// FM_RAWP_W8_MIN_BLOCKS = n > 0: the persistent raw kernels of 8 warps fit n blocks a SM (3: at most 80 registers). The
-// deferred RMSNorm scale took fm_rawp_a1_w8 (TinyLlama's q/k/v) from 80 to 99 registers, 2 blocks a SM instead of 3;
-// capped at 80 it spills 40 bytes (NVRTC 11.8, sm_90). Default 0: no cap.
+// FM_RAWP_W8_MIN_BLOCKS = n > 0: the persistent raw kernels of 8 warps fit n blocks a SM (3: at most 80 registers;
+// fm_rawp_a2_w8, TinyLlama's down projection, has 93 uncapped: 2 blocks a SM). Default 0: no cap.
 #ifndef FM_RAWP_W8_MIN_BLOCKS
 #define FM_RAWP_W8_MIN_BLOCKS 0
 #endif
