@@ -393,25 +393,12 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32)
 #endif
 
-// FM_RAWP_W8_MIN_BLOCKS = n > 0: the persistent raw kernels of 8 warps fit n blocks a SM (3: at most 80 registers;
-// fm_rawp_a2_w8, TinyLlama's down projection, has 93 uncapped: 2 blocks a SM). Default 0: no cap.
-#ifndef FM_RAWP_W8_MIN_BLOCKS
-#define FM_RAWP_W8_MIN_BLOCKS 0
-#endif
-#define FM_RAWP_BOUNDS_4 __launch_bounds__(128)
-#define FM_RAWP_BOUNDS_16 __launch_bounds__(512)
-#if FM_RAWP_W8_MIN_BLOCKS > 0
-#define FM_RAWP_BOUNDS_8 __launch_bounds__(256, FM_RAWP_W8_MIN_BLOCKS)
-#else
-#define FM_RAWP_BOUNDS_8 __launch_bounds__(256)
-#endif
-
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
     }                                                                                                                       \
-    extern "C" __global__ void FM_RAWP_BOUNDS_##W fm_rawp_a##ACT##_w##W(const FmParams p) {                                 \
+    extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
     extern "C" __global__ void FM_FIXED_BOUNDS(ACT, W) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
