@@ -181,8 +181,6 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
     return 1.0f / sqrtf(t / (float)p.cols + p.eps);
 }
 
-// B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
-// rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
 // The block's sum of slot k: the warps' partial sums in warp order (the accumulation contract's last step).
 template <int W, int K>
 __device__ __forceinline__ float fm_warp_sums(const float (&red)[W][K], int k) {
@@ -207,6 +205,17 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
     sg.out[o] = s;
 }
 
+// FM_TWO_AHEAD_ACTS: a bit mask of the ACTs (bit ACT) whose per-group kernels fetch a warp's first two tiles before
+// griddepcontrol.wait and then refill the set just multiplied with the tile two ahead; the others fetch one tile before
+// the wait and the next tile before multiplying the current one. Default 3 = ACT 0 and 1 (H100 TinyLlama `fixed`, session
+// 10 run 6, one ACT at a time: ACT 0 +2-3 %, ACT 1 +1 %, ACT 3 -9 %; none fetched before the wait: -20 %). The tiles
+// and the FMAs keep their order: the results are the same bits either way.
+#ifndef FM_TWO_AHEAD_ACTS
+#define FM_TWO_AHEAD_ACTS 3
+#endif
+
+// B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
+// rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
 // ACT 3 (SwiGLU epilogue): the launch is gate (segment 0) and up (segment 1) of equal rows, the input RMSNorm(x) * norm_w
 // as ACT 1, and block g computes group g of both, gate first, and stores h = silu(gate) * up (fm_silu_mul, each sum
 // as the other ACTs form it) into segment 0's out: the down projection then reads h as it is (ACT 0) instead of
@@ -215,6 +224,7 @@ template <class Dec, class Frag, bool FIXED, int ACT, int W, int B = 1>
 __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int nb = 1) {
     constexpr bool GLU = ACT == 3;
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
+    constexpr bool TWO = (FM_TWO_AHEAD_ACTS >> ACT) & 1;
     __shared__ __align__(16) u32 stage[W][FIXED ? 512 : 4];
     __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
@@ -249,6 +259,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                 tw = fm_table_word(fd, lane);
             }
             fm_fetch(d, tb, g, t0, lane, first_of(0), count_of(0), fa);
+            if (TWO && n > 1) fm_fetch(d, tb + 1, g, t0 + 1, lane, first_of(1), count_of(1), fb);
         }
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
@@ -264,11 +275,13 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                 for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
                     Frag& cur = h == 0 ? fa : fb;
                     Frag& nxt = h == 0 ? fb : fa;
-                    if (t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, first_of(t + 1 - t0), count_of(t + 1 - t0), nxt);
+                    if (!TWO && t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, first_of(t + 1 - t0), count_of(t + 1 - t0), nxt);
                     float4 xv[B];
 #pragma unroll
                     for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
                     fm_tile<B>(d, cur, first_of(t - t0), count_of(t - t0), tw, sw, lane, xv, acc);
+                    // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
+                    if (TWO && t + 2 < t1) fm_fetch(d, tb + (t + 2 - t0), g, t + 2, lane, first_of(t + 2 - t0), count_of(t + 2 - t0), cur);
                     if (++t >= t1) break;
                 }
                 if (t >= t1) break;
