@@ -41,3 +41,10 @@ classes() {
 }
 # overlay DIR FROM: a copy of the build $D in DIR with FROM's files (another branch's dlls) over it, for A/B runs.
 overlay() { cp -r "$D" "$1" && cp "$2"/* "$1"/; }
+# bd NAME MODEL DEFINES: bf with CODECLLM_NVRTC_DEFINES=DEFINES (the defines are the label).
+bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
+# serve_tests: the ServeCommandTests (among them serve --device cuda --batching) into $OUT/serve.log, summary and failures.
+serve_tests() {
+    timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
+    grep -E '\[FAIL\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
+}

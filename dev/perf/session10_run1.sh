@@ -7,7 +7,6 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 230
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_def tinyllama-1.1b ""
 bd tl_pro tinyllama-1.1b "-DFM_NORM_PROLOGUE=1"
 bd tl_cap tinyllama-1.1b "-DFM_RAWP_W8_MIN_BLOCKS=3"

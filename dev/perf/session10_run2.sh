@@ -8,8 +8,7 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 230
-timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
-grep -E '\[FAIL\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
+serve_tests
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed,entropy
 CODECLLM_NVRTC_DEFINES="-DFM_RAWP_W8_MIN_BLOCKS=3" bf tl_cap tinyllama-1.1b cap3
 CODECLLM_FM_W4_GROUPS=256 bf tl_w4 tinyllama-1.1b w4

@@ -5,7 +5,6 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 classes $D fused GpuDecoderTests CudaSessionTests CudaBatchTests CudaKernelTests GpuDecoderPolicyTests
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_two tinyllama-1.1b ""
 bd tl_one tinyllama-1.1b "-DFM_TWO_AHEAD=0"
 bd tl_two2 tinyllama-1.1b ""

@@ -4,7 +4,6 @@
 # tiles instead of at its start (-DFM_LATE_TRIGGER=1). Raw batch-1 launches are persistent kernels, unchanged.
 set -uo pipefail
 source dev/perf/device_env.sh
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_base tinyllama-1.1b ""
 bd tl_after tinyllama-1.1b "-DFM_FETCH_AFTER_WAIT=1"
 bd tl_late tinyllama-1.1b "-DFM_LATE_TRIGGER=1"

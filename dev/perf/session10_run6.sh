@@ -4,7 +4,6 @@
 # the head; 8 = ACT 3, gate/up with the SwiGLU epilogue), TinyLlama.
 set -uo pipefail
 source dev/perf/device_env.sh
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_base tinyllama-1.1b ""
 bd tl_m1 tinyllama-1.1b "-DFM_TWO_AHEAD_ACTS=1"
 bd tl_m2 tinyllama-1.1b "-DFM_TWO_AHEAD_ACTS=2"

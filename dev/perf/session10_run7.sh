@@ -5,10 +5,8 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 230
-timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
-grep -E '\[FAIL\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
+serve_tests
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed,entropy
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_m0 tinyllama-1.1b "-DFM_TWO_AHEAD_ACTS=0"
 bd tl_m3 tinyllama-1.1b ""
 bd l2_m3 llama-2-7b ""

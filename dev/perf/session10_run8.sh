@@ -4,7 +4,6 @@
 # kernels (-DFM_GLU_CROSS=0, byte for byte); TinyLlama alternating, then every CUDA test, then Llama-2.
 set -uo pipefail
 source dev/perf/device_env.sh
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_cross tinyllama-1.1b ""
 bd tl_main tinyllama-1.1b "-DFM_GLU_CROSS=0"
 bd tl_cross2 tinyllama-1.1b ""

@@ -6,7 +6,6 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 CODECLLM_NVRTC_DEFINES=-DATT_V6=1 classes $D v6 CudaKernelTests CudaSessionTests
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_base tinyllama-1.1b ""
 bd tl_v6 tinyllama-1.1b "-DATT_V6=1"
 bd tl_noesc tinyllama-1.1b "-DFM_TIMING_NO_ESC"

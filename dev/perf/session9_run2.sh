@@ -6,7 +6,6 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 330
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 bd tl_v4 tinyllama-1.1b ""
 CODECLLM_GLU_EPILOGUE=0 bd tl_v4_noglu tinyllama-1.1b ""
 bd tl_v4_cap tinyllama-1.1b "-DFM_FIXED_SM_THREADS=896"

@@ -6,7 +6,6 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 300
-bd() { CODECLLM_NVRTC_DEFINES="$3" bf "$1" "$2" "$3"; }
 A="-DFM_FIXED_SM_THREADS=768 -DFM_FIXED_CAP_ACTS=8"
 B="-DFM_FIXED_SM_THREADS=896"
 bd tl_def tinyllama-1.1b ""

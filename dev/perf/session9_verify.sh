@@ -6,8 +6,7 @@
 set -uo pipefail
 source dev/perf/device_env.sh
 cuda_tests 280
-timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
-grep -E '\[FAIL\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
+serve_tests
 C="-DFM_FIXED_SM_THREADS=896 -DFM_FIXED_CAP_ACTS=2"
 b tl --synthetic tinyllama-1.1b --new-tokens 128 --codec fixed,entropy
 CODECLLM_NVRTC_DEFINES="$C" bf tl_c tinyllama-1.1b "C"
