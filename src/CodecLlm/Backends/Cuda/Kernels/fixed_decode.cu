@@ -18,12 +18,19 @@ struct FmDecodeParams {
     int pad;
 };
 
+// The matrix of a kernel's parameters (FmDecodeParams, FmEmbedParams).
+template <class P>
+__device__ __forceinline__ FmFixed fm_fixed_of(const P& p) {
+    FmFixed d;
+    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    return d;
+}
+
 #define FM_DECODE_WARPS 8
 extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
     __shared__ __align__(16) u32 stage[FM_DECODE_WARPS][512];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    FmFixed d;
-    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const FmFixed d = fm_fixed_of(p);
     const int T = (p.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
@@ -35,8 +42,7 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     // and stored: the entries hang on the offsets, two dependent loads that would otherwise start each tile.
     auto fetch = [&](long long w, FmFixedFrag& f, u32& first, u32& n) {
         const long long tile = (long long)(p.rg0 + (int)(w / T)) * T + (int)(w % T);
-        first = __ldg(p.tile_off + tile);
-        n = __ldg(p.tile_off + tile + 1) - first;
+        fm_tile_entries(d, tile, first, n);
         fm_load(d, tile, lane, first, n, f);
     };
     long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp;
@@ -126,8 +132,7 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
     typedef typename fm_wide_out<R>::type elem;
     __shared__ __align__(16) u32 xb[FM_DECODE_WARPS][256];  // lane l's XOR bytes of weights 4k .. 4k + 3 at word 8 l + k
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    FmFixed d;
-    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const FmFixed d = fm_fixed_of(p);
     const u32 tw = fm_table_word(d, lane);
     u32* xw = &xb[warp][0];
     const int T = (p.cols + 127) / 128;
@@ -141,7 +146,8 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
         const long long tile = (long long)g * T + t;
         const u8* tp = p.tiles + tile * (1024 * R + 384);
         const u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
-        const u32 first = __ldg(p.tile_off + tile), n = __ldg(p.tile_off + tile + 1) - first;
+        u32 first, n;
+        fm_tile_entries(d, tile, first, n);
         *reinterpret_cast<uint4*>(xw + 8 * lane) = make_uint4(0u, 0u, 0u, 0u);
         *reinterpret_cast<uint4*>(xw + 8 * lane + 4) = make_uint4(0u, 0u, 0u, 0u);
         __syncwarp();
@@ -205,11 +211,11 @@ struct FmEmbedParams {
 extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams p) {
     __shared__ __align__(16) u32 stage[512];
     const int lane = threadIdx.x, t = blockIdx.x, i = blockIdx.y;
-    FmFixed d;
-    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
+    const FmFixed d = fm_fixed_of(p);
     const int tok = p.tokens[i], T = (p.cols + 127) / 128, r = tok & 7;
     const long long tile = (long long)(tok >> 3) * T + t;
-    const u32 first = __ldg(p.tile_off + tile), n = __ldg(p.tile_off + tile + 1) - first;
+    u32 first, n;
+    fm_tile_entries(d, tile, first, n);
     FmFixedFrag f;
     fm_load(d, tile, lane, first, n, f);
     fm_decode_fixed(d, f, first, n, fm_table_word(d, lane), stage, lane);

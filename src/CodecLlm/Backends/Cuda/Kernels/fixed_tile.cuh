@@ -37,6 +37,12 @@ __device__ __forceinline__ u32 fm_table_word(const FmFixed& d, int lane) {
     return lane < 16 ? __ldg(reinterpret_cast<const u32*>(d.esc) + lane) : 0u;
 }
 
+// Tile `tile`'s exception entries: entries first .. first + n - 1 of the matrix (the tile offsets are entry counts).
+__device__ __forceinline__ void fm_tile_entries(const FmFixed& d, long long tile, u32& first, u32& n) {
+    first = __ldg(d.tile_off + tile);
+    n = __ldg(d.tile_off + tile + 1) - first;
+}
+
 // Tile `tile`'s words of this lane, and entry first + lane of its n exception entries.
 __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, u32 first, u32 n, FmFixedFrag& f) {
     const u8* tp = d.tiles + tile * FM_TILE_BYTES;
