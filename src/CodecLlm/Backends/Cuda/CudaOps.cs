@@ -217,8 +217,8 @@ internal sealed class CudaOps
     {
         if (targets.Length is < 1 or > 3) throw new ArgumentException("a matvec takes one to three matrices");
         if (glu && (targets.Length != 2 || targets[0].Weight.Rows != targets[1].Weight.Rows || normW == 0 || resid != 0 || up != 0 || orderGroups != 0
-            || targets[0].Weight.Encoding is not (WeightEncoding.BF16 or WeightEncoding.Fixed)))
-            throw new ArgumentException("a SwiGLU epilogue takes gate and up of equal rows (BF16 or fixed), an RMSNorm input and no residual");
+            || targets[0].Weight.Encoding is not (WeightEncoding.BF16 or WeightEncoding.Fixed) || targets[1].Weight.Encoding != targets[0].Weight.Encoding))
+            throw new ArgumentException("a SwiGLU epilogue takes gate and up of equal rows and one encoding (BF16 or fixed), an RMSNorm input and no residual");
         if (batch is < 1 or > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} outside 1..{MaxBatch}");
         WeightEncoding enc = targets[0].Weight.Encoding;
         if (enc is WeightEncoding.BF16 or WeightEncoding.Fixed)
@@ -327,7 +327,7 @@ internal sealed class CudaOps
         WeightEncoding enc = targets[0].Weight.Encoding;
         bool mixed = false;
         foreach (MatvecTarget t in targets) mixed |= t.Weight.Encoding != enc;
-        if (mixed && !glu)
+        if (mixed)  // never with glu (Matvec checks that gate and up share an encoding)
         {
             // Raw and `fixed` matrices in one launch (a model compressed with --tensors globs, e.g. gate but not up): one
             // launch per matrix, each with the whole launch's warp count, so every row sums as in the combined launch.
