@@ -2,6 +2,7 @@ using CodecLlm.Formats.Compressed;
 using CodecLlm.Formats.Gguf;
 using CodecLlm.Formats.HuggingFace;
 using CodecLlm.Formats.Llama2c;
+using CodecLlm.Formats.Safetensors;
 using CodecLlm.Model;
 
 namespace CodecLlm.Formats;
@@ -29,9 +30,18 @@ public static class ModelLoader
     }
 
     /// <summary>The format that would load <paramref name="path"/>.</summary>
-    public static IModelFormat FormatOf(string path) =>
-        Formats.FirstOrDefault(f => f.CanLoad(path))
-        ?? throw new UnsupportedModelException(Directory.Exists(path)
-            ? $"{path}: unrecognised model format (a model directory needs config.json with model.safetensors or model.safetensors.index.json)"
-            : $"{path}: unrecognised model format (expected a .codecllm, .gguf or llama2.c .bin file, or a Hugging Face directory)");
+    public static IModelFormat FormatOf(string path)
+    {
+        IModelFormat? format = Formats.FirstOrDefault(f => f.CanLoad(path));
+        if (format != null) return format;
+        if (Directory.Exists(path))
+            throw new UnsupportedModelException($"{path}: unrecognised model format (a model directory needs config.json with model.safetensors or model.safetensors.index.json)");
+        if (File.Exists(path) && SafetensorsFile.LooksLikeSafetensors(path))
+        {
+            // A truncated or corrupt safetensors file (a cut .codecllm download) gets its own error, not "unrecognised".
+            using SafetensorsFile file = SafetensorsFile.Open(path);
+            throw new UnsupportedModelException($"{path}: a safetensors file without codecllm metadata; run its Hugging Face directory (config.json beside it)");
+        }
+        throw new UnsupportedModelException($"{path}: unrecognised model format (expected a .codecllm, .gguf or llama2.c .bin file, or a Hugging Face directory)");
+    }
 }

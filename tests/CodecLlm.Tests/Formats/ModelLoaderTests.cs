@@ -25,6 +25,24 @@ public class ModelLoaderTests
         Assert.Contains("unrecognised model format", Assert.Throws<UnsupportedModelException>(() => ModelLoader.Load(file)).Message);
     }
 
+    /// <summary>
+    /// A safetensors file that no format takes: cut inside its header (a truncated .codecllm download), the error says
+    /// truncated; whole but without codecllm metadata, it says so.
+    /// </summary>
+    [Fact]
+    public void SafetensorsFilesNoFormatTakesGetTheirOwnError()
+    {
+        string dir = TestPaths.NewTempDir();
+        byte[] json = System.Text.Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}");
+        byte[] whole = [.. BitConverter.GetBytes((long)json.Length), .. json, .. new byte[8]];
+        string plain = Path.Combine(dir, "plain.safetensors"), cut = Path.Combine(dir, "cut.codecllm.safetensors");
+        File.WriteAllBytes(plain, whole);
+        File.WriteAllBytes(cut, whole[..20]);
+        Assert.Contains("without codecllm metadata", Assert.Throws<UnsupportedModelException>(() => ModelLoader.Load(plain)).Message);
+        Assert.Contains($"truncated safetensors file (header claims {json.Length} bytes, file has 20)",
+            Assert.Throws<ModelFormatException>(() => ModelLoader.Load(cut)).Message);
+    }
+
     [Fact]
     public void DispatchByContent()
     {

@@ -55,7 +55,10 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary>True when the file starts like a safetensors file (plausible header length, then '{').</summary>
+    /// <summary>
+    /// True when the file starts like a safetensors file (plausible header length, then '{'), even when it is cut short
+    /// (<see cref="Open"/> then says so).
+    /// </summary>
     public static bool LooksLikeSafetensors(string path)
     {
         try
@@ -64,7 +67,7 @@ public sealed class SafetensorsFile : IDisposable
             Span<byte> head = stackalloc byte[9];
             if (fs.Read(head) < 9) return false;
             long n = BinaryPrimitives.ReadInt64LittleEndian(head);
-            return n > 1 && n < MaxHeaderBytes && n + 8 <= fs.Length && head[8] == (byte)'{';
+            return n > 1 && n < MaxHeaderBytes && head[8] == (byte)'{';
         }
         catch (IOException)
         {
