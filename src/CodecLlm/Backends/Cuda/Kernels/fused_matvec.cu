@@ -305,8 +305,8 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
 }
 
-// Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid = the blocks that
-// fit on the GPU at once), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
+// Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid: at most the blocks
+// that fit on the GPU at once, CudaOps.PersistentGrid), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
 // FMAs and reduction), so its results equal fm_engine's -- and fixed's -- bit for bit, whatever the grid. The next
 // two tiles are fetched while the current one is multiplied, across group boundaries too, so a block streams its rows
 // without a gap, and RMSNorm's scale is computed once per block instead of once per group: no wave quantisation and
@@ -406,12 +406,28 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32)
 #endif
 
+// FM_RAWP_SM_THREADS / FM_RAWP_CAP_ACTS: the same for the persistent raw kernels (0: no cap). Default: the RMSNorm-input
+// kernels fit 768 threads a SM, 6 blocks of 4 warps (80 registers instead of 96) or 3 of 8 (H100 session 11: TinyLlama
+// uncompressed 931 -> 967 tok/s, Llama-2-7B 184 -> 187).
+#ifndef FM_RAWP_SM_THREADS
+#define FM_RAWP_SM_THREADS 768
+#endif
+#ifndef FM_RAWP_CAP_ACTS
+#define FM_RAWP_CAP_ACTS 2
+#endif
+#if FM_RAWP_SM_THREADS > 0
+#define FM_RAWP_BOUNDS(ACT, W) \
+    __launch_bounds__(W * 32, (FM_RAWP_CAP_ACTS >> (ACT)) & 1 && FM_RAWP_SM_THREADS / ((W) * 32) > 0 ? FM_RAWP_SM_THREADS / ((W) * 32) : 0)
+#else
+#define FM_RAWP_BOUNDS(ACT, W) __launch_bounds__(W * 32)
+#endif
+
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine<FmRaw, FmRawFrag, false, ACT, W>(p);                                                                      \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(W * 32) fm_rawp_a##ACT##_w##W(const FmParams p) {                          \
+    extern "C" __global__ void FM_RAWP_BOUNDS(ACT, W) fm_rawp_a##ACT##_w##W(const FmParams p) {                           \
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
     extern "C" __global__ void FM_FIXED_BOUNDS(ACT, W) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
