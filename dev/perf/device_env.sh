@@ -48,3 +48,5 @@ serve_tests() {
     timeout 120 dotnet $D/CodecLlm.Tests.dll -class CodecLlm.Tests.Server.ServeCommandTests > "$OUT/serve.log" 2>&1; echo "== serve tests rc=$?"
     grep -E '\[FAIL\]|Total:' "$OUT/serve.log"; grep -A8 '\[FAIL\]' "$OUT/serve.log" | grep -v "^\s*at " | head -20
 }
+# bv NAME MODEL VAR=VALUE...: bf with those environment variables set (they are the label).
+bv() { local n=$1 m=$2; shift 2; (export "$@"; bf "$n" "$m" "$*"); }

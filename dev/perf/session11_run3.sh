@@ -4,14 +4,13 @@
 # then every CUDA test (without the HF transformers reference: the change moves no arithmetic).
 set -uo pipefail
 source dev/perf/device_env.sh
-v() { local n=$1 m=$2; shift 2; (export "$@"; bf "$n" "$m" "$*"); }
-v tl_rule tinyllama-1.1b X=0
-v tl_never tinyllama-1.1b CODECLLM_FM_BALANCED=0
-v tl_always tinyllama-1.1b CODECLLM_FM_BALANCED=1
-v tl_rule2 tinyllama-1.1b X=0
-v tl_nocap tinyllama-1.1b CODECLLM_NVRTC_DEFINES=-DFM_RAWP_SM_THREADS=0 CODECLLM_FM_BALANCED=0
-v l2_rule llama-2-7b X=0
-v l2_never llama-2-7b CODECLLM_FM_BALANCED=0
+bv tl_rule tinyllama-1.1b X=0
+bv tl_never tinyllama-1.1b CODECLLM_FM_BALANCED=0
+bv tl_always tinyllama-1.1b CODECLLM_FM_BALANCED=1
+bv tl_rule2 tinyllama-1.1b X=0
+bv tl_nocap tinyllama-1.1b CODECLLM_NVRTC_DEFINES=-DFM_RAWP_SM_THREADS=0 CODECLLM_FM_BALANCED=0
+bv l2_rule llama-2-7b X=0
+bv l2_never llama-2-7b CODECLLM_FM_BALANCED=0
 timeout 240 dotnet $D/CodecLlm.Tests.dll -namespace CodecLlm.Tests.Backends.Cuda > "$OUT/tests.log" 2>&1; echo "== CUDA tests rc=$? t=$SECONDS"
 grep -E '\[FAIL\]|Total:' "$OUT/tests.log" | head -20; grep -A8 '\[FAIL\]' "$OUT/tests.log" | grep -v "^\s*at " | head -40
 echo "t=$SECONDS"

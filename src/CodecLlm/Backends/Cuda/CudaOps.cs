@@ -106,7 +106,7 @@ internal sealed class CudaOps
     /// <summary>Embedding rows of <paramref name="count"/> tokens gathered from a `fixed` matrix (decoded on the fly) as F32.</summary>
     public void EmbedFixed(CudaStream s, MatvecWeight table, ulong tokens, ulong output, int count) =>
         _k.Function(GpuDecoders.FixedModule, "fixed_embed").Launch(s, ((uint)((table.Cols + 127) / 128), (uint)count, 1u), 32, 0,
-            new FmEmbedParams { Tiles = table.W, TileOffsets = table.Aux0, Escapes = table.Aux1, Base = (uint)table.Aux2, Tokens = tokens, Out = output, Rows = table.Rows, Cols = table.Cols, Count = count });
+            new FmEmbedParams { M = FmFixed.Of(table), Tokens = tokens, Out = output, Count = count });
 
     public void RmsNorm(CudaStream s, ulong x, ulong w, ulong output, int outType, int dim, int rows, float eps) =>
         _k.Function("elementwise.cu", "rmsnorm_" + Suffix(outType)).Launch(s, (uint)rows, Threads, 0,

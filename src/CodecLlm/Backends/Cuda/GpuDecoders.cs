@@ -169,13 +169,8 @@ internal static class GpuDecoders
             kernels.Function(FixedModule, FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
                 new FmDecodeParams
                 {
-                    Tiles = tileData,
-                    TileOffsets = offsets,
-                    Escapes = escapes,
-                    Base = exponentBase,
+                    M = new FmFixed { Tiles = tileData, TileOffsets = offsets, Escapes = escapes, Base = exponentBase, Rows = m.Rows, Cols = m.Cols },
                     Out = output,
-                    Rows = m.Rows,
-                    Cols = m.Cols,
                     Rg0 = rg0,
                     Rg1 = rg1,
                 });

@@ -139,22 +139,34 @@ internal struct FmBatchParams
     public int LdOut, Nb;
 }
 
+/// <summary>fixed_tile.cuh FmFixed: a `fixed` matrix's sections in device memory, its shape and base exponent.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct FmFixed
+{
+    public ulong Tiles, TileOffsets, Escapes;
+    public int Rows, Cols;
+    public uint Base;
+
+    /// <summary>The sections of a `fixed` matvec operand (W = tiles, Aux0 = tile offsets, Aux1 = escapes, Aux2 = base).</summary>
+    public static FmFixed Of(MatvecWeight w) =>
+        new() { Tiles = w.W, TileOffsets = w.Aux0, Escapes = w.Aux1, Base = (uint)w.Aux2, Rows = w.Rows, Cols = w.Cols };
+}
+
 /// <summary>fixed_decode.cu FmDecodeParams.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FmDecodeParams
 {
-    public ulong Tiles, TileOffsets, Escapes, Out;
-    public int Rows, Cols;
-    public uint Base;
-    public int Rg0, Rg1, Pad;
+    public FmFixed M;
+    public ulong Out;
+    public int Rg0, Rg1;
 }
+
 /// <summary>fixed_decode.cu FmEmbedParams.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct FmEmbedParams
 {
-    public ulong Tiles, TileOffsets, Escapes, Tokens, Out;
-    public int Rows, Cols;
-    public uint Base;
+    public FmFixed M;
+    public ulong Tokens, Out;
     public int Count;
 }
 #pragma warning restore CS0649

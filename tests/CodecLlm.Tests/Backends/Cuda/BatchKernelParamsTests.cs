@@ -13,6 +13,18 @@ public class BatchKernelParamsTests
         Assert.Equal(Unsafe.SizeOf<FmParams>() + 8, Unsafe.SizeOf<FmBatchParams>());
 
     [Fact]
+    public void FixedDecodeParamsStartWithTheirMatrix()
+    {
+        // struct FmFixed { 3 pointers (24); int rows, cols; u32 base (12) } = 36, padded to 40 (8-byte aligned);
+        // FmDecodeParams { FmFixed m; u16* out; int rg0, rg1; } = 40 + 8 + 8; FmEmbedParams { FmFixed m; tokens, out; int count } = 40 + 16 + 4, padded to 64.
+        Assert.Equal(40, Unsafe.SizeOf<FmFixed>());
+        Assert.Equal(40, (int)Marshal.OffsetOf<FmDecodeParams>(nameof(FmDecodeParams.Out)));
+        Assert.Equal(56, Unsafe.SizeOf<FmDecodeParams>());
+        Assert.Equal(40, (int)Marshal.OffsetOf<FmEmbedParams>(nameof(FmEmbedParams.Tokens)));
+        Assert.Equal(64, Unsafe.SizeOf<FmEmbedParams>());
+    }
+
+    [Fact]
     public void AttnParamsSeqBytesFollowsFuseRope()
     {
         // 5 pointers (40) + T, n_heads, n_kv_heads, head_dim, scale (20) + 4 padding + 3 pointers (24) + style, fuse_rope (8) = 96;

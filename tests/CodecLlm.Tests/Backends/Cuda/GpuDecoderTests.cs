@@ -228,13 +228,16 @@ public class GpuDecoderTests
             FixedCodec.Sections f = GpuDecoders.FixedSections(t, rows, cols);
             var p = new FmDecodeParams
             {
-                Tiles = blob.Pointer + (ulong)f.TilesOffset,
-                TileOffsets = blob.Pointer + (ulong)f.OffsetsOffset,
-                Escapes = blob.Pointer + (ulong)f.EscapesOffset,
-                Base = (uint)f.Base,
+                M = new FmFixed
+                {
+                    Tiles = blob.Pointer + (ulong)f.TilesOffset,
+                    TileOffsets = blob.Pointer + (ulong)f.OffsetsOffset,
+                    Escapes = blob.Pointer + (ulong)f.EscapesOffset,
+                    Base = (uint)f.Base,
+                    Rows = rows,
+                    Cols = cols,
+                },
                 Out = output.Pointer,
-                Rows = rows,
-                Cols = cols,
                 Rg0 = 0,
                 Rg1 = rows / 8,
             };

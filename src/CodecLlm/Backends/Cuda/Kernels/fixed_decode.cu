@@ -8,36 +8,23 @@
 // Row groups [rg0, rg1) of a fixed matrix into out as row-major BF16 (row 8*rg0 at out[0]); one warp
 // per tile, the same per-lane decode as the fused matvec (fm_decode_fixed).
 struct FmDecodeParams {
-    const u8* tiles;
-    const u32* tile_off;
-    const u8* esc;
+    FmFixed m;  // the matrix
     u16* out;
-    int rows, cols;
-    u32 base;
     int rg0, rg1;
-    int pad;
 };
-
-// The matrix of a kernel's parameters (FmDecodeParams, FmEmbedParams).
-template <class P>
-__device__ __forceinline__ FmFixed fm_fixed_of(const P& p) {
-    FmFixed d;
-    d.tiles = p.tiles; d.tile_off = p.tile_off; d.esc = p.esc; d.rows = p.rows; d.cols = p.cols; d.base = p.base;
-    return d;
-}
 
 #define FM_DECODE_WARPS 8
 extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
     __shared__ __align__(16) u32 stage[FM_DECODE_WARPS][512];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const FmFixed d = fm_fixed_of(p);
-    const int T = (p.cols + 127) / 128;
+    const FmFixed& d = p.m;
+    const int T = (d.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
     u32* sw = &stage[warp][0];
     const u32* sl = sw + lane * 4;
     const u32 tw = fm_table_word(d, lane);
-    const bool vec = (p.cols & 3) == 0;
+    const bool vec = (d.cols & 3) == 0;
     // The warp's next tile (its words, its entry offsets and entry `lane`) is fetched while the current one is decoded
     // and stored: the entries hang on the offsets, two dependent loads that would otherwise start each tile.
     auto fetch = [&](long long w, FmFixedFrag& f, u32& first, u32& n) {
@@ -62,16 +49,16 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
 #pragma unroll
         for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
             const int row = g * 8 + r;
-            if (row >= p.rows || col >= p.cols) continue;
+            if (row >= d.rows || col >= d.cols) continue;
             const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
-            u16* dst = p.out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            u16* dst = p.out + (long long)(row - p.rg0 * 8) * d.cols + col;
             if (vec) {
                 *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
             } else {
                 dst[0] = (u16)lo;
-                if (col + 1 < p.cols) dst[1] = (u16)(lo >> 16);
-                if (col + 2 < p.cols) dst[2] = (u16)hi;
-                if (col + 3 < p.cols) dst[3] = (u16)(hi >> 16);
+                if (col + 1 < d.cols) dst[1] = (u16)(lo >> 16);
+                if (col + 2 < d.cols) dst[2] = (u16)hi;
+                if (col + 3 < d.cols) dst[3] = (u16)(hi >> 16);
             }
         }
         __syncwarp();
@@ -132,19 +119,19 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
     typedef typename fm_wide_out<R>::type elem;
     __shared__ __align__(16) u32 xb[FM_DECODE_WARPS][256];  // lane l's XOR bytes of weights 4k .. 4k + 3 at word 8 l + k
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const FmFixed d = fm_fixed_of(p);
+    const FmFixed& d = p.m;
     const u32 tw = fm_table_word(d, lane);
     u32* xw = &xb[warp][0];
-    const int T = (p.cols + 127) / 128;
+    const int T = (d.cols + 127) / 128;
     const long long total = (long long)(p.rg1 - p.rg0) * T;
     const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
     elem* out = reinterpret_cast<elem*>(p.out);
     // 4 consecutive columns in one store when every row start is aligned for it
-    const bool vec = (p.cols & 3) == 0 && ((u64)p.out & (4 * sizeof(elem) - 1)) == 0;
+    const bool vec = (d.cols & 3) == 0 && ((u64)p.out & (4 * sizeof(elem) - 1)) == 0;
     for (long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp; w < total; w += warps) {
         const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
         const long long tile = (long long)g * T + t;
-        const u8* tp = p.tiles + tile * (1024 * R + 384);
+        const u8* tp = d.tiles + tile * (1024 * R + 384);
         const u32 c0 = fm_ld4(tp + 1024 * R + 4 * lane), c1 = fm_ld4(tp + 1024 * R + 128 + 4 * lane), c2 = fm_ld4(tp + 1024 * R + 256 + 4 * lane);
         u32 first, n;
         fm_tile_entries(d, tile, first, n);
@@ -174,18 +161,18 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
 #pragma unroll
             for (int c = 0; c < 4; c++) {
                 const int i = r * 4 + c;
-                const u32 ex = (p.base + fm_code(c0, c1, c2, i)) ^ ((xr[i >> 2] >> ((i & 3) * 8)) & 0xffu);
+                const u32 ex = (d.base + fm_code(c0, c1, c2, i)) ^ ((xr[i >> 2] >> ((i & 3) * 8)) & 0xffu);
                 v[c] = join_wide<R>(ex, fm_wide_rest<R>(rw, i));
             }
             const int row = g * 8 + r;
-            if (row >= p.rows || col >= p.cols) continue;
-            elem* dst = out + (long long)(row - p.rg0 * 8) * p.cols + col;
+            if (row >= d.rows || col >= d.cols) continue;
+            elem* dst = out + (long long)(row - p.rg0 * 8) * d.cols + col;
             if (vec) {
                 fm_wide_out<R>::store4(dst, v);
             } else {
 #pragma unroll
                 for (int c = 0; c < 4; c++)
-                    if (col + c < p.cols) dst[c] = (elem)v[c];
+                    if (col + c < d.cols) dst[c] = (elem)v[c];
             }
         }
     }
@@ -198,21 +185,17 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode_
 // out[i][:] = W[tokens[i]][:] as FP32 (i < count): the embedding stays compressed. grid (T, count), one warp
 // per block: it decodes tile t of the token's 8-row group (fm_decode_fixed) and keeps the token's row.
 struct FmEmbedParams {
-    const u8* tiles;
-    const u32* tile_off;
-    const u8* esc;
+    FmFixed m;  // the embedding table
     const int* tokens;
     float* out;
-    int rows, cols;
-    u32 base;
     int count;
 };
 
 extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams p) {
     __shared__ __align__(16) u32 stage[512];
     const int lane = threadIdx.x, t = blockIdx.x, i = blockIdx.y;
-    const FmFixed d = fm_fixed_of(p);
-    const int tok = p.tokens[i], T = (p.cols + 127) / 128, r = tok & 7;
+    const FmFixed& d = p.m;
+    const int tok = p.tokens[i], T = (d.cols + 127) / 128, r = tok & 7;
     const long long tile = (long long)(tok >> 3) * T + t;
     u32 first, n;
     fm_tile_entries(d, tile, first, n);
@@ -222,9 +205,9 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
     const u32* sl = stage + lane * 4;
     const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
     const int col = t * 128 + lane * 4;
-    float* o = p.out + (long long)i * p.cols + col;
-    if (col < p.cols) o[0] = __uint_as_float(lo << 16);
-    if (col + 1 < p.cols) o[1] = __uint_as_float(lo & 0xffff0000u);
-    if (col + 2 < p.cols) o[2] = __uint_as_float(hi << 16);
-    if (col + 3 < p.cols) o[3] = __uint_as_float(hi & 0xffff0000u);
+    float* o = p.out + (long long)i * d.cols + col;
+    if (col < d.cols) o[0] = __uint_as_float(lo << 16);
+    if (col + 1 < d.cols) o[1] = __uint_as_float(lo & 0xffff0000u);
+    if (col + 2 < d.cols) o[2] = __uint_as_float(hi << 16);
+    if (col + 3 < d.cols) o[3] = __uint_as_float(hi & 0xffff0000u);
 }
