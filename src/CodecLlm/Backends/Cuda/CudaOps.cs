@@ -341,6 +341,9 @@ internal sealed class CudaOps
         }
     }
 
+    /// <summary>The 8-row groups of a matrix that its warp count follows: those of the whole matrix a row slice is part of.</summary>
+    private static int OrderGroupsOf(MatvecWeight w) => (Math.Max(w.Rows, w.FullRows) + 7) / 8;
+
     private void FusedMatvec(CudaStream s, ReadOnlySpan<MatvecTarget> targets, ulong x, int cols, ulong normW, float eps, ulong resid, ulong up, bool programmatic,
         int batch, int ldOut, int wholeGroups, bool glu)
     {
@@ -353,7 +356,7 @@ internal sealed class CudaOps
             // launch per matrix, each with the whole launch's warp count, so every row sums as in the combined launch.
             int whole = wholeGroups;
             if (whole == 0)
-                foreach (MatvecTarget t in targets) whole += (Math.Max(t.Weight.Rows, t.Weight.FullRows) + 7) / 8;
+                foreach (MatvecTarget t in targets) whole += OrderGroupsOf(t.Weight);
             for (int i = 0; i < targets.Length; i++)
                 FusedMatvec(s, targets.Slice(i, 1), x, cols, normW, eps, resid, up, programmatic, batch, ldOut, whole, false);
             return;
@@ -376,7 +379,7 @@ internal sealed class CudaOps
                 GroupStart = groups,
             };
             groups += (w.Rows + 7) / 8;
-            orderGroups += (Math.Max(w.Rows, w.FullRows) + 7) / 8;
+            orderGroups += OrderGroupsOf(w);
         }
         if (groups == 0) return;
         // The warps follow all the launch's groups (so the sums are those of a gate/up launch without the epilogue); the
