@@ -81,6 +81,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     private static readonly bool GluEpilogueOff = Environment.GetEnvironmentVariable("CODECLLM_GLU_EPILOGUE") == "0";
 
+    /// <summary>For A/B timings: CODECLLM_GLU_RAW=0 keeps raw BF16 gate/up launches without the SwiGLU epilogue (<see cref="GluFor"/>).</summary>
+    private static readonly bool GluRawOff = Environment.GetEnvironmentVariable("CODECLLM_GLU_RAW") == "0";
+
     private static readonly long? SliceMbOverride = TuningEnvironment.AtLeast("CODECLLM_DECODE_SLICE_MB", 0);
     private static readonly long? SlotsOverride = TuningEnvironment.AtLeast("CODECLLM_SCRATCH_SLOTS", 2);
 
@@ -645,7 +648,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                 {
                     GpuLayer l = _w.Layers[s.Layer];
                     _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
-                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate)) && GluFor(op(l.Up)));
+                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate), op(l.Up)));
                     break;
                 }
             case StepKind.Down:
@@ -660,13 +663,15 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     }
 
     /// <summary>
-    /// The SwiGLU epilogue for `fixed` gate/up tiles only. It makes the decode-bound `fixed` matvec faster (TinyLlama
-    /// 944 -> 987-1000 tok/s, Llama-2-7B 203 -> 211, H100) and the raw BF16 one slower (930 -> 919-923, 184 -> 180), whose
-    /// silu per tile costs little while it waits for memory; so raw weights (and scratch slots) keep silu in the down
-    /// projection's input. Both orders give the same bits. Batch 1 only: the batched `fixed` kernels with the epilogue need
-    /// 128-244 registers (not measured).
+    /// The SwiGLU epilogue, for gate and up of one encoding (a launch mixing raw and `fixed` matrices has none). It makes
+    /// the decode-bound `fixed` matvec faster (TinyLlama 944 -> 987-1000 tok/s, Llama-2-7B 203 -> 211, H100 session 9)
+    /// and, since the persistent raw kernel of the gate/up pairs fits as many blocks as the plain one
+    /// (FM_RAWP_CAP_ACTS), the raw one too: its down projection no longer computes silu per tile (session 12). Both
+    /// orders give the same bits. Batch 1 only: the batched `fixed` kernels with the epilogue need 128-244 registers (not
+    /// measured).
     /// </summary>
-    private bool GluFor(MatvecWeight gate) => _gluEpilogue && gate.Encoding == WeightEncoding.Fixed;
+    private bool GluFor(MatvecWeight gate, MatvecWeight up) =>
+        _gluEpilogue && gate.Encoding == up.Encoding && (gate.Encoding == WeightEncoding.Fixed || (gate.Encoding == WeightEncoding.BF16 && !GluRawOff));
 
     /// <summary>One unit of a sliced decode step: its row slices into the same outputs (and, for o and down, residual rows) as the whole step.</summary>
     private void SlicedCompute(Step s, Func<GpuMatrix, MatvecWeight> op, int batch, bool pdl)

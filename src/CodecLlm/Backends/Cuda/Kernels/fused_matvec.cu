@@ -407,13 +407,14 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #endif
 
 // FM_RAWP_SM_THREADS / FM_RAWP_CAP_ACTS: the same for the persistent raw kernels (0: no cap). Default: the RMSNorm-input
-// kernels fit 768 threads a SM, 6 blocks of 4 warps (80 registers instead of 96) or 3 of 8 (H100 session 11: TinyLlama
-// uncompressed 931 -> 967 tok/s, Llama-2-7B 184 -> 187).
+// kernels (ACT 1) and the SwiGLU epilogue ones (ACT 3) fit 768 threads a SM, 6 blocks of 4 warps (80 registers instead
+// of 96) or 3 of 8 (H100 session 11, ACT 1: TinyLlama uncompressed 931 -> 967 tok/s, Llama-2-7B 184 -> 187). For ACT 3
+// it lets TinyLlama's 704 gate/up pairs run at once, as its 1408 groups do without the epilogue (session 12).
 #ifndef FM_RAWP_SM_THREADS
 #define FM_RAWP_SM_THREADS 768
 #endif
 #ifndef FM_RAWP_CAP_ACTS
-#define FM_RAWP_CAP_ACTS 2
+#define FM_RAWP_CAP_ACTS 10
 #endif
 #if FM_RAWP_SM_THREADS > 0
 #define FM_RAWP_BOUNDS(ACT, W) \
