@@ -125,6 +125,12 @@ struct FmParams {
     int groups;           // 8-row groups of all segments (fm_engine_persistent: the grid may be smaller)
 };
 
+// The segment that launch group g belongs to (segment i's groups start at seg[i].group_start), and segment si itself.
+__device__ __forceinline__ int fm_seg_index(const FmParams& p, int g) {
+    return (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
+}
+__device__ __forceinline__ const FmSeg& fm_seg(const FmParams& p, int si) { return si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2]; }
+
 __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmRaw& d) { d.w = (const u16*)s.w; d.rows = s.rows; d.cols = cols; }
 __device__ __forceinline__ void fm_make(const FmSeg& s, int cols, FmFixed& d) {
     d.tiles = (const u8*)s.w; d.tile_off = s.tile_off; d.esc = s.esc; d.rows = s.rows; d.cols = cols; d.base = s.base;
@@ -236,8 +242,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     int g = 0;
 #pragma unroll 1
     for (int part = 0; part < (GLU ? 2 : 1); part++) {
-        const int si = GLU ? part : (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
-        const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+        const FmSeg& sg = fm_seg(p, GLU ? part : fm_seg_index(p, (int)blockIdx.x));
         g = GLU ? (int)blockIdx.x : (int)blockIdx.x - sg.group_start;
         Dec d;
         fm_make(sg, p.cols, d);
@@ -297,8 +302,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
     __syncthreads();
     if (threadIdx.x < B * 8) {
-        const int si = GLU ? 0 : (p.nseg > 2 && (int)blockIdx.x >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && (int)blockIdx.x >= p.seg[1].group_start) ? 1 : 0;
-        const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+        const FmSeg& sg = fm_seg(p, GLU ? 0 : fm_seg_index(p, (int)blockIdx.x));
         const int b = B == 1 ? 0 : threadIdx.x >> 3, row = g * 8 + (threadIdx.x & 7);
         const float s = fm_warp_sums<W>(red[0], threadIdx.x);
         if (row < sg.rows && b < nb) fm_store_row<GLU>(p, sg, s, red[GLU ? 1 : 0], threadIdx.x, row, B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row);
@@ -314,8 +318,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 // block per group: a persistent `fixed` block needs more registers (96 against 72: fewer warps per SM) and measured
 // slower (sessions 3 and 6); so did `fixed` with two tiles in flight or with its tiles streamed through shared memory.
 __device__ __forceinline__ int fm_group(const FmParams& p, int g, FmRaw& d) {
-    const int si = (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
-    const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+    const FmSeg& sg = fm_seg(p, fm_seg_index(p, g));
     fm_make(sg, p.cols, d);
     return g - sg.group_start;
 }
@@ -379,8 +382,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         __syncthreads();
         if (threadIdx.x < 8) {
             const int g = GLU ? gl : (int)blockIdx.x + k * stride;
-            const int si = GLU ? 0 : (p.nseg > 2 && g >= p.seg[2].group_start) ? 2 : (p.nseg > 1 && g >= p.seg[1].group_start) ? 1 : 0;
-            const FmSeg& sg = si == 0 ? p.seg[0] : si == 1 ? p.seg[1] : p.seg[2];
+            const FmSeg& sg = fm_seg(p, GLU ? 0 : fm_seg_index(p, g));
             const int row = gl * 8 + threadIdx.x;
             if (row < sg.rows) fm_store_row<GLU>(p, sg, fm_warp_sums<W>(red[0], threadIdx.x), red[GLU ? 1 : 0], threadIdx.x, row, row);
         }
@@ -388,18 +390,26 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     }
 }
 
-// Register caps: the `fixed` kernels of the ACTs in the bit mask FM_FIXED_CAP_ACTS fit FM_FIXED_SM_THREADS threads a SM
-// (0: no cap, the compiler's choice). Default: the RMSNorm-input kernels (ACT 1) fit 896 = 7 blocks of 4 warps (72
-// registers instead of 80; H100 session 9: Llama-2-7B 211 -> 220 tok/s, TinyLlama 995 -> 1005). Capping the SwiGLU
-// epilogue kernels (ACT 3) as well spills and was slower on TinyLlama (941); 768 for them alone changed nothing.
+// Register caps: the `fixed` kernels of the ACTs in the bit mask FM_FIXED_CAP_ACTS fit FM_FIXED_SM_THREADS threads a SM,
+// the SwiGLU epilogue ones (ACT 3) FM_FIXED_GLU_SM_THREADS (0: no cap, the compiler's choice). Default: the
+// RMSNorm-input kernels (ACT 1) fit 896 = 7 blocks of 4 warps (72 registers instead of 80; H100 session 9: Llama-2-7B
+// 211 -> 220 tok/s, TinyLlama 995 -> 1005); the SwiGLU epilogue kernels 768 = 6 blocks of 4 warps (80 registers), so
+// TinyLlama's 704 gate/up blocks run in one wave of 792. Uncapped, that count was the compiler's: NVRTC 13 gave
+// fm_fixed_a3_w4 80 registers on main and 96 (5 blocks a SM, a second wave of 44 blocks) after a one-line refactor
+// elsewhere in this file, and TinyLlama `fixed` fell 1029 -> 884-891 tok/s (session 12, run 4). At 896 they spill
+// (TinyLlama 941, session 9).
 #ifndef FM_FIXED_SM_THREADS
 #define FM_FIXED_SM_THREADS 896
 #endif
-#ifndef FM_FIXED_CAP_ACTS
-#define FM_FIXED_CAP_ACTS 2
+#ifndef FM_FIXED_GLU_SM_THREADS
+#define FM_FIXED_GLU_SM_THREADS 768
 #endif
+#ifndef FM_FIXED_CAP_ACTS
+#define FM_FIXED_CAP_ACTS 10
+#endif
+#define FM_FIXED_THREADS_OF(ACT) ((ACT) == 3 ? FM_FIXED_GLU_SM_THREADS : FM_FIXED_SM_THREADS)
 #define FM_FIXED_MIN_BLOCKS(ACT, W) \
-    ((FM_FIXED_CAP_ACTS >> (ACT)) & 1 && FM_FIXED_SM_THREADS / ((W) * 32) > 0 ? FM_FIXED_SM_THREADS / ((W) * 32) : 0)
+    ((FM_FIXED_CAP_ACTS >> (ACT)) & 1 && FM_FIXED_THREADS_OF(ACT) / ((W) * 32) > 0 ? FM_FIXED_THREADS_OF(ACT) / ((W) * 32) : 0)
 #if FM_FIXED_SM_THREADS > 0
 #define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32, FM_FIXED_MIN_BLOCKS(ACT, W))
 #else
