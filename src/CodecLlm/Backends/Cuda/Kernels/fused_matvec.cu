@@ -390,14 +390,18 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     }
 }
 
-// Register caps: the `fixed` kernels of the ACTs in the bit mask FM_FIXED_CAP_ACTS fit FM_FIXED_SM_THREADS threads a SM,
-// the SwiGLU epilogue ones (ACT 3) FM_FIXED_GLU_SM_THREADS (0: no cap, the compiler's choice). Default: the
-// RMSNorm-input kernels (ACT 1) fit 896 = 7 blocks of 4 warps (72 registers instead of 80; H100 session 9: Llama-2-7B
-// 211 -> 220 tok/s, TinyLlama 995 -> 1005); the SwiGLU epilogue kernels 768 = 6 blocks of 4 warps (80 registers), so
-// TinyLlama's 704 gate/up blocks run in one wave of 792. Uncapped, that count was the compiler's: NVRTC 13 gave
-// fm_fixed_a3_w4 80 registers on main and 96 (5 blocks a SM, a second wave of 44 blocks) after a one-line refactor
-// elsewhere in this file, and TinyLlama `fixed` fell 1029 -> 884-891 tok/s (session 12, run 4). At 896 they spill
-// (TinyLlama 941, session 9).
+// Register caps. FM_BOUNDS: blocks of W warps that fit SM_THREADS threads a SM (a kernel of the ACTs in the bit mask
+// CAPS; 0 threads or an ACT outside the mask: no cap, the compiler's choice).
+#define FM_BOUNDS(ACT, W, CAPS, SM_THREADS) \
+    __launch_bounds__(W * 32, ((CAPS) >> (ACT)) & 1 && (SM_THREADS) / ((W) * 32) > 0 ? (SM_THREADS) / ((W) * 32) : 0)
+
+// The `fixed` kernels of the ACTs in FM_FIXED_CAP_ACTS fit FM_FIXED_SM_THREADS threads a SM, the SwiGLU epilogue ones
+// (ACT 3) FM_FIXED_GLU_SM_THREADS. Default: the RMSNorm-input kernels (ACT 1) fit 896 = 7 blocks of 4 warps (72
+// registers instead of 80; H100 session 9: Llama-2-7B 211 -> 220 tok/s, TinyLlama 995 -> 1005); the SwiGLU epilogue
+// kernels 768 = 6 blocks of 4 warps (80 registers), so TinyLlama's 704 gate/up blocks run in one wave of 792. Uncapped,
+// that count was the compiler's: NVRTC 13 gave fm_fixed_a3_w4 80 registers on main and 96 (5 blocks a SM, a second wave
+// of 44 blocks) after a one-line refactor elsewhere in this file, and TinyLlama `fixed` fell 1029 -> 884-891 tok/s
+// (session 12, run 4). At 896 they spill (TinyLlama 941, session 9).
 #ifndef FM_FIXED_SM_THREADS
 #define FM_FIXED_SM_THREADS 896
 #endif
@@ -407,17 +411,10 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #ifndef FM_FIXED_CAP_ACTS
 #define FM_FIXED_CAP_ACTS 10
 #endif
-#define FM_FIXED_THREADS_OF(ACT) ((ACT) == 3 ? FM_FIXED_GLU_SM_THREADS : FM_FIXED_SM_THREADS)
-#define FM_FIXED_MIN_BLOCKS(ACT, W) \
-    ((FM_FIXED_CAP_ACTS >> (ACT)) & 1 && FM_FIXED_THREADS_OF(ACT) / ((W) * 32) > 0 ? FM_FIXED_THREADS_OF(ACT) / ((W) * 32) : 0)
-#if FM_FIXED_SM_THREADS > 0
-#define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32, FM_FIXED_MIN_BLOCKS(ACT, W))
-#else
-#define FM_FIXED_BOUNDS(ACT, W) __launch_bounds__(W * 32)
-#endif
+#define FM_FIXED_BOUNDS(ACT, W) FM_BOUNDS(ACT, W, FM_FIXED_CAP_ACTS, (ACT) == 3 ? FM_FIXED_GLU_SM_THREADS : FM_FIXED_SM_THREADS)
 
-// FM_RAWP_SM_THREADS / FM_RAWP_CAP_ACTS: the same for the persistent raw kernels (0: no cap). Default: the RMSNorm-input
-// kernels (ACT 1) and the SwiGLU epilogue ones (ACT 3) fit 768 threads a SM, 6 blocks of 4 warps (80 registers instead
+// The persistent raw kernels of the ACTs in FM_RAWP_CAP_ACTS fit FM_RAWP_SM_THREADS threads a SM. Default: the
+// RMSNorm-input kernels (ACT 1) and the SwiGLU epilogue ones (ACT 3) fit 768, 6 blocks of 4 warps (80 registers instead
 // of 96) or 3 of 8 (H100 session 11, ACT 1: TinyLlama uncompressed 931 -> 967 tok/s, Llama-2-7B 184 -> 187). For ACT 3
 // it lets TinyLlama's 704 gate/up pairs run at once, as its 1408 groups do without the epilogue (session 12).
 #ifndef FM_RAWP_SM_THREADS
@@ -426,12 +423,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #ifndef FM_RAWP_CAP_ACTS
 #define FM_RAWP_CAP_ACTS 10
 #endif
-#if FM_RAWP_SM_THREADS > 0
-#define FM_RAWP_BOUNDS(ACT, W) \
-    __launch_bounds__(W * 32, (FM_RAWP_CAP_ACTS >> (ACT)) & 1 && FM_RAWP_SM_THREADS / ((W) * 32) > 0 ? FM_RAWP_SM_THREADS / ((W) * 32) : 0)
-#else
-#define FM_RAWP_BOUNDS(ACT, W) __launch_bounds__(W * 32)
-#endif
+#define FM_RAWP_BOUNDS(ACT, W) FM_BOUNDS(ACT, W, FM_RAWP_CAP_ACTS, FM_RAWP_SM_THREADS)
 
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
