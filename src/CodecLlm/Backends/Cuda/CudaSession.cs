@@ -647,8 +647,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             case StepKind.GateUp:
                 {
                     GpuLayer l = _w.Layers[s.Layer];
-                    _ops.Matvec(_stream, [new(op(l.Gate), _gate.Pointer), new(op(l.Up), _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
-                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(op(l.Gate), op(l.Up)));
+                    MatvecWeight gate = op(l.Gate), up = op(l.Up);
+                    _ops.Matvec(_stream, [new(gate, _gate.Pointer), new(up, _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
+                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(gate, up));
                     break;
                 }
             case StepKind.Down:
