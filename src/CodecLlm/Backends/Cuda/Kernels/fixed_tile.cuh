@@ -27,8 +27,9 @@ __device__ __forceinline__ u32 fm_ld4(const void* p) {
 }
 
 // ------------------------------------------------------------------ fixed decoder
-// ent: entry number `lane` of the tile's exceptions (0 when the tile has no more than `lane` entries).
-struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2, ent; };
+// ent: entry number `lane` of the tile's exceptions (0 when the tile has no more than `lane` entries); first, n: the
+// tile's exception entries (entries first .. first + n - 1 of the matrix), the same in every lane.
+struct FmFixedFrag { uint4 s0, s1; u32 c0, c1, c2, ent, first, n; };
 
 __device__ __forceinline__ const u16* fm_entries(const FmFixed& d) { return reinterpret_cast<const u16*>(d.esc + 64); }
 
@@ -52,6 +53,8 @@ __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int la
     f.c1 = fm_ld4(tp + 1152 + 4 * lane);
     f.c2 = fm_ld4(tp + 1280 + 4 * lane);
     f.ent = (u32)lane < n ? (u32)__ldg(fm_entries(d) + first + lane) : 0u;
+    f.first = first;
+    f.n = n;
 }
 
 // Pair P's two codes moved to bits 7..9 and 23..25.
@@ -95,8 +98,8 @@ __device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 fir
 }
 
 // Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)], sl = sw + 4 lane) and applies
-// the tile's exception entries there. All 32 lanes call it together.
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane) {
+// the tile's exception entries there (f.first, f.n). All 32 lanes call it together.
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) {
     const u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
     const u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
     const u32 base2 = (d.base << 7) | (d.base << 23);
@@ -109,5 +112,5 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
                                                      fm_pair<10>(s, c0, c1, c2, base2), fm_pair<11>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
                                                      fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
-    fm_patch_tile(d, f.ent, first, n, tw, sw, lane);
+    fm_patch_tile(d, f.ent, f.first, f.n, tw, sw, lane);
 }

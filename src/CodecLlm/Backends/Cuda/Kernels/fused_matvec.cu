@@ -76,17 +76,16 @@ __device__ __forceinline__ void fm_fma_quad(uint4 u, int q, const float4 (&xv)[B
 }
 
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u32, u32, u32*, int, const float4 (&xv)[B], float (&acc)[B][8]) {
+__device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u32*, int, const float4 (&xv)[B], float (&acc)[B][8]) {
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
 }
 
-// Decodes (fm_decode_fixed: tile entries first .. first + n - 1, the warp's staging words sw), then runs the same FMAs
-// as the raw decoder.
+// Decodes (fm_decode_fixed: the tile's entries as fetched with it, the warp's staging words sw), then runs the same
+// FMAs as the raw decoder.
 template <int B>
-__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane, const float4 (&xv)[B],
-                                        float (&acc)[B][8]) {
-    fm_decode_fixed(d, f, first, n, tw, sw, lane);
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
+    fm_decode_fixed(d, f, tw, sw, lane);
     const u32* sl = sw + 4 * lane;
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
@@ -284,7 +283,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                     float4 xv[B];
 #pragma unroll
                     for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
-                    fm_tile<B>(d, cur, first_of(t - t0), count_of(t - t0), tw, sw, lane, xv, acc);
+                    fm_tile<B>(d, cur, tw, sw, lane, xv, acc);
                     // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
                     if (TWO && t + 2 < t1) fm_fetch(d, tb + (t + 2 - t0), g, t + 2, lane, first_of(t + 2 - t0), count_of(t + 2 - t0), cur);
                     if (++t >= t1) break;
@@ -369,7 +368,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
             fetch_next(nxt2);  // across group boundaries too
             float4 xv[1];
             xv[0] = fm_input<IN>(p, (t0 + j) * 128 + lane * 4, scale);
-            fm_tile<1>(d, cur, 0u, 0u, 0u, nullptr, lane, xv, acc);
+            fm_tile<1>(d, cur, 0u, nullptr, lane, xv, acc);
             cur = nxt;
             nxt = nxt2;
         }
