@@ -168,13 +168,35 @@ __device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float sca
     return v;
 }
 
-// 1 / sqrt(mean(x^2) + eps) of batch row b, every thread of the block; a fixed summation order (deterministic).
+// Loads a thread of fm_rms_scale issues before it uses the first (its columns are W * 128 apart): one round trip to L2
+// for up to FM_RMS_BATCH of them instead of one each. These are the first loads after griddepcontrol.wait, where the
+// RMSNorm-input kernels' warps waited most (H100, Nsight Compute source counters, session 13: 29-39 % of the TinyLlama
+// q/k/v kernels' stall samples, raw and `fixed`, at the first use of each load of a loop that issued them one by one).
+#ifndef FM_RMS_BATCH
+#define FM_RMS_BATCH 4
+#endif
+
+// 1 / sqrt(mean(x^2) + eps) of batch row b, every thread of the block; a fixed summation order (deterministic): a thread
+// sums columns 4i..4i+3 for i = threadIdx.x, threadIdx.x + W * 32, ... in that order (a zero beyond cols adds nothing).
 template <int W>
 __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int b = 0) {
+    constexpr int U = FM_RMS_BATCH, STEP = W * 32 * 4;
+    const int cols = p.cols;
     float ss = 0.f;
-    for (int i = threadIdx.x * 4; i < p.cols; i += W * 32 * 4) {
-        const float4 v = fm_input<0>(p, i, 1.f, b);
-        ss = __fadd_rn(ss, fm_sumsq4(v));
+    if ((cols & 3) == 0) {
+        const float* x = p.x + (long long)b * cols;
+        for (int i0 = threadIdx.x * 4; i0 < cols; i0 += U * STEP) {
+            float4 v[U];
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                const int i = i0 + u * STEP;
+                v[u] = i < cols ? __ldg(reinterpret_cast<const float4*>(x + i)) : make_float4(0.f, 0.f, 0.f, 0.f);
+            }
+#pragma unroll
+            for (int u = 0; u < U; u++) ss = __fadd_rn(ss, fm_sumsq4(v[u]));
+        }
+    } else {
+        for (int i = threadIdx.x * 4; i < cols; i += STEP) ss = __fadd_rn(ss, fm_sumsq4(fm_input<0>(p, i, 1.f, b)));
     }
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
