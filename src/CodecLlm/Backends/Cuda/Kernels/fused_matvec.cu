@@ -235,8 +235,9 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
 // FM_TWO_AHEAD_ACTS: a bit mask of the ACTs (bit ACT) whose per-group kernels fetch a warp's first two tiles before
 // griddepcontrol.wait and then refill the set just multiplied with the tile two ahead; the others fetch one tile before
 // the wait and the next tile before multiplying the current one. Default 3 = ACT 0 and 1 (H100 TinyLlama `fixed`, session
-// 10 run 6, one ACT at a time: ACT 0 +2-3 %, ACT 1 +1 %, ACT 3 -9 %; none fetched before the wait: -20 %). The tiles
-// and the FMAs keep their order: the results are the same bits either way.
+// 10 run 6, one ACT at a time: ACT 0 +2-3 %, ACT 1 +1 %, ACT 3 -9 % -- through a register cliff: under the SwiGLU
+// kernels' cap, mask 11 measured within noise of 3, session 13; none fetched before the wait: -20 %). The tiles and the
+// FMAs keep their order: the results are the same bits either way.
 #ifndef FM_TWO_AHEAD_ACTS
 #define FM_TWO_AHEAD_ACTS 3
 #endif
