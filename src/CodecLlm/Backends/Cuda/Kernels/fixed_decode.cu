@@ -27,21 +27,24 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     const bool vec = (d.cols & 3) == 0;
     // The warp's next tile (its words, its entry offsets and entry `lane`) is fetched while the current one is decoded
     // and stored: the entries hang on the offsets, two dependent loads that would otherwise start each tile.
-    auto fetch = [&](long long w, FmFixedFrag& f) {
+    auto fetch = [&](long long w, FmFixedFrag& f, u32& first, u32& n) {
         const long long tile = (long long)(p.rg0 + (int)(w / T)) * T + (int)(w % T);
-        u32 first, n;
         fm_tile_entries(d, tile, first, n);
         fm_load(d, tile, lane, first, n, f);
     };
     long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp;
     FmFixedFrag f;
-    if (w < total) fetch(w, f);
+    u32 first = 0, n = 0;
+    if (w < total) fetch(w, f, first, n);
     for (; w < total; w += warps) {
         const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
         FmFixedFrag nf = f;
-        if (w + warps < total) fetch(w + warps, nf);
-        fm_decode_fixed(d, f, tw, sw, lane);
+        u32 nfirst = 0, nn = 0;
+        if (w + warps < total) fetch(w + warps, nf, nfirst, nn);
+        fm_decode_fixed(d, f, first, n, tw, sw, lane);
         f = nf;
+        first = nfirst;
+        n = nn;
         const int col = t * 128 + lane * 4;
 #pragma unroll
         for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
@@ -198,7 +201,7 @@ extern "C" __global__ void __launch_bounds__(32) fixed_embed(const FmEmbedParams
     fm_tile_entries(d, tile, first, n);
     FmFixedFrag f;
     fm_load(d, tile, lane, first, n, f);
-    fm_decode_fixed(d, f, fm_table_word(d, lane), stage, lane);
+    fm_decode_fixed(d, f, first, n, fm_table_word(d, lane), stage, lane);
     const u32* sl = stage + lane * 4;
     const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
     const int col = t * 128 + lane * 4;

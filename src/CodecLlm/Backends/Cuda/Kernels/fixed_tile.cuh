@@ -98,8 +98,8 @@ __device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 fir
 }
 
 // Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)], sl = sw + 4 lane) and applies
-// the tile's exception entries there (f.first, f.n). All 32 lanes call it together.
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) {
+// the tile's exception entries there (entries first .. first + n - 1 of the matrix). All 32 lanes call it together.
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane) {
     const u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
     const u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
     const u32 base2 = (d.base << 7) | (d.base << 23);
@@ -112,5 +112,12 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
                                                      fm_pair<10>(s, c0, c1, c2, base2), fm_pair<11>(s, c0, c1, c2, base2));
     *reinterpret_cast<uint4*>(sl + 384) = make_uint4(fm_pair<12>(s, c0, c1, c2, base2), fm_pair<13>(s, c0, c1, c2, base2),
                                                      fm_pair<14>(s, c0, c1, c2, base2), fm_pair<15>(s, c0, c1, c2, base2));
-    fm_patch_tile(d, f.ent, f.first, f.n, tw, sw, lane);
+    fm_patch_tile(d, f.ent, first, n, tw, sw, lane);
+}
+
+// The same with the tile's entry range as its fragment carries it (the fused matvec). The decoder to scratch keeps the
+// range beside the fragment instead (fixed_decode.cu): carried in the fragment there, it cost that kernel 4 registers
+// under NVRTC 11.8 and 3 % of TinyLlama's decode-to-scratch rate on the H100 (session 13 runs 2, 4).
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) {
+    fm_decode_fixed(d, f, f.first, f.n, tw, sw, lane);
 }
