@@ -38,8 +38,9 @@ public static class ModelLoader
             throw new UnsupportedModelException($"{path}: unrecognised model format (a model directory needs config.json with model.safetensors or model.safetensors.index.json)");
         if (File.Exists(path) && SafetensorsFile.LooksLikeSafetensors(path))
         {
-            // A truncated or corrupt safetensors file (a cut .codecllm download) gets its own error, not "unrecognised".
-            using SafetensorsFile file = SafetensorsFile.Open(path);
+            // A truncated or corrupt safetensors file (a cut .codecllm download) gets its own error, not "unrecognised":
+            // opening it throws that error; a whole one is only missing codecllm's metadata.
+            SafetensorsFile.Open(path).Dispose();
             throw new UnsupportedModelException($"{path}: a safetensors file without codecllm metadata; run its Hugging Face directory (config.json beside it)");
         }
         throw new UnsupportedModelException($"{path}: unrecognised model format (expected a .codecllm, .gguf or llama2.c .bin file, or a Hugging Face directory)");
