@@ -168,6 +168,12 @@ __device__ __forceinline__ float4 fm_input(const FmParams& p, int col, float sca
     return v;
 }
 
+// FM_GLU_INTERLEAVE = 1: the batch-1 `fixed` SwiGLU epilogue kernels interleave the gate's and the up projection's tiles
+// (fm_engine_glu_fixed below); 0: the same kernels through fm_engine, all of the gate's tiles and then the up projection's.
+#ifndef FM_GLU_INTERLEAVE
+#define FM_GLU_INTERLEAVE 1
+#endif
+
 // Loads a thread of fm_rms_scale issues before it uses the first (its columns are W * 128 apart): one round trip to L2
 // for up to FM_RMS_BATCH of them instead of one each. These are the first loads after griddepcontrol.wait, where the
 // RMSNorm-input kernels' warps waited most (H100, Nsight Compute source counters, session 13: 29-39 % of the TinyLlama
@@ -331,6 +337,69 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
 }
 
+// Batch-1 `fixed` SwiGLU epilogue kernels with the gate's and the up projection's tiles interleaved (FM_GLU_INTERLEAVE):
+// a warp multiplies gate tile t0, up tile t0, gate tile t0 + 1, ... with the next tile always in flight, across the
+// two matrices too, and transforms each input column slice once for both. fm_engine's ACT 3 runs all of the gate's tiles
+// and then all of the up projection's, so its warps wait at the switch for the up projection's entry offsets, first
+// entries and first tile. Each row still sums its matrix's tiles in order with the same FMAs, then the same butterfly
+// and warp order: the same bits as fm_engine and as raw.
+template <int W>
+__device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
+    __shared__ __align__(16) u32 stage[W][512];
+    __shared__ float red[2][W][8];
+    __shared__ float ssw[W];
+    asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int cols = p.cols, T = (cols + 127) / 128;
+    const int t0 = warp * T / W, t1 = (warp + 1) * T / W, n = t1 - t0;
+    const int g = (int)blockIdx.x;
+    FmFixed dg, du;
+    fm_make(p.seg[0], cols, dg);
+    fm_make(p.seg[1], cols, du);
+    float ag[1][8], au[1][8];
+#pragma unroll
+    for (int r = 0; r < 8; r++) ag[0][r] = au[0][r] = 0.f;
+    const long long tb = (long long)g * T + t0;
+    u32 offg = 0, offu = 0, twg = 0, twu = 0;  // lane k <= n: the entry offset of the warp's tile t0 + k of each matrix
+    auto first_of = [&](u32 off, int k) { return __shfl_sync(0xffffffffu, off, k); };
+    auto count_of = [&](u32 off, int k) { return __shfl_sync(0xffffffffu, off, k + 1) - __shfl_sync(0xffffffffu, off, k); };
+    FmFixedFrag fa, fb;  // fa: the gate's tiles, fb: the up projection's
+    if (n > 0) {
+        if (lane <= n) {
+            offg = __ldg(dg.tile_off + tb + lane);
+            offu = __ldg(du.tile_off + tb + lane);
+        }
+        twg = fm_table_word(dg, lane);
+        twu = fm_table_word(du, lane);
+        fm_load(dg, tb, lane, first_of(offg, 0), count_of(offg, 0), fa);
+    }
+    asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+    const float scale = fm_rms_scale<W>(p, ssw);
+    u32* sw = &stage[warp][0];
+#pragma unroll 1
+    for (int j = 0; j < n; j++) {
+        fm_load(du, tb + j, lane, first_of(offu, j), count_of(offu, j), fb);
+        float4 xv[1];
+        xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
+        fm_tile<1>(dg, fa, twg, sw, lane, xv, ag);
+        if (j + 1 < n) fm_load(dg, tb + j + 1, lane, first_of(offg, j + 1), count_of(offg, j + 1), fa);
+        fm_tile<1>(du, fb, twu, sw, lane, xv, au);
+    }
+#pragma unroll
+    for (int r = 0; r < 8; r++) {
+        const float vg = warp_sum(ag[0][r]), vu = warp_sum(au[0][r]);
+        if (lane == 0) {
+            red[0][warp][r] = vg;
+            red[1][warp][r] = vu;
+        }
+    }
+    __syncthreads();
+    if (threadIdx.x < 8) {
+        const int row = g * 8 + (int)threadIdx.x;
+        if (row < p.seg[0].rows) fm_store_row<true>(p, p.seg[0], fm_warp_sums<W>(red[0], threadIdx.x), red[1], threadIdx.x, row, row);
+    }
+}
+
 // Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid: at most the blocks
 // that fit on the GPU at once, CudaOps.PersistentGrid), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
 // FMAs and reduction), so its results equal fm_engine's -- and fixed's -- bit for bit, whatever the grid. The next
@@ -447,6 +516,12 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
 #endif
 #define FM_RAWP_BOUNDS(ACT, W) FM_BOUNDS(ACT, W, FM_RAWP_CAP_ACTS, FM_RAWP_SM_THREADS)
 
+template <int ACT, int W>
+__device__ __forceinline__ void fm_fixed_entry(const FmParams& p) {
+    if (FM_GLU_INTERLEAVE && ACT == 3) fm_engine_glu_fixed<W>(p);
+    else fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);
+}
+
 // fm_{raw,fixed}_a{ACT}_w{W} (fm_rawp_a{ACT}_w{W}: persistent, grid <= groups); grid = total 8-row groups of the segments, block 32*W, no dynamic smem.
 #define FM_ENGINE(ACT, W)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(W * 32) fm_raw_a##ACT##_w##W(const FmParams p) {                           \
@@ -456,7 +531,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         fm_engine_persistent<ACT, W>(p);                                                                                    \
     }                                                                                                                       \
     extern "C" __global__ void FM_FIXED_BOUNDS(ACT, W) fm_fixed_a##ACT##_w##W(const FmParams p) {                         \
-        fm_engine<FmFixed, FmFixedFrag, true, ACT, W>(p);                                                                   \
+        fm_fixed_entry<ACT, W>(p);                                                                                          \
     }
 FM_ENGINE(0, 4)
 FM_ENGINE(0, 8)

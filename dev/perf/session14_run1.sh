@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Session 14, run 1 (branch glu-interleave, default -DFM_GLU_INTERLEAVE=1; =0 compiles main's fused kernels): the batch-1
+# `fixed` SwiGLU epilogue kernels with the gate's and the up projection's tiles interleaved against main's gate-then-up
+# order: NVRTC 13 registers, Nsight Compute on the TinyLlama gate/up launches, TinyLlama alternating, Llama-2, every CUDA
+# test of the branch (its decoder to scratch is main's: the first GPU run of 7059dc8's restored decoder).
+set -uo pipefail
+source dev/perf/device_env.sh
+q() { nvidia-smi --query-gpu=temperature.gpu,power.draw,clocks.sm,clocks.mem,clocks_event_reasons.active --format=csv,noheader | tee -a "$OUT/clocks.txt"; }
+q
+K=src/CodecLlm/Backends/Cuda/Kernels
+for v in 0 1; do
+  python3 dev/perf/nvrtc_dump.py /usr/local/cuda/lib64/libnvrtc.so.13 $K/fused_matvec.cu $OUT/fm_il$v -DFM_GLU_INTERLEAVE=$v 2>&1 | head -5
+  echo "== interleave $v"; cuobjdump -res-usage $OUT/fm_il$v.cubin 2>&1 | grep -A1 -E 'fm_(fixed|rawp)_a[013]_w[48]\b' | grep -oE 'Function [a-z0-9_]+|REG:[0-9]+|STACK:[0-9]+' | paste - - -
+done | tee $OUT/regs.txt
+rm -f $OUT/*.cubin $OUT/*.ptx
+M="launch__registers_per_thread,sm__warps_active.avg.pct_of_peak_sustained_active,gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,smsp__issue_active.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum"
+nc() {
+  CODECLLM_NVRTC_DEFINES=-DFM_GLU_INTERLEAVE=$2 timeout 150 ncu --metrics "$M,regex:^smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio$" \
+    -k regex:"fm_fixed_a3_w4" --launch-skip 22 --launch-count 22 \
+    dotnet $D/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 32 --new-tokens 8 --codec fixed > "$OUT/ncu_$1.txt" 2>&1
+  echo "== ncu $1 rc=$? t=$SECONDS"
+  python3 dev/perf/ncu_metrics.py "$OUT/ncu_$1.txt"
+}
+nc main 0
+nc il 1
+q
+for i in 1 2 3; do
+  bv tl_main$i tinyllama-1.1b CODECLLM_NVRTC_DEFINES=-DFM_GLU_INTERLEAVE=0
+  bv tl_il$i tinyllama-1.1b X=0
+done
+q
+BENCH_TIMEOUT=150 bv l2_main llama-2-7b CODECLLM_NVRTC_DEFINES=-DFM_GLU_INTERLEAVE=0
+BENCH_TIMEOUT=150 bv l2_il llama-2-7b X=0
+q
+cuda_tests 200
+q
+cat "$OUT"/bench_*.txt > "$OUT/benches.txt"; rm -f "$OUT"/bench_*.txt
+echo "t=$SECONDS"
