@@ -5,7 +5,6 @@
 # test of the branch (its decoder to scratch is main's: the first GPU run of 7059dc8's restored decoder).
 set -uo pipefail
 source dev/perf/device_env.sh
-q() { nvidia-smi --query-gpu=temperature.gpu,power.draw,clocks.sm,clocks.mem,clocks_event_reasons.active --format=csv,noheader | tee -a "$OUT/clocks.txt"; }
 q
 K=src/CodecLlm/Backends/Cuda/Kernels
 for v in 0 1; do

@@ -4,7 +4,6 @@
 # off / SwiGLU kernels only (8) / ACT 0, 1, 3 (11), Llama-2 off / 11, every CUDA test and the serve tests of the build.
 set -uo pipefail
 source dev/perf/device_env.sh
-q() { nvidia-smi --query-gpu=temperature.gpu,power.draw,clocks.sm,clocks.mem,clocks_event_reasons.active --format=csv,noheader | tee -a "$OUT/clocks.txt"; }
 q
 K=src/CodecLlm/Backends/Cuda/Kernels
 for v in 11 0; do

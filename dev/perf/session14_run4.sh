@@ -3,7 +3,6 @@
 # TinyLlama and the batches 2, 4, 8.
 set -uo pipefail
 source dev/perf/device_env.sh
-q() { nvidia-smi --query-gpu=temperature.gpu,power.draw,clocks.sm,clocks.mem,clocks_event_reasons.active --format=csv,noheader | tee -a "$OUT/clocks.txt"; }
 q
 cuda_tests 200
 serve_tests
