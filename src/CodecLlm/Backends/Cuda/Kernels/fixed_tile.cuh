@@ -44,17 +44,43 @@ __device__ __forceinline__ void fm_tile_entries(const FmFixed& d, long long tile
     n = __ldg(d.tile_off + tile + 1) - first;
 }
 
+// A tile's words of this lane (p16 = the tile's first byte + 16 lane, p4 = the same + 4 lane), and entry first + lane of
+// its n exception entries (ent = the matrix's entries + lane).
+__device__ __forceinline__ void fm_load_at(const u8* p16, const u8* p4, const u16* ent, int lane, u32 first, u32 n, FmFixedFrag& f) {
+    f.s0 = fm_ld16(p16);        // weights 0..15: the warp's load reads bytes 0..511, whole sectors
+    f.s1 = fm_ld16(p16 + 512);  // weights 16..31
+    f.c0 = fm_ld4(p4 + 1024);
+    f.c1 = fm_ld4(p4 + 1152);
+    f.c2 = fm_ld4(p4 + 1280);
+    f.ent = (u32)lane < n ? (u32)__ldg(ent + first) : 0u;
+    f.first = first;
+    f.n = n;
+}
+
 // Tile `tile`'s words of this lane, and entry first + lane of its n exception entries.
 __device__ __forceinline__ void fm_load(const FmFixed& d, long long tile, int lane, u32 first, u32 n, FmFixedFrag& f) {
     const u8* tp = d.tiles + tile * FM_TILE_BYTES;
-    f.s0 = fm_ld16(tp + 16 * lane);        // weights 0..15: the warp's load reads bytes 0..511, whole sectors
-    f.s1 = fm_ld16(tp + 512 + 16 * lane);  // weights 16..31
-    f.c0 = fm_ld4(tp + 1024 + 4 * lane);
-    f.c1 = fm_ld4(tp + 1152 + 4 * lane);
-    f.c2 = fm_ld4(tp + 1280 + 4 * lane);
-    f.ent = (u32)lane < n ? (u32)__ldg(fm_entries(d) + first + lane) : 0u;
-    f.first = first;
-    f.n = n;
+    fm_load_at(tp + 16 * lane, tp + 4 * lane, fm_entries(d) + lane, lane, first, n, f);
+}
+
+// A warp's walk along its tiles t0, t0 + 1, ... of one row group (the fused matvec): one pointer and lane k <= n holding
+// the entry offset of tile t0 + k (`off`), so a tile's entry range is two shuffles and its words an offset from p16.
+struct FmFixedWarp {
+    const u8* p16;  // tile t0's first byte + 16 lane
+    u32 off;
+};
+
+__device__ __forceinline__ void fm_warp_begin(const FmFixed& d, long long tile0, int n, int lane, FmFixedWarp& c) {
+    c.p16 = d.tiles + tile0 * FM_TILE_BYTES + 16 * lane;
+    c.off = lane <= n ? __ldg(d.tile_off + tile0 + lane) : 0u;
+}
+
+// Tile t0 + k of the warp's walk (k < n; all 32 lanes call it: shuffles).
+__device__ __forceinline__ void fm_warp_load(const FmFixed& d, const FmFixedWarp& c, int k, int lane, FmFixedFrag& f) {
+    const u32 first = __shfl_sync(0xffffffffu, c.off, k);
+    const u32 n = __shfl_sync(0xffffffffu, c.off, k + 1) - first;
+    const u8* p16 = c.p16 + k * FM_TILE_BYTES;
+    fm_load_at(p16, p16 - 12 * lane, fm_entries(d) + lane, lane, first, n, f);
 }
 
 // Pair P's two codes moved to bits 7..9 and 23..25.

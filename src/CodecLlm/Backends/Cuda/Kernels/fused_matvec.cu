@@ -10,7 +10,8 @@
 //   block = 8-row group g (grid = ceil(rows/8)); warp w of W owns column tiles [w*T/W, (w+1)*T/W) of
 //   128 columns (T = ceil(cols/128), host guarantees T <= 31*W); lane l owns columns 4l..4l+3 of each
 //   tile; one FP32 accumulator per (batch row, matrix row) and lane, FMAs in tile order then column
-//   order; then an xor butterfly 16,8,4,2,1 across lanes; then warps 0..W-1 summed in order.
+//   order; then an xor butterfly 16,8,4,2,1 across lanes (its pairs summed with the work split across the lanes:
+//   FmSplitSum); then warps 0..W-1 summed in order.
 // Dev harness, timings and the analysis: dev/cuda/ and docs/PERFORMANCE.md ("Fused matvec").
 
 #include "fixed_tile.cuh"
@@ -91,10 +92,16 @@ __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, 
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
 }
 
-__device__ __forceinline__ void fm_fetch(const FmRaw& d, long long, int g, int t, int lane, u32, u32, FmRawFrag& f) { fm_load(d, g, t, lane, f); }
-__device__ __forceinline__ void fm_fetch(const FmFixed& d, long long tile, int, int, int lane, u32 first, u32 n, FmFixedFrag& f) {
-    fm_load(d, tile, lane, first, n, f);
-}
+// A warp's walk along its tiles t0 .. t0 + n - 1 of row group g (fm_begin), and tile t0 + k of it (fm_fetch; all 32
+// lanes call both). Fixed: FmFixedWarp (fixed_tile.cuh).
+struct FmRawWarp { int g, t0; };
+template <class Dec> struct FmWarpOf;
+template <> struct FmWarpOf<FmRaw> { typedef FmRawWarp type; };
+template <> struct FmWarpOf<FmFixed> { typedef FmFixedWarp type; };
+__device__ __forceinline__ void fm_begin(const FmRaw&, long long, int g, int t0, int, int, FmRawWarp& c) { c.g = g; c.t0 = t0; }
+__device__ __forceinline__ void fm_begin(const FmFixed& d, long long tb, int, int, int n, int lane, FmFixedWarp& c) { fm_warp_begin(d, tb, n, lane, c); }
+__device__ __forceinline__ void fm_fetch(const FmRaw& d, const FmRawWarp& c, int k, int lane, FmRawFrag& f) { fm_load(d, c.g, c.t0 + k, lane, f); }
+__device__ __forceinline__ void fm_fetch(const FmFixed& d, const FmFixedWarp& c, int k, int lane, FmFixedFrag& f) { fm_warp_load(d, c, k, lane, f); }
 
 // ------------------------------------------------------------------ engine entry points
 // The decode-step matvecs of the CUDA engine (CudaOps.Matvec): up to three matrices sharing the input
@@ -214,6 +221,55 @@ __device__ __forceinline__ float fm_rms_scale(const FmParams& p, float* ssw, int
     return 1.0f / sqrtf(t / (float)p.cols + p.eps);
 }
 
+// warp_sum (xor butterfly 16, 8, 4, 2, 1) of each of a lane's C values v[0..C-1], the work split across the lanes: at
+// offset O, while a lane holds more than one value, it keeps the half that bit O of its lane selects (the upper half when
+// set), sends its partner the other half and adds the partner's copy of the half it keeps -- the pairs that warp_sum
+// adds, in the same order -- so every sum has warp_sum's bits, in 9 shuffles for 8 values instead of 40. On return a
+// lane holds the sums of values fm_split_first<K>(lane) + i, i < max(K / 32, 1), in v[i] (K: the values at the start).
+template <int C, int O>
+struct FmSplitSum {
+    static __device__ __forceinline__ void run(float* v, int lane) {
+        if constexpr (C > 1) {
+            const bool up = (lane & O) != 0;
+#pragma unroll
+            for (int i = 0; i < C / 2; i++) {
+                const float keep = up ? v[i + C / 2] : v[i], send = up ? v[i] : v[i + C / 2];
+                v[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+            }
+            FmSplitSum<C / 2, O / 2>::run(v, lane);
+        } else {
+            v[0] = v[0] + __shfl_xor_sync(0xffffffffu, v[0], O);
+            FmSplitSum<1, O / 2>::run(v, lane);
+        }
+    }
+};
+template <int C>
+struct FmSplitSum<C, 0> {
+    static __device__ __forceinline__ void run(float*, int) {}
+};
+template <int K>
+__device__ __forceinline__ int fm_split_first(int lane) {
+    int k = 0;
+#pragma unroll
+    for (int j = 0; j < 5; j++)
+        if ((K >> j) > 1 && (lane & (16 >> j))) k += (K >> j) / 2;
+    return k;
+}
+// The lanes that hold each sum: those with (lane & FM_SPLIT_MASK(K)) == 0 hold every sum once (all lanes from K = 32 on).
+#define FM_SPLIT_MASK(K) ((K) >= 32 ? 0 : 32 / (K) - 1)
+
+// The warp sums of a lane's K values v (lane l's share of the block's partial sums) stored into red[0..K-1] by one lane
+// each, as FmSplitSum leaves them.
+template <int K>
+__device__ __forceinline__ void fm_warp_sums_to(float (&v)[K], float* red, int lane) {
+    FmSplitSum<K, 16>::run(v, lane);
+    if ((lane & FM_SPLIT_MASK(K)) == 0) {
+        const int k = fm_split_first<K>(lane);
+#pragma unroll
+        for (int i = 0; i < (K >= 32 ? K / 32 : 1); i++) red[k + i] = v[i];
+    }
+}
+
 // The block's sum of slot k: the warps' partial sums in warp order (the accumulation contract's last step).
 template <int W, int K>
 __device__ __forceinline__ float fm_warp_sums(const float (&red)[W][K], int k) {
@@ -248,6 +304,17 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
 #define FM_TWO_AHEAD_ACTS 3
 #endif
 
+// FM_SPLIT_SUM_BATCHES (raw) and FM_SPLIT_SUM_FIXED_BATCHES (`fixed`): bit masks of the batch sizes B (bit B) whose
+// fm_engine kernels sum the warps' partial sums with fm_warp_sums_to; the others run one warp_sum per value (the same
+// bits either way). Default: all of them but the `fixed` B = 4 kernels (H100 TinyLlama batch 4, session 15 run 3: raw
+// 1797 -> 1945 tok/s with the split sums, `fixed` 2106 -> 1955; B = 2 and 8 gained in both).
+#ifndef FM_SPLIT_SUM_BATCHES
+#define FM_SPLIT_SUM_BATCHES 0x116
+#endif
+#ifndef FM_SPLIT_SUM_FIXED_BATCHES
+#define FM_SPLIT_SUM_FIXED_BATCHES 0x106
+#endif
+
 // B > 1 (batched decode): x (and x2) are [B][cols], out and resid [B][ld_out] (ld_out 0: the segment's rows);
 // rows b >= nb are computed but not stored. Each batch row gets exactly the B = 1 summation order.
 // ACT 3 (SwiGLU epilogue): the launch is gate (segment 0) and up (segment 1) of equal rows, the input RMSNorm(x) * norm_w
@@ -280,19 +347,14 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 #pragma unroll
             for (int r = 0; r < 8; r++) acc[b][r] = 0.f;
         const long long tb = (long long)g * T + t0;
-        u32 myoff = 0, tw = 0;  // fixed: lane k <= n holds the entry offset of the warp's tile t0 + k; the delta table
-        // entry offsets of the warp's tile t0 + k: first and count
-        auto first_of = [&](int k) { return FIXED ? __shfl_sync(0xffffffffu, myoff, k) : 0u; };
-        auto count_of = [&](int k) { return FIXED ? __shfl_sync(0xffffffffu, myoff, k + 1) - __shfl_sync(0xffffffffu, myoff, k) : 0u; };
+        u32 tw = 0;  // fixed: the delta table
+        typename FmWarpOf<Dec>::type cur;
         Frag fa, fb;
         if (n > 0) {
-            if (FIXED) {
-                const FmFixed& fd = reinterpret_cast<const FmFixed&>(d);
-                if (lane <= n) myoff = __ldg(fd.tile_off + tb + lane);
-                tw = fm_table_word(fd, lane);
-            }
-            fm_fetch(d, tb, g, t0, lane, first_of(0), count_of(0), fa);
-            if (TWO && n > 1) fm_fetch(d, tb + 1, g, t0 + 1, lane, first_of(1), count_of(1), fb);
+            fm_begin(d, tb, g, t0, n, lane, cur);
+            if (FIXED) tw = fm_table_word(reinterpret_cast<const FmFixed&>(d), lane);
+            fm_fetch(d, cur, 0, lane, fa);
+            if (TWO && n > 1) fm_fetch(d, cur, 1, lane, fb);
         }
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
@@ -306,27 +368,36 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
             while (true) {
 #pragma unroll
                 for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
-                    Frag& cur = h == 0 ? fa : fb;
-                    Frag& nxt = h == 0 ? fb : fa;
-                    if (!TWO && t + 1 < t1) fm_fetch(d, tb + (t + 1 - t0), g, t + 1, lane, first_of(t + 1 - t0), count_of(t + 1 - t0), nxt);
+                    Frag& fc = h == 0 ? fa : fb;
+                    Frag& fn = h == 0 ? fb : fa;
+                    if (!TWO && t + 1 < t1) fm_fetch(d, cur, t + 1 - t0, lane, fn);
                     float4 xv[B];
 #pragma unroll
                     for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
-                    fm_tile<B>(d, cur, tw, sw, lane, xv, acc);
+                    fm_tile<B>(d, fc, tw, sw, lane, xv, acc);
                     // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
-                    if (TWO && t + 2 < t1) fm_fetch(d, tb + (t + 2 - t0), g, t + 2, lane, first_of(t + 2 - t0), count_of(t + 2 - t0), cur);
+                    if (TWO && t + 2 < t1) fm_fetch(d, cur, t + 2 - t0, lane, fc);
                     if (++t >= t1) break;
                 }
                 if (t >= t1) break;
             }
         }
+        if ((((FIXED ? FM_SPLIT_SUM_FIXED_BATCHES : FM_SPLIT_SUM_BATCHES) >> B) & 1) != 0) {
+            float v[B * 8];
 #pragma unroll
-        for (int b = 0; b < B; b++)
+            for (int b = 0; b < B; b++)
 #pragma unroll
-            for (int r = 0; r < 8; r++) {
-                const float v = warp_sum(acc[b][r]);
-                if (lane == 0) red[GLU ? part : 0][warp][b * 8 + r] = v;
-            }
+                for (int r = 0; r < 8; r++) v[b * 8 + r] = acc[b][r];
+            fm_warp_sums_to<B * 8>(v, &red[GLU ? part : 0][warp][0], lane);
+        } else {
+#pragma unroll
+            for (int b = 0; b < B; b++)
+#pragma unroll
+                for (int r = 0; r < 8; r++) {
+                    const float v = warp_sum(acc[b][r]);
+                    if (lane == 0) red[GLU ? part : 0][warp][b * 8 + r] = v;
+                }
+        }
     }
     __syncthreads();
     if (threadIdx.x < B * 8) {
@@ -360,38 +431,38 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
 #pragma unroll
     for (int r = 0; r < 8; r++) ag[0][r] = au[0][r] = 0.f;
     const long long tb = (long long)g * T + t0;
-    u32 offg = 0, offu = 0, twg = 0, twu = 0;  // lane k <= n: the entry offset of the warp's tile t0 + k of each matrix
-    auto first_of = [&](u32 off, int k) { return __shfl_sync(0xffffffffu, off, k); };
-    auto count_of = [&](u32 off, int k) { return __shfl_sync(0xffffffffu, off, k + 1) - __shfl_sync(0xffffffffu, off, k); };
+    u32 twg = 0, twu = 0;
+    FmFixedWarp cg, cu;
     FmFixedFrag fa, fb;  // fa: the gate's tiles, fb: the up projection's
     if (n > 0) {
-        if (lane <= n) {
-            offg = __ldg(dg.tile_off + tb + lane);
-            offu = __ldg(du.tile_off + tb + lane);
-        }
+        fm_warp_begin(dg, tb, n, lane, cg);
+        fm_warp_begin(du, tb, n, lane, cu);
         twg = fm_table_word(dg, lane);
         twu = fm_table_word(du, lane);
-        fm_load(dg, tb, lane, first_of(offg, 0), count_of(offg, 0), fa);
+        fm_warp_load(dg, cg, 0, lane, fa);
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
     const float scale = fm_rms_scale<W>(p, ssw);
     u32* sw = &stage[warp][0];
 #pragma unroll 1
     for (int j = 0; j < n; j++) {
-        fm_load(du, tb + j, lane, first_of(offu, j), count_of(offu, j), fb);
+        fm_warp_load(du, cu, j, lane, fb);
         float4 xv[1];
         xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
         fm_tile<1>(dg, fa, twg, sw, lane, xv, ag);
-        if (j + 1 < n) fm_load(dg, tb + j + 1, lane, first_of(offg, j + 1), count_of(offg, j + 1), fa);
+        if (j + 1 < n) fm_warp_load(dg, cg, j + 1, lane, fa);
         fm_tile<1>(du, fb, twu, sw, lane, xv, au);
     }
+    float v[16];  // the gate's rows, then the up projection's: red[0][warp] and red[1][warp] as one slot list
 #pragma unroll
     for (int r = 0; r < 8; r++) {
-        const float vg = warp_sum(ag[0][r]), vu = warp_sum(au[0][r]);
-        if (lane == 0) {
-            red[0][warp][r] = vg;
-            red[1][warp][r] = vu;
-        }
+        v[r] = ag[0][r];
+        v[8 + r] = au[0][r];
+    }
+    FmSplitSum<16, 16>::run(v, lane);
+    if ((lane & FM_SPLIT_MASK(16)) == 0) {
+        const int k = fm_split_first<16>(lane);
+        red[k >> 3][warp][k & 7] = v[0];
     }
     __syncthreads();
     if (threadIdx.x < 8) {
@@ -440,7 +511,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         if (fk < nu) {
             FmRaw d;
             const int gl = unit(fk, d);
-            fm_fetch(d, 0, gl, t0 + fj, lane, 0u, 0u, f);
+            fm_load(d, gl, t0 + fj, lane, f);
             if (++fj == n) { fj = 0; fk++; }
         }
     };
@@ -464,11 +535,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
             cur = nxt;
             nxt = nxt2;
         }
-#pragma unroll
-        for (int r = 0; r < 8; r++) {
-            const float v = warp_sum(acc[0][r]);
-            if (lane == 0) red[part][warp][r] = v;
-        }
+        fm_warp_sums_to<8>(acc[0], &red[part][warp][0], lane);
         if (GLU && part == 0) continue;  // the gate's sums wait for the up projection's
         __syncthreads();
         if (threadIdx.x < 8) {
