@@ -196,7 +196,8 @@ public class CudaSessionTests
     public void ModelThatDoesNotFitSaysBytesNeededAndFree()
     {
         CudaContext c = GpuTest.Context();
-        ModelConfig huge = Small with { NumLayers = 1, MaxSequenceLength = 100_000_000 };
+        // 10^9 positions: a 512 GB KV cache, more than any one GPU holds (10^8, 51 GB, fitted on a 141 GB H200)
+        ModelConfig huge = Small with { NumLayers = 1, MaxSequenceLength = 1_000_000_000 };
         using LoadedModel model = SyntheticModel.Create(Small with { NumLayers = 1 }, TensorDType.BF16, 1);
         using var backend = new CudaBackend();
         var e = Assert.ThrowsAny<CodecLlmException>(() => backend.CreateCudaSession(new LoadedModel("big", "synthetic", huge, model.Tensors, null, []), new SessionOptions()));
