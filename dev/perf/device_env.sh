@@ -71,3 +71,20 @@ for i,(k,g,t) in enumerate(seq):
 for (k,g),(n,t) in sorted(agg.items(), key=lambda kv:-kv[1][1]): print(f"{k:22s} grid {g:>14s} n={n:4d} avg {t/n/1000:7.2f} us")
 PY
 }
+# old_new "BATCHES": main's kernels (the build in /tmp/old, made by `overlay /tmp/old .devrun-v/old`) and the branch's
+# ($D = .devrun-v/bin) alternating -- TinyLlama twice, Llama-2-7B once, then TinyLlama at each batch size in BATCHES
+# (64 new tokens) -- the clocks read before the batches (session 15 runs 1 and 2).
+old_new() {
+  local i B
+  for i in 1 2; do
+    D=/tmp/old bf tl_old_$i tinyllama-1.1b old
+    D=.devrun-v/bin bf tl_new_$i tinyllama-1.1b new
+  done
+  D=/tmp/old bf l2_old llama-2-7b old
+  D=.devrun-v/bin bf l2_new llama-2-7b new
+  q
+  for B in $1; do
+    D=/tmp/old b tl_old_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"
+    D=.devrun-v/bin b tl_new_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"
+  done
+}
