@@ -110,15 +110,7 @@ public sealed class ScoreBpeTokenizer : ITokenizer
     /// <inheritdoc/>
     /// <remarks>As run.c's <c>decode</c>: the piece after BOS (or at the very start) loses its leading space,
     /// the dummy prefix that <see cref="Encode"/> added.</remarks>
-    public byte[] GetTokenBytes(int tokenId, int previousTokenId)
-    {
-        if ((uint)tokenId >= (uint)_output.Length)
-            throw new ArgumentOutOfRangeException(nameof(tokenId), tokenId, $"token id outside the vocabulary of {_output.Length}");
-
-        byte[] bytes = _output[tokenId];
-        bool atStart = previousTokenId == -1 || previousTokenId == BosTokenId;
-        return atStart && bytes.Length > 0 && bytes[0] == (byte)' ' && !IsByteToken(tokenId) ? bytes[1..] : (byte[])bytes.Clone();
-    }
+    public byte[] GetTokenBytes(int tokenId, int previousTokenId) => TokenSequence.PieceBytes(_output, tokenId, previousTokenId, BosTokenId, IsByteToken);
 
     /// <summary>run.c's encode of one stretch of ordinary text (non-empty): dummy prefix, code points, merges.</summary>
     private void EncodeText(string text, List<int> output)

@@ -102,15 +102,7 @@ public sealed class SentencePieceModelTokenizer : ITokenizer
 
     public string Decode(IReadOnlyList<int> ids) => TokenSequence.Decode(this, ids);
 
-    public byte[] GetTokenBytes(int tokenId, int previousTokenId)
-    {
-        if ((uint)tokenId >= (uint)_output.Length)
-            throw new ArgumentOutOfRangeException(nameof(tokenId), tokenId, $"token id outside the vocabulary of {_output.Length}");
-
-        byte[] bytes = _output[tokenId];
-        bool atStart = previousTokenId == -1 || previousTokenId == BosTokenId;
-        return atStart && !_isByte[tokenId] && bytes.Length > 0 && bytes[0] == (byte)' ' ? bytes[1..] : (byte[])bytes.Clone();
-    }
+    public byte[] GetTokenBytes(int tokenId, int previousTokenId) => TokenSequence.PieceBytes(_output, tokenId, previousTokenId, BosTokenId, id => _isByte[id]);
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 }

@@ -17,4 +17,19 @@ internal static class TokenSequence
 
         return Encoding.UTF8.GetString([.. bytes]);
     }
+
+    /// <summary>
+    /// The bytes of a SentencePiece-style token after <paramref name="previousTokenId"/> (-1: none): a copy of its
+    /// output bytes, without the leading space of a piece at the very start or after BOS (the dummy prefix that encoding
+    /// added) unless it is a byte token.
+    /// </summary>
+    public static byte[] PieceBytes(byte[][] output, int tokenId, int previousTokenId, int bosTokenId, Func<int, bool> isByteToken)
+    {
+        if ((uint)tokenId >= (uint)output.Length)
+            throw new ArgumentOutOfRangeException(nameof(tokenId), tokenId, $"token id outside the vocabulary of {output.Length}");
+
+        byte[] bytes = output[tokenId];
+        bool atStart = previousTokenId == -1 || previousTokenId == bosTokenId;
+        return atStart && bytes.Length > 0 && bytes[0] == (byte)' ' && !isByteToken(tokenId) ? bytes[1..] : (byte[])bytes.Clone();
+    }
 }
