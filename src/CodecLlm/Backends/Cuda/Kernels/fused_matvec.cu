@@ -258,15 +258,15 @@ __device__ __forceinline__ int fm_split_first(int lane) {
 // The lanes that hold each sum: those with (lane & FM_SPLIT_MASK(K)) == 0 hold every sum once (all lanes from K = 32 on).
 #define FM_SPLIT_MASK(K) ((K) >= 32 ? 0 : 32 / (K) - 1)
 
-// The warp sums of a lane's K values v (lane l's share of the block's partial sums) stored into red[0..K-1] by one lane
-// each, as FmSplitSum leaves them.
-template <int K>
-__device__ __forceinline__ void fm_warp_sums_to(float (&v)[K], float* red, int lane) {
+// The warp sums of a lane's K values v (lane l's share of the block's partial sums), each handed to store(k, sum) by
+// one lane, as FmSplitSum leaves them.
+template <int K, class Store>
+__device__ __forceinline__ void fm_warp_sums_to(float (&v)[K], int lane, Store store) {
     FmSplitSum<K, 16>::run(v, lane);
     if ((lane & FM_SPLIT_MASK(K)) == 0) {
         const int k = fm_split_first<K>(lane);
 #pragma unroll
-        for (int i = 0; i < (K >= 32 ? K / 32 : 1); i++) red[k + i] = v[i];
+        for (int i = 0; i < (K >= 32 ? K / 32 : 1); i++) store(k + i, v[i]);
     }
 }
 
@@ -388,7 +388,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
             for (int b = 0; b < B; b++)
 #pragma unroll
                 for (int r = 0; r < 8; r++) v[b * 8 + r] = acc[b][r];
-            fm_warp_sums_to<B * 8>(v, &red[GLU ? part : 0][warp][0], lane);
+            fm_warp_sums_to<B * 8>(v, lane, [&](int k, float s) { red[GLU ? part : 0][warp][k] = s; });
         } else {
 #pragma unroll
             for (int b = 0; b < B; b++)
@@ -459,11 +459,7 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         v[r] = ag[0][r];
         v[8 + r] = au[0][r];
     }
-    FmSplitSum<16, 16>::run(v, lane);
-    if ((lane & FM_SPLIT_MASK(16)) == 0) {
-        const int k = fm_split_first<16>(lane);
-        red[k >> 3][warp][k & 7] = v[0];
-    }
+    fm_warp_sums_to<16>(v, lane, [&](int k, float s) { red[k >> 3][warp][k & 7] = s; });
     __syncthreads();
     if (threadIdx.x < 8) {
         const int row = g * 8 + (int)threadIdx.x;
@@ -535,7 +531,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
             cur = nxt;
             nxt = nxt2;
         }
-        fm_warp_sums_to<8>(acc[0], &red[part][warp][0], lane);
+        fm_warp_sums_to<8>(acc[0], lane, [&](int k, float s) { red[part][warp][k] = s; });
         if (GLU && part == 0) continue;  // the gate's sums wait for the up projection's
         __syncthreads();
         if (threadIdx.x < 8) {
