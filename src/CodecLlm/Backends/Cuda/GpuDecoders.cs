@@ -165,6 +165,8 @@ internal static class GpuDecoders
             if (rg1 < 0) rg1 = (m.Rows + 7) / 8;
             var (tileData, offsets, escapes, exponentBase) = m.FixedPointers();
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
+            if (tiles > int.MaxValue)
+                throw new UnsupportedModelException($"{m.Rows} x {m.Cols}: more than 2^31 tiles of 1024 weights in one decode");
             uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
             kernels.Function(FixedModule, FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
                 new FmDecodeParams

@@ -103,6 +103,40 @@ public class GpuDecoderTests
     }
 
     /// <summary>
+    /// The fixed decoder's walk when each warp decodes several tiles: a grid of 16 blocks (smCount 1), so a warp's
+    /// tiles lie 128 apart and cross row groups; edge tiles in both directions; row-group ranges as the sliced decode
+    /// steps ask for them. Expected: the original weights, and nothing written past the range.
+    /// </summary>
+    [Theory]
+    [InlineData(300, 1500, 0, -1)]
+    [InlineData(333, 1001, 3, 40)]
+    [InlineData(64, 2048, 1, 7)]
+    public void GpuFixedDecodeWalksSeveralTilesPerWarp(int rows, int cols, int g0, int g1)
+    {
+        CudaContext c = GpuTest.Context();
+        using var s = new CudaStream(c);
+        var owned = new List<IDisposable>();
+        try
+        {
+            ushort[] data = RandomBf16(rows * cols, rows + cols, specials: true, cols);
+            GpuMatrix m = Upload(c, s, Encode("fixed", data, rows, cols, owned), owned);
+            int end = g1 < 0 ? (rows + 7) / 8 : g1, r0 = g0 * 8, r1 = Math.Min(end * 8, rows);
+            int count = (r1 - r0) * cols, guard = 64;
+            DeviceBuffer output = c.Allocator.Allocate(2L * (count + guard), MemoryCategory.Scratch, "out");
+            owned.Add(output);
+            s.Fill(output, 0xAB);
+            GpuDecoders.Decode(c.Kernels, s, m, output.Pointer, g0, end, smCount: 1);
+            ushort[] gpu = s.Download<ushort>(output, count + guard);
+            AssertElementsEqual(data.AsSpan(r0 * cols, count), gpu.AsSpan(0, count), $"{rows} x {cols}, groups {g0}..{end}");
+            AssertElementsEqual(Enumerable.Repeat((ushort)0xABAB, guard).ToArray(), gpu.AsSpan(count), "past the range");
+        }
+        finally
+        {
+            owned.ForEach(o => o.Dispose());
+        }
+    }
+
+    /// <summary>
     /// The entropy decoder's edge paths: lane streams whose length K is not a multiple of the kernel's
     /// 32-symbol chunk (partial chunks in every group), a partial last group, outputs that are not 16-byte
     /// aligned (element-by-element join), and group ranges [G0, G1) as the prefill slices and the sliced

@@ -14,54 +14,77 @@ struct FmDecodeParams {
 };
 
 #define FM_DECODE_WARPS 8
+
+// Stores a decoded tile (the warp's staging words, lane l's pair p at sl[(p >> 2) * 128 + (p & 3)]) as 8 rows of 4
+// columns a lane: row r of the tile at dst + r * cols. Interior tiles of a matrix whose rows start 8-byte aligned store
+// each row with one 8-byte store; the others check every row and column.
+__device__ __forceinline__ void fm_store_tile(const u32* sl, u16* dst, int cols, int rows_left, int cols_left, bool whole) {
+    if (whole) {
+#pragma unroll
+        for (int r = 0; r < 8; r++)
+            *reinterpret_cast<uint2*>(dst + (long long)r * cols) = *reinterpret_cast<const uint2*>(sl + (r >> 1) * 128 + 2 * (r & 1));
+        return;
+    }
+#pragma unroll
+    for (int r = 0; r < 8; r++) {
+        if (r >= rows_left || cols_left <= 0) continue;
+        const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
+        u16* o = dst + (long long)r * cols;
+        o[0] = (u16)lo;
+        if (cols_left > 1) o[1] = (u16)(lo >> 16);
+        if (cols_left > 2) o[2] = (u16)hi;
+        if (cols_left > 3) o[3] = (u16)(hi >> 16);
+    }
+}
+
 extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(const FmDecodeParams p) {
     __shared__ __align__(16) u32 stage[FM_DECODE_WARPS][512];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const FmFixed& d = p.m;
     const int T = (d.cols + 127) / 128;
-    const long long total = (long long)(p.rg1 - p.rg0) * T;
-    const long long warps = (long long)gridDim.x * FM_DECODE_WARPS;
+    const int total = (p.rg1 - p.rg0) * T;  // tiles of the launch (the host checks that they fit an int)
+    const int stride = (int)gridDim.x * FM_DECODE_WARPS, sg = stride / T, st = stride % T;
     u32* sw = &stage[warp][0];
     const u32* sl = sw + lane * 4;
     const u32 tw = fm_table_word(d, lane);
     const bool vec = (d.cols & 3) == 0;
-    // The warp's next tile (its words, its entry offsets and entry `lane`) is fetched while the current one is decoded
-    // and stored: the entries hang on the offsets, two dependent loads that would otherwise start each tile.
-    auto fetch = [&](long long w, FmFixedFrag& f, u32& first, u32& n) {
-        const long long tile = (long long)(p.rg0 + (int)(w / T)) * T + (int)(w % T);
+    // The warp's tiles w, w + stride, ...: tile t of row group g (walked without divisions). Its next tile (words,
+    // entry offsets, entry `lane`) is fetched while the current one is decoded and stored, in two register sets.
+    int w = (int)blockIdx.x * FM_DECODE_WARPS + warp;
+    if (w >= total) return;
+    int g = p.rg0 + w / T, t = w % T;
+    int ng = g, nt = t;  // the tile after the one fetched last
+    auto advance = [&]() {
+        ng += sg;
+        nt += st;
+        if (nt >= T) { nt -= T; ng++; }
+    };
+    auto fetch = [&](FmFixedFrag& f) {
+        const long long tile = (long long)ng * T + nt;
+        u32 first, n;
         fm_tile_entries(d, tile, first, n);
         fm_load(d, tile, lane, first, n, f);
+        advance();
     };
-    long long w = (long long)blockIdx.x * FM_DECODE_WARPS + warp;
-    FmFixedFrag f;
-    u32 first = 0, n = 0;
-    if (w < total) fetch(w, f, first, n);
-    for (; w < total; w += warps) {
-        const int g = p.rg0 + (int)(w / T), t = (int)(w % T);
-        FmFixedFrag nf = f;
-        u32 nfirst = 0, nn = 0;
-        if (w + warps < total) fetch(w + warps, nf, nfirst, nn);
-        fm_decode_fixed(d, f, first, n, tw, sw, lane);
-        f = nf;
-        first = nfirst;
-        n = nn;
-        const int col = t * 128 + lane * 4;
-#pragma unroll
-        for (int r = 0; r < 8; r++) {  // row r = pairs 2r (columns 0, 1) and 2r + 1 (columns 2, 3)
-            const int row = g * 8 + r;
-            if (row >= d.rows || col >= d.cols) continue;
-            const u32 lo = sl[(r >> 1) * 128 + 2 * (r & 1)], hi = sl[(r >> 1) * 128 + 2 * (r & 1) + 1];
-            u16* dst = p.out + (long long)(row - p.rg0 * 8) * d.cols + col;
-            if (vec) {
-                *reinterpret_cast<uint2*>(dst) = make_uint2(lo, hi);
-            } else {
-                dst[0] = (u16)lo;
-                if (col + 1 < d.cols) dst[1] = (u16)(lo >> 16);
-                if (col + 2 < d.cols) dst[2] = (u16)hi;
-                if (col + 3 < d.cols) dst[3] = (u16)(hi >> 16);
-            }
-        }
+    // one tile: fetch the next into nxt, decode and store cur; false after the warp's last tile
+    auto step = [&](FmFixedFrag& cur, FmFixedFrag& nxt) {
+        const bool more = w + stride < total;
+        if (more) fetch(nxt);
+        fm_decode_fixed(d, cur, tw, sw, lane);
+        const int col = t * 128 + lane * 4, rows_left = d.rows - g * 8, cols_left = d.cols - col;
+        u16* dst = p.out + (long long)((g - p.rg0) * 8) * d.cols + col;
+        fm_store_tile(sl, dst, d.cols, rows_left, cols_left, vec && rows_left >= 8 && t * 128 + 128 <= d.cols);
         __syncwarp();
+        w += stride;
+        g += sg;
+        t += st;
+        if (t >= T) { t -= T; g++; }
+        return more;
+    };
+    FmFixedFrag fa, fb;
+    fetch(fa);
+#pragma unroll 1
+    while (step(fa, fb) && step(fb, fa)) {
     }
 }
 
