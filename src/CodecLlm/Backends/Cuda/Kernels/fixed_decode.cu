@@ -165,7 +165,7 @@ __device__ __forceinline__ void fm_decode_wide(const FmDecodeParams& p) {
             const bool v = k + lane < n;
             const u32 e = v ? (u32)__ldg(fm_entries(d) + first + k + lane) : 0u;
             const u32 slot = e >> 10, L = (e & 1023u) >> 5, i = e & 31u;
-            const u32 delta = (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+            const u32 delta = fm_table_delta(tw, slot);
             if (v) atomicXor(xw + 8 * L + (i >> 2), delta << ((i & 3u) * 8u));
         }
         __syncwarp();

@@ -101,12 +101,17 @@ __device__ __forceinline__ u32 fm_pair(const u32 (&s)[8], u32 c0, u32 c1, u32 c2
     return sm + fm_pair_codes<P>(c0, c1, c2) + base2;
 }
 
+// Byte `slot` of the delta table from the warp's copy in its lanes (fm_table_word). All 32 lanes call it (shuffle).
+__device__ __forceinline__ u32 fm_table_delta(u32 tw, u32 slot) {
+    return (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+}
+
 // Applies one exception entry (when `valid`) to the warp's staging words `sw` (lane L's pair p at
 // sw[(p >> 2) * 128 + 4 L + (p & 3)]): the exponent field of weight i = 2p + h of lane L, bits 16h + 7 .. 16h + 14 of
 // the pair word, XOR table[slot]. Shared-memory atomics: two entries may hit one word. All 32 lanes call it (shuffle).
 __device__ __forceinline__ void fm_patch(u32 e, bool valid, u32 tw, u32* sw) {
     const u32 slot = e >> 10, pos = e & 1023u, L = pos >> 5, i = pos & 31u, p = i >> 1;
-    const u32 delta = (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+    const u32 delta = fm_table_delta(tw, slot);
     if (valid) atomicXor(sw + (p >> 2) * 128 + 4 * L + (p & 3), delta << (((i & 1u) << 4) + 7u));
 }
 
