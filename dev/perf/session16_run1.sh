@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepared in session 15 for the next device run (not yet run): branch s15-decoder's lean `fixed` decoder to scratch
+# Session 16 run 1 (prepared in session 15, run on an H100 in session 16; logs in dev/perf/results/session16/run1_*): branch s15-decoder's lean `fixed` decoder to scratch
 # (.devrun-v/bin) against main's (its CodecLlm.dll in .devrun-v/old, laid over the build in /tmp/old): every CUDA test of
 # the branch (among them GpuFixedDecodeWalksSeveralTilesPerWarp), then TinyLlama decode to scratch in whole steps and
 # in 8 and 16 MiB slices (the L2-resident units that a faster decoder is meant to win), alternating, and Llama-2-7B.
