@@ -146,9 +146,8 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
     fm_patch_tile(d, f.ent, first, n, tw, sw, lane);
 }
 
-// The same with the tile's entry range as its fragment carries it (the fused matvec). The decoder to scratch keeps the
-// range beside the fragment instead (fixed_decode.cu): carried in the fragment there, it cost that kernel 4 registers
-// under NVRTC 11.8 and 3 % of TinyLlama's decode-to-scratch rate on the H100 (session 13 runs 2, 4).
+// The same with the tile's entry range as its fragment carries it (the fused matvec, and the decoder to scratch since its
+// two register sets replaced a fragment copy a tile in session 16; the embedding gather passes its range itself).
 __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) {
     fm_decode_fixed(d, f, f.first, f.n, tw, sw, lane);
 }
