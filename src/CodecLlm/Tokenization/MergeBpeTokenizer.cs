@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
+using CodecLlm.Tokenization.Unicode;
 
 namespace CodecLlm.Tokenization;
 
@@ -102,7 +103,7 @@ public sealed class MergeBpeTokenizer : ITokenizer
 
     private void EncodeSegment(string text, int segmentIndex, List<int> ids)
     {
-        if (_options.NormalizeNfc) text = text.Normalize(NormalizationForm.FormC);
+        if (_options.NormalizeNfc) text = Nfc.Normalize(text);
 
         if (_options.Mode == MergeBpeMode.ByteLevel)
         {
