@@ -34,7 +34,8 @@ public static class Nfc
         Reorder(t, cps);
         Compose(t, cps);
         var sb = new StringBuilder(text.Length);
-        foreach (int cp in cps) sb.Append(char.ConvertFromUtf32(cp));
+        Span<char> utf16 = stackalloc char[2];
+        foreach (int cp in cps) sb.Append(utf16[..new Rune(cp).EncodeToUtf16(utf16)]);
         return sb.ToString();
     }
 
