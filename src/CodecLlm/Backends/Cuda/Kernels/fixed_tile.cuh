@@ -101,15 +101,26 @@ __device__ __forceinline__ u32 fm_pair(const u32 (&s)[8], u32 c0, u32 c1, u32 c2
     return sm + fm_pair_codes<P>(c0, c1, c2) + base2;
 }
 
-// Byte `slot` of the delta table from the warp's copy in its lanes (fm_table_word). All 32 lanes call it (shuffle).
+// Byte `slot` of the delta table: from the warp's copy in the lanes (fm_table_word; all 32 lanes call it: a shuffle) or
+// from a copy in shared memory (FmSmemTable, fm_table_to_smem).
 __device__ __forceinline__ u32 fm_table_delta(u32 tw, u32 slot) {
     return (__shfl_sync(0xffffffffu, tw, (int)(slot >> 2)) >> ((slot & 3u) * 8u)) & 0xffu;
+}
+struct FmSmemTable { const u8* b; };
+__device__ __forceinline__ u32 fm_table_delta(FmSmemTable t, u32 slot) { return t.b[slot]; }
+
+// The warp's copy of the delta table (fm_table_word in lane l < 16) stored at dst (16 words); the warp's later reads see it.
+__device__ __forceinline__ FmSmemTable fm_table_to_smem(u32 tw, u32* dst, int lane) {
+    if (lane < 16) dst[lane] = tw;
+    __syncwarp();
+    return FmSmemTable{reinterpret_cast<const u8*>(dst)};
 }
 
 // Applies one exception entry (when `valid`) to the warp's staging words `sw` (lane L's pair p at
 // sw[(p >> 2) * 128 + 4 L + (p & 3)]): the exponent field of weight i = 2p + h of lane L, bits 16h + 7 .. 16h + 14 of
 // the pair word, XOR table[slot]. Shared-memory atomics: two entries may hit one word. All 32 lanes call it (shuffle).
-__device__ __forceinline__ void fm_patch(u32 e, bool valid, u32 tw, u32* sw) {
+template <class Tbl>
+__device__ __forceinline__ void fm_patch(u32 e, bool valid, Tbl tw, u32* sw) {
     const u32 slot = e >> 10, pos = e & 1023u, L = pos >> 5, i = pos & 31u, p = i >> 1;
     const u32 delta = fm_table_delta(tw, slot);
     if (valid) atomicXor(sw + (p >> 2) * 128 + 4 * L + (p & 3), delta << (((i & 1u) << 4) + 7u));
@@ -117,7 +128,8 @@ __device__ __forceinline__ void fm_patch(u32 e, bool valid, u32 tw, u32* sw) {
 
 // The tile's exception entries applied to the warp's staging words (entries first .. first + n - 1; the first 32 are
 // in the lanes' f.ent). n is the same in every lane; all 32 lanes call it.
-__device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 first, u32 n, u32 tw, u32* sw, int lane) {
+template <class Tbl>
+__device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 first, u32 n, Tbl tw, u32* sw, int lane) {
     if (n == 0) return;
     __syncwarp();  // every lane's staging words written
     fm_patch(ent, (u32)lane < n, tw, sw);
@@ -130,7 +142,8 @@ __device__ __forceinline__ void fm_patch_tile(const FmFixed& d, u32 ent, u32 fir
 
 // Decodes a lane's 32 weights into its staging words (pair p at sl[(p>>2)*128 + (p&3)], sl = sw + 4 lane) and applies
 // the tile's exception entries there (entries first .. first + n - 1 of the matrix). All 32 lanes call it together.
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, u32 tw, u32* sw, int lane) {
+template <class Tbl>
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 first, u32 n, Tbl tw, u32* sw, int lane) {
     const u32 c0 = f.c0, c1 = f.c1, c2 = f.c2;
     const u32 s[8] = {f.s0.x, f.s0.y, f.s0.z, f.s0.w, f.s1.x, f.s1.y, f.s1.z, f.s1.w};
     const u32 base2 = (d.base << 7) | (d.base << 23);
@@ -148,6 +161,7 @@ __device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedF
 
 // The same with the tile's entry range as its fragment carries it (the fused matvec, and the decoder to scratch since its
 // two register sets replaced a fragment copy a tile in session 16; the embedding gather passes its range itself).
-__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) {
+template <class Tbl>
+__device__ __forceinline__ void fm_decode_fixed(const FmFixed& d, const FmFixedFrag& f, Tbl tw, u32* sw, int lane) {
     fm_decode_fixed(d, f, f.first, f.n, tw, sw, lane);
 }

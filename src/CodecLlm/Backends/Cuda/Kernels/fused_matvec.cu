@@ -84,9 +84,28 @@ __device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u
 
 // Decodes (fm_decode_fixed: the tile's entries as fetched with it, the warp's staging words sw), then runs the same
 // FMAs as the raw decoder.
-template <int B>
-__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
+template <int B, class Tbl>
+__device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, Tbl tw, u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
     fm_decode_fixed(d, f, tw, sw, lane);
+    const u32* sl = sw + 4 * lane;
+#pragma unroll
+    for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
+}
+
+// FM_PREDECODE: a bit mask of the ACTs whose batch-1 `fixed` kernels decode their first two tiles (the SwiGLU kernel:
+// the gate's and the up projection's first) into two staging slots before griddepcontrol.wait -- the decode needs only
+// the weights -- and multiply them from there once the input is ready, so that the decode of those tiles overlaps the
+// previous kernel instead of lengthening this one's path after the wait. The same decoded values and FMAs in the same
+// order: the same bits. Default 11 = ACTs 0, 1 and 3, every batch-1 `fixed` kernel (H100 TinyLlama `fixed`, session 17:
+// 1107-1108 -> 1191-1199 tok/s against main in the same run, with FM_TABLE_SMEM; ACT 1 alone -2-3 %; 0 = off).
+#ifndef FM_PREDECODE
+#define FM_PREDECODE 11
+#endif
+__device__ __forceinline__ void fm_predecode(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) { fm_decode_fixed(d, f, tw, sw, lane); }
+__device__ __forceinline__ void fm_predecode(const FmRaw&, const FmRawFrag&, u32, u32*, int) {}
+// The FMAs of a tile decoded into staging words sw (fm_tile's second half).
+template <int B>
+__device__ __forceinline__ void fm_fma_staged(const u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
     const u32* sl = sw + 4 * lane;
 #pragma unroll
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
@@ -294,6 +313,13 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
     sg.out[o] = s;
 }
 
+// FM_TABLE_SMEM = 1 (default): the batch-1 `fixed` kernels read an exception's delta from a copy of the table in shared
+// memory (beside the warp's staging words) instead of a shuffle from the lanes that hold it (the same byte either way;
+// 2 registers fewer, which the predecode slots' kernels spend; alone it measured no change, session 16 run 3).
+#ifndef FM_TABLE_SMEM
+#define FM_TABLE_SMEM 1
+#endif
+
 // FM_TWO_AHEAD_ACTS: a bit mask of the ACTs (bit ACT) whose per-group kernels fetch a warp's first two tiles before
 // griddepcontrol.wait and then refill the set just multiplied with the tile two ahead; the others fetch one tile before
 // the wait and the next tile before multiplying the current one. Default 3 = ACT 0 and 1 (H100 TinyLlama `fixed`, session
@@ -326,7 +352,10 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     constexpr bool GLU = ACT == 3;
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
     constexpr bool TWO = (FM_TWO_AHEAD_ACTS >> ACT) & 1;
-    __shared__ __align__(16) u32 stage[W][FIXED ? 512 : 4];
+    constexpr bool SMT = FIXED && FM_TABLE_SMEM && B == 1;
+    constexpr bool PRE = FIXED && B == 1 && !GLU && W <= 8 && ((FM_PREDECODE >> ACT) & 1);  // 2 slots of 2 KiB a warp
+    constexpr int TBL = PRE ? 1024 : 512;  // SMT: the tables after the staging slots
+    __shared__ __align__(16) u32 stage[W][FIXED ? TBL + (SMT ? 32 : 0) : 4];
     __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
@@ -353,8 +382,20 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         if (n > 0) {
             fm_begin(d, tb, g, t0, n, lane, cur);
             if (FIXED) tw = fm_table_word(reinterpret_cast<const FmFixed&>(d), lane);
+            if constexpr (SMT) fm_table_to_smem(tw, &stage[warp][TBL + 16 * part], lane);
             fm_fetch(d, cur, 0, lane, fa);
-            if (TWO && n > 1) fm_fetch(d, cur, 1, lane, fb);
+            if ((TWO || PRE) && n > 1) fm_fetch(d, cur, 1, lane, fb);
+        }
+        int npre = 0;  // PRE: tiles t0 .. t0 + npre - 1 decoded into the staging slots before the wait
+        if (PRE && n > 0) {
+            fm_predecode(d, fa, tw, &stage[warp][0], lane);
+            npre = 1;
+            if (n > 1) {
+                fm_predecode(d, fb, tw, &stage[warp][512], lane);
+                npre = 2;
+            }
+            if (n > 2) fm_fetch(d, cur, 2, lane, fa);
+            if (TWO && n > 3) fm_fetch(d, cur, 3, lane, fb);
         }
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
@@ -364,22 +405,36 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         if (n > 0) {
             u32* sw = &stage[warp][0];
             int t = t0;
+            if (PRE) {
+#pragma unroll
+                for (int k = 0; k < 2; k++)
+                    if (k < npre) {
+                        float4 xv[B];
+#pragma unroll
+                        for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, (t0 + k) * 128 + lane * 4, scale[b], b);
+                        fm_fma_staged<B>(sw + 512 * k, lane, xv, acc);
+                    }
+                t = t0 + npre;
+            }
+            if (!PRE || t < t1) {
 #pragma unroll 1
-            while (true) {
+                while (true) {
 #pragma unroll
-                for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
-                    Frag& fc = h == 0 ? fa : fb;
-                    Frag& fn = h == 0 ? fb : fa;
-                    if (!TWO && t + 1 < t1) fm_fetch(d, cur, t + 1 - t0, lane, fn);
-                    float4 xv[B];
+                    for (int h = 0; h < 2; h++) {  // two register sets, no copies between tiles
+                        Frag& fc = h == 0 ? fa : fb;
+                        Frag& fn = h == 0 ? fb : fa;
+                        if (!TWO && t + 1 < t1) fm_fetch(d, cur, t + 1 - t0, lane, fn);
+                        float4 xv[B];
 #pragma unroll
-                    for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
-                    fm_tile<B>(d, fc, tw, sw, lane, xv, acc);
-                    // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
-                    if (TWO && t + 2 < t1) fm_fetch(d, cur, t + 2 - t0, lane, fc);
-                    if (++t >= t1) break;
+                        for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
+                        if constexpr (SMT) fm_tile<B>(d, fc, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL + 16 * part)}, sw, lane, xv, acc);
+                        else fm_tile<B>(d, fc, tw, sw, lane, xv, acc);
+                        // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
+                        if (TWO && t + 2 < t1) fm_fetch(d, cur, t + 2 - t0, lane, fc);
+                        if (++t >= t1) break;
+                    }
+                    if (t >= t1) break;
                 }
-                if (t >= t1) break;
             }
         }
         if ((((FIXED ? FM_SPLIT_SUM_FIXED_BATCHES : FM_SPLIT_SUM_BATCHES) >> B) & 1) != 0) {
@@ -416,7 +471,9 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 // and warp order: the same bits as fm_engine and as raw.
 template <int W>
 __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
-    __shared__ __align__(16) u32 stage[W][512];
+    constexpr bool PRE = ((FM_PREDECODE >> 3) & 1) && W <= 8;  // 2 slots of 2 KiB a warp
+    constexpr int TBL = PRE ? 1024 : 512;                         // FM_TABLE_SMEM: the two tables after the slots
+    __shared__ __align__(16) u32 stage[W][TBL + (FM_TABLE_SMEM ? 32 : 0)];
     __shared__ float red[2][W][8];
     __shared__ float ssw[W];
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
@@ -439,19 +496,42 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         fm_warp_begin(du, tb, n, lane, cu);
         twg = fm_table_word(dg, lane);
         twu = fm_table_word(du, lane);
+        if (FM_TABLE_SMEM) {
+            fm_table_to_smem(twg, &stage[warp][TBL], lane);
+            fm_table_to_smem(twu, &stage[warp][TBL + 16], lane);
+        }
         fm_warp_load(dg, cg, 0, lane, fa);
+        if (PRE) {  // the gate's and the up projection's first tiles decoded into the two slots; their second ones fetched
+            fm_warp_load(du, cu, 0, lane, fb);
+            fm_decode_fixed(dg, fa, twg, &stage[warp][0], lane);
+            fm_decode_fixed(du, fb, twu, &stage[warp][512], lane);
+            if (n > 1) {
+                fm_warp_load(dg, cg, 1, lane, fa);
+                fm_warp_load(du, cu, 1, lane, fb);
+            }
+        }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
     const float scale = fm_rms_scale<W>(p, ssw);
     u32* sw = &stage[warp][0];
+    int j0 = 0;
+    if (PRE && n > 0) {
+        float4 xv[1];
+        xv[0] = fm_input<1>(p, t0 * 128 + lane * 4, scale);
+        fm_fma_staged<1>(sw, lane, xv, ag);
+        fm_fma_staged<1>(sw + 512, lane, xv, au);
+        j0 = 1;
+    }
 #pragma unroll 1
-    for (int j = 0; j < n; j++) {
-        fm_warp_load(du, cu, j, lane, fb);
+    for (int j = j0; j < n; j++) {
+        if (!PRE || j > 1) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile 1 came before the wait
         float4 xv[1];
         xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
-        fm_tile<1>(dg, fa, twg, sw, lane, xv, ag);
+        if constexpr (FM_TABLE_SMEM) fm_tile<1>(dg, fa, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL)}, sw, lane, xv, ag);
+        else fm_tile<1>(dg, fa, twg, sw, lane, xv, ag);
         if (j + 1 < n) fm_warp_load(dg, cg, j + 1, lane, fa);
-        fm_tile<1>(du, fb, twu, sw, lane, xv, au);
+        if constexpr (FM_TABLE_SMEM) fm_tile<1>(du, fb, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL + 16)}, sw, lane, xv, au);
+        else fm_tile<1>(du, fb, twu, sw, lane, xv, au);
     }
     float v[16];  // the gate's rows, then the up projection's: red[0][warp] and red[1][warp] as one slot list
 #pragma unroll
@@ -466,6 +546,7 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         if (row < p.seg[0].rows) fm_store_row<true>(p, p.seg[0], fm_warp_sums<W>(red[0], threadIdx.x), red[1], threadIdx.x, row, row);
     }
 }
+
 
 // Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid: at most the blocks
 // that fit on the GPU at once, CudaOps.PersistentGrid), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
