@@ -1,6 +1,7 @@
-# Session 16: a control-flow model of branch s17-levers' kernels (fm_engine_fixed3 and the predecode paths of fm_engine and
-# fm_engine_glu_fixed): every tile fetched before it is used, no register set overwritten while its tile is pending, every
-# tile multiplied once in stream order, for 0..31 tiles a warp. usage: python3 dev/perf/levers_model.py
+# Sessions 16-17: a control-flow model of the predecode paths of fm_engine and fm_engine_glu_fixed (FM_GLU_PRE_TILES 1
+# and 2), and of branch s17-levers' fm_engine_fixed3 (three sets; measured slower, not kept): every tile fetched before
+# it is used, no register set overwritten while its tile is pending, every tile multiplied once in stream order, for
+# 0..31 tiles a warp. usage: python3 dev/perf/levers_model.py
 # control-flow model of fm_engine_fixed3 (three sets) and the predecode paths: checks each tile is fetched before use,
 # never overwritten while pending, and multiplied once in stream order
 def fixed3(n, glu):
@@ -89,15 +90,19 @@ def engine_pre(n, two):
             if done or t >= n: break
     assert used == list(range(n)), (n, two, used)
 
-def glu_pre(n):
+def glu_pre(n, pt=1):
+    # pt: FM_GLU_PRE_TILES (1, or 2 = the first two tiles of each matrix decoded into four slots before the wait)
     fa=fb=None; used=[]
     if n > 0:
         fa=('g',0); fb=('u',0)
         used += [('g',0),('u',0)]
         if n > 1: fa=('g',1); fb=('u',1)
-    j0 = 1 if n > 0 else 0
+        if pt == 2 and n > 1:
+            used += [fa, fb]
+            if n > 2: fa=('g',2); fb=('u',2)
+    j0 = min(n, pt)
     for j in range(j0, n):
-        if j > 1: fb=('u',j)
+        if j > pt: fb=('u',j)
         assert fa==('g',j), (n,j,fa); used.append(fa)
         if j+1 < n: fa=('g',j+1)
         assert fb==('u',j), (n,j,fb); used.append(fb)
@@ -105,5 +110,5 @@ def glu_pre(n):
     assert used==exp, (n, used)
 
 for n in range(0, 32):
-    fixed3(n, False); fixed3(n, True); fixed3_pre(n, False); fixed3_pre(n, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n)
+    fixed3(n, False); fixed3(n, True); fixed3_pre(n, False); fixed3_pre(n, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n); glu_pre(n, 2)
 print("ok")

@@ -463,6 +463,13 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
 }
 
+// FM_GLU_PRE_TILES (experiment, default 1): the tiles of each matrix that the SwiGLU kernel with FM_PREDECODE decodes
+// before griddepcontrol.wait; 2 = the gate's and the up projection's first two tiles into four slots (8 KiB a warp,
+// W <= 4 only: 33 KiB a block; W = 8 keeps 1).
+#ifndef FM_GLU_PRE_TILES
+#define FM_GLU_PRE_TILES 1
+#endif
+
 // Batch-1 `fixed` SwiGLU epilogue kernels with the gate's and the up projection's tiles interleaved (FM_GLU_INTERLEAVE):
 // a warp multiplies gate tile t0, up tile t0, gate tile t0 + 1, ... with the next tile always in flight, across the
 // two matrices too, and transforms each input column slice once for both. fm_engine's ACT 3 runs all of the gate's tiles
@@ -472,7 +479,8 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 template <int W>
 __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
     constexpr bool PRE = ((FM_PREDECODE >> 3) & 1) && W <= 8;  // 2 slots of 2 KiB a warp
-    constexpr int TBL = PRE ? 1024 : 512;                         // FM_TABLE_SMEM: the two tables after the slots
+    constexpr int PT = PRE ? (FM_GLU_PRE_TILES == 2 && W <= 4 ? 2 : 1) : 0;  // tiles of each matrix decoded before the wait
+    constexpr int TBL = PRE ? 1024 * PT : 512;                    // FM_TABLE_SMEM: the two tables after the slots
     __shared__ __align__(16) u32 stage[W][TBL + (FM_TABLE_SMEM ? 32 : 0)];
     __shared__ float red[2][W][8];
     __shared__ float ssw[W];
@@ -509,6 +517,14 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
                 fm_warp_load(dg, cg, 1, lane, fa);
                 fm_warp_load(du, cu, 1, lane, fb);
             }
+            if (PT == 2 && n > 1) {  // their second tiles into slots 2 and 3, the third ones fetched
+                fm_decode_fixed(dg, fa, twg, &stage[warp][1024], lane);
+                fm_decode_fixed(du, fb, twu, &stage[warp][1536], lane);
+                if (n > 2) {
+                    fm_warp_load(dg, cg, 2, lane, fa);
+                    fm_warp_load(du, cu, 2, lane, fb);
+                }
+            }
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
@@ -521,10 +537,16 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         fm_fma_staged<1>(sw, lane, xv, ag);
         fm_fma_staged<1>(sw + 512, lane, xv, au);
         j0 = 1;
+        if (PT == 2 && n > 1) {
+            xv[0] = fm_input<1>(p, (t0 + 1) * 128 + lane * 4, scale);
+            fm_fma_staged<1>(sw + 1024, lane, xv, ag);
+            fm_fma_staged<1>(sw + 1536, lane, xv, au);
+            j0 = 2;
+        }
     }
 #pragma unroll 1
     for (int j = j0; j < n; j++) {
-        if (!PRE || j > 1) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile 1 came before the wait
+        if (!PRE || j > PT) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile PT came before the wait
         float4 xv[1];
         xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
         if constexpr (FM_TABLE_SMEM) fm_tile<1>(dg, fa, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL)}, sw, lane, xv, ag);
