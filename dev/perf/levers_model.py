@@ -109,6 +109,42 @@ def glu_pre(n, pt=1):
     exp=[x for j in range(n) for x in (('g',j),('u',j))]
     assert used==exp, (n, used)
 
+def engine_pre4(n, two):
+    # FM_PRE_SLOTS_A0=4 (fm_engine's DYN path): tiles 0..3 decoded into slots before the wait, each set refilled with the
+    # tile two ahead right after its decode; then fm_engine's loop from tile npre
+    fa = fb = None; used = []
+    def take(s, i):
+        assert s is not None and s == i, (n, two, s, i)
+    if n > 0:
+        fa = 0
+        if n > 1: fb = 1
+    npre = 0
+    if n > 0:
+        take(fa, 0); used.append(0); npre = 1
+        if n > 2: fa = 2
+        if n > 1:
+            take(fb, 1); used.append(1); npre = 2
+            if n > 3: fb = 3
+        if n > 2:
+            take(fa, 2); used.append(2); npre = 3
+            if n > 4: fa = 4
+        if n > 3:
+            take(fb, 3); used.append(3); npre = 4
+            if two and n > 5: fb = 5
+    t = npre
+    while t < n:
+        for h in range(2):
+            if not two and t + 1 < n:
+                if h == 0: fb = t + 1
+                else: fa = t + 1
+            take(fa if h == 0 else fb, t); used.append(t)
+            if two and t + 2 < n:
+                if h == 0: fa = t + 2
+                else: fb = t + 2
+            t += 1
+            if t >= n: break
+    assert used == list(range(n)), (n, two, used)
+
 for n in range(0, 32):
-    fixed3(n, False); fixed3(n, True); fixed3_pre(n, False); fixed3_pre(n, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n); glu_pre(n, 2)
+    fixed3(n, False); fixed3(n, True); fixed3_pre(n, False); fixed3_pre(n, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n); glu_pre(n, 2); engine_pre4(n, True); engine_pre4(n, False)
 print("ok")
