@@ -375,7 +375,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     if constexpr (DYN) {  // a launch without the staging's dynamic shared memory stops here, not in another block's words
         u32 bytes;
         asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(bytes));
-        if (bytes < 4u * W * STRIDE) __trap();
+        if (bytes < 4u * W * STRIDE) asm volatile("trap;");
     }
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
