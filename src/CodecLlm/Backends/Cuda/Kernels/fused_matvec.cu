@@ -96,8 +96,9 @@ __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, 
 // the gate's and the up projection's first) into two staging slots before griddepcontrol.wait -- the decode needs only
 // the weights -- and multiply them from there once the input is ready, so that the decode of those tiles overlaps the
 // previous kernel instead of lengthening this one's path after the wait. The same decoded values and FMAs in the same
-// order: the same bits. Default 11 = ACTs 0, 1 and 3, every batch-1 `fixed` kernel (H100 TinyLlama `fixed`, session 17:
-// 1107-1108 -> 1191-1199 tok/s against main in the same run, with FM_TABLE_SMEM; ACT 1 alone -2-3 %; 0 = off).
+// order: the same bits. Default 11 = ACTs 0, 1 and 3 (W <= 8; ACT 2, down without the SwiGLU epilogue, keeps none) (H100
+// TinyLlama `fixed`, session 17: 1107-1108 -> 1191-1199 tok/s against main in the same run, with FM_TABLE_SMEM; ACT 1
+// alone -2-3 %; 0 = off).
 #ifndef FM_PREDECODE
 #define FM_PREDECODE 11
 #endif
@@ -607,7 +608,6 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         if (row < p.seg[0].rows) fm_store_row<true>(p, p.seg[0], fm_warp_sums<W>(red[0], threadIdx.x), red[1], threadIdx.x, row, row);
     }
 }
-
 
 // Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid: at most the blocks
 // that fit on the GPU at once, CudaOps.PersistentGrid), each group exactly as fm_engine's one block per group does it (same warps, tiles per warp,
