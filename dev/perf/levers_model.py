@@ -4,12 +4,17 @@
 # 0..31 tiles a warp. usage: python3 dev/perf/levers_model.py
 # control-flow model of fm_engine_fixed3 (three sets) and the predecode paths: checks each tile is fetched before use,
 # never overwritten while pending, and multiplied once in stream order
-def fixed3(n, glu):
-    S = 2*n if glu else n
-    sets = [None]*3; log=[]
+def fetcher(sets):
+    # item i into register set k: the set must be empty or hold an item already used
     def fetch(i, k):
         assert sets[k] is None or sets[k][1], f"overwrite pending {sets[k]}"
         sets[k] = [i, False]
+    return fetch
+
+def fixed3(n, glu):
+    S = 2*n if glu else n
+    sets = [None]*3; log=[]
+    fetch = fetcher(sets)
     if n > 0:
         fetch(0, 0)
         if S > 1: fetch(1, 1)
@@ -29,9 +34,7 @@ def fixed3_pre(n, glu):
     # items 0, 1 decoded into slots before the wait; items 2, 3 fetched into sets 2, 0
     S = 2*n if glu else n
     sets = [None]*3; log=[]
-    def fetch(i, k):
-        assert sets[k] is None or sets[k][1], f"overwrite pending {sets[k]}"
-        sets[k] = [i, False]
+    fetch = fetcher(sets)
     npre = 0
     if n > 0:
         fetch(0, 0)
