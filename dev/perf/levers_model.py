@@ -11,27 +11,8 @@ def fetcher(sets):
         sets[k] = [i, False]
     return fetch
 
-def fixed3(n, glu):
-    S = 2*n if glu else n
-    sets = [None]*3; log=[]
-    fetch = fetcher(sets)
-    if n > 0:
-        fetch(0, 0)
-        if S > 1: fetch(1, 1)
-    i0 = 0
-    while i0 < S:
-        for h in range(3):
-            i = i0 + h
-            if i >= S: break
-            fc, fn = h, (h+2) % 3
-            if i + 2 < S: fetch(i+2, fn)
-            assert sets[fc] is not None and sets[fc][0] == i and not sets[fc][1], (i, sets)
-            sets[fc][1] = True; log.append(i)
-        i0 += 3
-    assert log == list(range(S)), log
-
-def fixed3_pre(n, glu):
-    # items 0, 1 decoded into slots before the wait; items 2, 3 fetched into sets 2, 0
+def fixed3(n, glu, predecode=False):
+    # predecode (FM_THREE_PRE): items 0, 1 decoded into slots before the wait; items 2, 3 fetched into sets 2, 0
     S = 2*n if glu else n
     sets = [None]*3; log=[]
     fetch = fetcher(sets)
@@ -39,6 +20,7 @@ def fixed3_pre(n, glu):
     if n > 0:
         fetch(0, 0)
         if S > 1: fetch(1, 1)
+    if n > 0 and predecode:
         sets[0][1] = True; npre = 1      # decoded into slot 0
         if S > 1: sets[1][1] = True; npre = 2
         if S > 2: fetch(2, 2)
@@ -149,5 +131,5 @@ def engine_pre4(n, two):
     assert used == list(range(n)), (n, two, used)
 
 for n in range(0, 32):
-    fixed3(n, False); fixed3(n, True); fixed3_pre(n, False); fixed3_pre(n, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n); glu_pre(n, 2); engine_pre4(n, True); engine_pre4(n, False)
+    fixed3(n, False); fixed3(n, True); fixed3(n, False, True); fixed3(n, True, True); engine_pre(n, True); engine_pre(n, False); glu_pre(n); glu_pre(n, 2); engine_pre4(n, True); engine_pre4(n, False)
 print("ok")
