@@ -276,11 +276,11 @@ internal sealed class CudaOps
     }
 
     /// <summary>
-    /// Experiment (session 17, not yet run): CODECLLM_FM_PRE_SLOTS_A0=4 goes with the NVRTC define -DFM_PRE_SLOTS_A0=4, under
-    /// which the batch-1 `fixed` ACT 0 kernels (o, down) decode four tiles a warp before griddepcontrol.wait into staging in
-    /// dynamic shared memory: the launch passes it (4 slots of 512 words and the 32 table words a warp).
+    /// Experiment (session 17, not yet run): under CODECLLM_NVRTC_DEFINES=-DFM_PRE_SLOTS_A0=4 the batch-1 `fixed` ACT 0
+    /// kernels (o, down) decode four tiles a warp before griddepcontrol.wait into staging in dynamic shared memory, which
+    /// the launch passes (4 slots of 512 words and the 32 table words a warp): the one define sets both.
     /// </summary>
-    private static readonly long? PreSlotsA0 = TuningEnvironment.AtLeast("CODECLLM_FM_PRE_SLOTS_A0", 2);
+    private static readonly long? PreSlotsA0 = TuningEnvironment.NvrtcDefine("FM_PRE_SLOTS_A0");
 
     private static uint PreSlotsA0Bytes(int warps) => PreSlotsA0 is long n && n > 2 ? (uint)(warps * (n * 512 + 32) * sizeof(uint)) : 0;
 

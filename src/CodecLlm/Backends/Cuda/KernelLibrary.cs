@@ -51,7 +51,7 @@ public sealed unsafe class KernelLibrary : IDisposable
         string source = ReadResource(file);
         var headers = Headers();
         // CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ...") overrides kernel tuning constants; it is part of the cache key.
-        string[] extra = (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] extra = TuningEnvironment.NvrtcDefines();
         if (define != null) extra = [.. extra, "-D" + define];
         string[] options = [$"--gpu-architecture={_context.Arch}", "-std=c++17", "--fmad=true", "-default-device", .. extra];
         string key = CacheKey(source, headers, options);

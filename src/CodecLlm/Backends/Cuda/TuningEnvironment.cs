@@ -8,4 +8,17 @@ internal static class TuningEnvironment
 {
     /// <summary>The variable as an integer of at least <paramref name="min"/>, or null when it is unset or not one.</summary>
     public static long? AtLeast(string name, long min) => long.TryParse(Environment.GetEnvironmentVariable(name), out long v) && v >= min ? v : null;
+
+    /// <summary>CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ..."): the kernel tuning constants it overrides (KernelLibrary compiles with them).</summary>
+    public static string[] NvrtcDefines() =>
+        (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The integer that CODECLLM_NVRTC_DEFINES gives <paramref name="name"/> (its last -DNAME=VALUE), or null.</summary>
+    public static long? NvrtcDefine(string name)
+    {
+        long? value = null;
+        foreach (string d in NvrtcDefines())
+            if (d.StartsWith($"-D{name}=", StringComparison.Ordinal) && long.TryParse(d.AsSpan(name.Length + 3), out long v)) value = v;
+        return value;
+    }
 }

@@ -324,7 +324,7 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
 // FM_PRE_SLOTS_A0 (experiment, default 2): the predecode slots of the ACT 0 kernels (o and down): 4 decodes a warp's first
 // four tiles before griddepcontrol.wait (TinyLlama's down projection walks 5-6 a warp at W = 8). At W = 8 four slots and
 // the tables take 66.5 KiB, above the 48 KiB of static shared memory: the staging then lives in the launch's dynamic
-// shared memory (CODECLLM_FM_PRE_SLOTS_A0=4 makes CudaOps pass it; the kernel traps if it is missing).
+// shared memory (CudaOps passes it when CODECLLM_NVRTC_DEFINES sets this define; the kernel traps if it is missing).
 #ifndef FM_PRE_SLOTS_A0
 #define FM_PRE_SLOTS_A0 2
 #endif
