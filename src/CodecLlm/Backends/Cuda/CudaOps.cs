@@ -275,15 +275,6 @@ internal sealed class CudaOps
         _k.Function("matvec.cu", name).Launch(s, (grid, 1u, 1u), warps * 32, padded * sizeof(float), p, programmatic && UseProgrammaticLaunch);
     }
 
-    /// <summary>
-    /// Experiment (session 17, not yet run): under CODECLLM_NVRTC_DEFINES=-DFM_PRE_SLOTS_A0=4 the batch-1 `fixed` ACT 0
-    /// kernels (o, down) decode four tiles a warp before griddepcontrol.wait into staging in dynamic shared memory, which
-    /// the launch passes (4 slots of 512 words and the 32 table words a warp): the one define sets both.
-    /// </summary>
-    private static readonly long? PreSlotsA0 = TuningEnvironment.NvrtcDefine("FM_PRE_SLOTS_A0");
-
-    private static uint PreSlotsA0Bytes(int warps) => PreSlotsA0 is long n && n > 2 ? (uint)(warps * (n * 512 + 32) * sizeof(uint)) : 0;
-
     /// <summary>Warps per 8-row group of the fused matvec, for tuning: CODECLLM_FM_WARPS = 4, 8 or 16 (every shape).</summary>
     private static readonly int? WarpsOverride = TuningEnvironment.AtLeast("CODECLLM_FM_WARPS", 4) is long w && w is 4 or 8 or 16 ? (int)w : null;
 
@@ -408,8 +399,7 @@ internal sealed class CudaOps
         }
         if (batch == 1)
         {
-            uint shared = enc == WeightEncoding.Fixed && act == 0 && warps <= 8 ? PreSlotsA0Bytes(warps) : 0;
-            _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), shared, p, programmatic && UseProgrammaticLaunch);
+            _k.Function("fused_matvec.cu", name).Launch(s, ((uint)groups, 1u, 1u), (uint)(warps * 32), 0, p, programmatic && UseProgrammaticLaunch);
             return;
         }
         // The same warps (a function of the shape only): each batch row sums in the batch-of-one order.

@@ -13,12 +13,4 @@ internal static class TuningEnvironment
     public static string[] NvrtcDefines() =>
         (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>The integer that CODECLLM_NVRTC_DEFINES gives <paramref name="name"/> (its last -DNAME=VALUE), or null.</summary>
-    public static long? NvrtcDefine(string name)
-    {
-        long? value = null;
-        foreach (string d in NvrtcDefines())
-            if (d.StartsWith($"-D{name}=", StringComparison.Ordinal) && long.TryParse(d.AsSpan(name.Length + 3), out long v)) value = v;
-        return value;
-    }
 }

@@ -321,17 +321,6 @@ __device__ __forceinline__ void fm_store_row(const FmParams& p, const FmSeg& sg,
 #define FM_TABLE_SMEM 1
 #endif
 
-// FM_PRE_SLOTS_A0 (experiment, default 2): the predecode slots of the ACT 0 kernels (o and down): 4 decodes a warp's first
-// four tiles before griddepcontrol.wait (TinyLlama's down projection walks 5-6 a warp at W = 8). At W = 8 four slots and
-// the tables take 66.5 KiB, above the 48 KiB of static shared memory: the staging then lives in the launch's dynamic
-// shared memory (CudaOps passes it when CODECLLM_NVRTC_DEFINES sets this define; the kernel traps if it is missing).
-#ifndef FM_PRE_SLOTS_A0
-#define FM_PRE_SLOTS_A0 2
-#endif
-extern __shared__ __align__(16) u32 fm_dyn_smem[];
-// Warp `warp`'s staging words in the dynamic shared memory (stride words a warp).
-__device__ __forceinline__ u32* fm_dyn_stage(int stride, int warp) { return fm_dyn_smem + stride * warp; }
-
 // FM_TWO_AHEAD_ACTS: a bit mask of the ACTs (bit ACT) whose per-group kernels fetch a warp's first two tiles before
 // griddepcontrol.wait and then refill the set just multiplied with the tile two ahead; the others fetch one tile before
 // the wait and the next tile before multiplying the current one. Default 3 = ACT 0 and 1 (H100 TinyLlama `fixed`, session
@@ -365,19 +354,11 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
     constexpr bool TWO = (FM_TWO_AHEAD_ACTS >> ACT) & 1;
     constexpr bool SMT = FIXED && FM_TABLE_SMEM && B == 1;
-    constexpr bool PRE = FIXED && B == 1 && !GLU && W <= 8 && ((FM_PREDECODE >> ACT) & 1);  // NS slots of 2 KiB a warp
-    constexpr int NS = PRE ? (ACT == 0 ? FM_PRE_SLOTS_A0 : 2) : 0;
-    constexpr bool DYN = NS > 2;  // the staging in dynamic shared memory (fm_dyn_stage): above the 48 KiB static limit
-    constexpr int TBL = PRE ? 512 * NS : 512;  // SMT: the tables after the staging slots
-    constexpr int STRIDE = FIXED ? TBL + (SMT ? 32 : 0) : 4;
-    __shared__ __align__(16) u32 stage[W][DYN ? 4 : STRIDE];
+    constexpr bool PRE = FIXED && B == 1 && !GLU && W <= 8 && ((FM_PREDECODE >> ACT) & 1);  // 2 slots of 2 KiB a warp
+    constexpr int TBL = PRE ? 1024 : 512;  // SMT: the tables after the staging slots
+    __shared__ __align__(16) u32 stage[W][FIXED ? TBL + (SMT ? 32 : 0) : 4];
     __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
-    if constexpr (DYN) {  // a launch without the staging's dynamic shared memory stops here, not in another block's words
-        u32 bytes;
-        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(bytes));
-        if (bytes < 4u * W * STRIDE) asm volatile("trap;");
-    }
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int cols = p.cols, T = (cols + 127) / 128;
@@ -402,32 +383,12 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         if (n > 0) {
             fm_begin(d, tb, g, t0, n, lane, cur);
             if (FIXED) tw = fm_table_word(reinterpret_cast<const FmFixed&>(d), lane);
-            if constexpr (SMT) fm_table_to_smem(tw, (DYN ? fm_dyn_stage(STRIDE, warp) : &stage[warp][0]) + TBL + 16 * part, lane);
+            if constexpr (SMT) fm_table_to_smem(tw, &stage[warp][TBL + 16 * part], lane);
             fm_fetch(d, cur, 0, lane, fa);
             if ((TWO || PRE) && n > 1) fm_fetch(d, cur, 1, lane, fb);
         }
         int npre = 0;  // PRE: tiles t0 .. t0 + npre - 1 decoded into the staging slots before the wait
-        if (DYN && n > 0) {  // NS = 4: each set decodes two tiles into slots and then takes the tile two ahead of them
-            u32* const st = fm_dyn_stage(STRIDE, warp);
-            fm_predecode(d, fa, tw, st, lane);
-            npre = 1;
-            if (n > 2) fm_fetch(d, cur, 2, lane, fa);
-            if (n > 1) {
-                fm_predecode(d, fb, tw, st + 512, lane);
-                npre = 2;
-                if (n > 3) fm_fetch(d, cur, 3, lane, fb);
-            }
-            if (n > 2) {
-                fm_predecode(d, fa, tw, st + 1024, lane);
-                npre = 3;
-                if (n > 4) fm_fetch(d, cur, 4, lane, fa);
-            }
-            if (n > 3) {
-                fm_predecode(d, fb, tw, st + 1536, lane);
-                npre = 4;
-                if (TWO && n > 5) fm_fetch(d, cur, 5, lane, fb);
-            }
-        } else if (PRE && n > 0) {
+        if (PRE && n > 0) {
             fm_predecode(d, fa, tw, &stage[warp][0], lane);
             npre = 1;
             if (n > 1) {
@@ -443,11 +404,11 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
             for (int b = 0; b < B; b++) scale[b] = IN == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
         }
         if (n > 0) {
-            u32* sw = DYN ? fm_dyn_stage(STRIDE, warp) : &stage[warp][0];
+            u32* sw = &stage[warp][0];
             int t = t0;
             if (PRE) {
 #pragma unroll
-                for (int k = 0; k < NS; k++)
+                for (int k = 0; k < 2; k++)
                     if (k < npre) {
                         float4 xv[B];
 #pragma unroll
@@ -503,13 +464,6 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     }
 }
 
-// FM_GLU_PRE_TILES (experiment, default 1): the tiles of each matrix that the SwiGLU kernel with FM_PREDECODE decodes
-// before griddepcontrol.wait; 2 = the gate's and the up projection's first two tiles into four slots (8 KiB a warp,
-// W <= 4 only: 33 KiB a block; W = 8 keeps 1).
-#ifndef FM_GLU_PRE_TILES
-#define FM_GLU_PRE_TILES 1
-#endif
-
 // Batch-1 `fixed` SwiGLU epilogue kernels with the gate's and the up projection's tiles interleaved (FM_GLU_INTERLEAVE):
 // a warp multiplies gate tile t0, up tile t0, gate tile t0 + 1, ... with the next tile always in flight, across the
 // two matrices too, and transforms each input column slice once for both. fm_engine's ACT 3 runs all of the gate's tiles
@@ -519,8 +473,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
 template <int W>
 __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
     constexpr bool PRE = ((FM_PREDECODE >> 3) & 1) && W <= 8;  // 2 slots of 2 KiB a warp
-    constexpr int PT = PRE ? (FM_GLU_PRE_TILES == 2 && W <= 4 ? 2 : 1) : 0;  // tiles of each matrix decoded before the wait
-    constexpr int TBL = PRE ? 1024 * PT : 512;                    // FM_TABLE_SMEM: the two tables after the slots
+    constexpr int TBL = PRE ? 1024 : 512;                         // FM_TABLE_SMEM: the two tables after the slots
     __shared__ __align__(16) u32 stage[W][TBL + (FM_TABLE_SMEM ? 32 : 0)];
     __shared__ float red[2][W][8];
     __shared__ float ssw[W];
@@ -557,14 +510,6 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
                 fm_warp_load(dg, cg, 1, lane, fa);
                 fm_warp_load(du, cu, 1, lane, fb);
             }
-            if (PT == 2 && n > 1) {  // their second tiles into slots 2 and 3, the third ones fetched
-                fm_decode_fixed(dg, fa, twg, &stage[warp][1024], lane);
-                fm_decode_fixed(du, fb, twu, &stage[warp][1536], lane);
-                if (n > 2) {
-                    fm_warp_load(dg, cg, 2, lane, fa);
-                    fm_warp_load(du, cu, 2, lane, fb);
-                }
-            }
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
@@ -577,16 +522,10 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         fm_fma_staged<1>(sw, lane, xv, ag);
         fm_fma_staged<1>(sw + 512, lane, xv, au);
         j0 = 1;
-        if (PT == 2 && n > 1) {
-            xv[0] = fm_input<1>(p, (t0 + 1) * 128 + lane * 4, scale);
-            fm_fma_staged<1>(sw + 1024, lane, xv, ag);
-            fm_fma_staged<1>(sw + 1536, lane, xv, au);
-            j0 = 2;
-        }
     }
 #pragma unroll 1
     for (int j = j0; j < n; j++) {
-        if (!PRE || j > PT) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile PT came before the wait
+        if (!PRE || j > 1) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile 1 came before the wait
         float4 xv[1];
         xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
         if constexpr (FM_TABLE_SMEM) fm_tile<1>(dg, fa, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL)}, sw, lane, xv, ag);
