@@ -84,6 +84,16 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// <summary>For A/B timings: CODECLLM_GLU_RAW=0 keeps raw BF16 gate/up launches without the SwiGLU epilogue (<see cref="GluFor"/>).</summary>
     private static readonly bool GluRawOff = Environment.GetEnvironmentVariable("CODECLLM_GLU_RAW") == "0";
 
+    /// <summary>
+    /// For timing only: CODECLLM_PROBE_SKIP, a comma list of the decode step's roles (qkv, attn, o, gateup, down, head;
+    /// whole steps, not sliced ones) whose launches the step leaves out, so that the step's time without a role gives that role's marginal cost
+    /// in the real schedule (CUDA graph, programmatic dependent launch), which serialised per-kernel times cannot show.
+    /// The logits are then not the model's. Unset: nothing is left out.
+    /// </summary>
+    internal static readonly IReadOnlySet<string> ProbeSkip = TuningEnvironment.Names("CODECLLM_PROBE_SKIP");
+
+    private static bool Probed(string role) => ProbeSkip.Count > 0 && ProbeSkip.Contains(role);
+
     private static readonly long? SliceMbOverride = TuningEnvironment.AtLeast("CODECLLM_DECODE_SLICE_MB", 0);
     private static readonly long? SlotsOverride = TuningEnvironment.AtLeast("CODECLLM_SCRATCH_SLOTS", 2);
 
@@ -636,11 +646,17 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             case StepKind.Qkv:
                 {
                     GpuLayer l = _w.Layers[s.Layer];
-                    _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
-                        _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl, batch: batch);
-                    Attend(s.Layer, batch, programmatic: pdl, batched: batch > 1);
+                    if (!Probed("qkv"))
+                        _ops.Matvec(_stream, [new(op(l.Q), _q.Pointer, Ptr(l.QBias)), new(op(l.K), _k.Pointer, Ptr(l.KBias)), new(op(l.V), _v.Pointer, Ptr(l.VBias))],
+                            _x.Pointer, c.HiddenSize, l.AttnNorm.Pointer, eps, programmatic: pdl, batch: batch);
+                    if (!Probed("attn")) Attend(s.Layer, batch, programmatic: pdl, batched: batch > 1);
                     break;
                 }
+            case StepKind.O when Probed("o"):
+            case StepKind.GateUp when Probed("gateup"):
+            case StepKind.Down when Probed("down"):
+            case StepKind.Head when Probed("head"):
+                break;
             case StepKind.O:
                 _ops.Matvec(_stream, [new(op(_w.Layers[s.Layer].O), _x.Pointer)], _att.Pointer, c.QDim, resid: _x.Pointer, programmatic: pdl, batch: batch);
                 break;

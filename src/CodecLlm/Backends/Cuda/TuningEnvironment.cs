@@ -9,6 +9,11 @@ internal static class TuningEnvironment
     /// <summary>The variable as an integer of at least <paramref name="min"/>, or null when it is unset or not one.</summary>
     public static long? AtLeast(string name, long min) => long.TryParse(Environment.GetEnvironmentVariable(name), out long v) && v >= min ? v : null;
 
+    /// <summary>The variable as a set of comma-separated lower-case names (empty when unset).</summary>
+    public static IReadOnlySet<string> Names(string name) =>
+        (Environment.GetEnvironmentVariable(name) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ..."): the kernel tuning constants it overrides (KernelLibrary compiles with them).</summary>
     public static string[] NvrtcDefines() =>
         (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
