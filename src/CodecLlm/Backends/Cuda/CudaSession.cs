@@ -653,7 +653,6 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     break;
                 }
             case StepKind.O when Probed("o"):
-            case StepKind.GateUp when Probed("gateup"):
             case StepKind.Down when Probed("down"):
             case StepKind.Head when Probed("head"):
                 break;
@@ -664,8 +663,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                 {
                     GpuLayer l = _w.Layers[s.Layer];
                     MatvecWeight gate = op(l.Gate), up = op(l.Up);
-                    _ops.Matvec(_stream, [new(gate, _gate.Pointer), new(up, _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
-                        batch: batch, glu: _gateHoldsH = batch == 1 && GluFor(gate, up));
+                    _gateHoldsH = batch == 1 && GluFor(gate, up);  // the down projection's input (left out or not: the same down kernel)
+                    if (!Probed("gateup"))
+                        _ops.Matvec(_stream, [new(gate, _gate.Pointer), new(up, _up.Pointer)], _x.Pointer, c.HiddenSize, l.MlpNorm.Pointer, eps, programmatic: pdl,
+                            batch: batch, glu: _gateHoldsH);
                     break;
                 }
             case StepKind.Down:
