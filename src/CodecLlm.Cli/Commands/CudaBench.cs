@@ -49,8 +49,6 @@ public static class CudaBench
         if (batch is < 1 or > BatchArguments.MaxBatch) throw new CodecLlmException($"--batch {batch}: the CUDA backend decodes 1 to {BatchArguments.MaxBatch} sequences together");
         using var backend = new CudaBackend(new CudaBackendOptions { Log = Console.Error });
         CudaContext ctx = backend.Context;
-        if (Environment.GetEnvironmentVariable("CODECLLM_PROBE_SKIP") is { Length: > 0 } skip)
-            Console.Error.WriteLine($"probe: CODECLLM_PROBE_SKIP={skip}: decode steps leave those roles out (timing only; the logits are not the model's)");
         Console.Error.WriteLine("preparing model...");
         using LoadedModel model = modelPath != null
             ? RunCommand.LoadModel(modelPath, null)

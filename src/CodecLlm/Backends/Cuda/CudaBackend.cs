@@ -77,6 +77,8 @@ public sealed class CudaBackend : IInferenceBackend, IDisposable
             {
                 _context = CudaContext.Open(_options.DeviceOrdinal);
                 _options.Log?.WriteLine(_context.Describe());
+                if (CudaSession.ProbeSkip.Count > 0)
+                    _options.Log?.WriteLine($"probe: CODECLLM_PROBE_SKIP={string.Join(',', CudaSession.ProbeSkip)}: decode steps leave those roles out (timing only; the logits are not the model's)");
             }
             return _context;
         }

@@ -92,7 +92,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// </summary>
     internal static readonly IReadOnlySet<string> ProbeSkip = TuningEnvironment.Names("CODECLLM_PROBE_SKIP");
 
-    private static bool Probed(string role) => ProbeSkip.Count > 0 && ProbeSkip.Contains(role);
+    private static bool Probed(string role) => ProbeSkip.Contains(role);
 
     private static readonly long? SliceMbOverride = TuningEnvironment.AtLeast("CODECLLM_DECODE_SLICE_MB", 0);
     private static readonly long? SlotsOverride = TuningEnvironment.AtLeast("CODECLLM_SCRATCH_SLOTS", 2);

@@ -17,5 +17,4 @@ internal static class TuningEnvironment
     /// <summary>CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ..."): the kernel tuning constants it overrides (KernelLibrary compiles with them).</summary>
     public static string[] NvrtcDefines() =>
         (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-
 }
