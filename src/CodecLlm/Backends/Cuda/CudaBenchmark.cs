@@ -161,6 +161,7 @@ public static class CudaBenchmark
                 token = tokens.Length > 0 ? tokens[0] : 0;
             },
             decodeStep: i => token = s.ForwardGreedy(token, promptTokens + i, default));
+        KernelTimeline.Dump(ctx, name);
         var (compressed, decoded) = s.CompressedWeightBytes;
         return new CudaBenchRun(name, compressed, decoded, ctx.Allocator.Report(), prefillRate, decodeRate, stepMs, identical, mismatch);
     }

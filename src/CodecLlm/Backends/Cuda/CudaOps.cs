@@ -147,13 +147,28 @@ internal sealed class CudaOps
     /// Causal attention for T queries; <paramref name="maxPositions"/> sizes the score buffer. <paramref name="programmatic"/>:
     /// a PDL launch (the kernel waits for the previous kernel before reading anything).
     /// </summary>
-    public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false) =>
-        _k.Function("attention.cu", "attention_" + Suffix(kvType)).Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), AttentionThreads,
-            (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float)), p,
-            programmatic && UseStepProgrammaticLaunch);
+    public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false)
+    {
+        uint shared = (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float));
+        bool decode = p.FuseRope != 0 && p.HeadDim is 64 or 128 && !GeneralDecodeAttention;
+        CudaFunction f = _k.Function("attention.cu", decode ? $"attention_decode_{Suffix(kvType)}_h{p.HeadDim}" : "attention_" + Suffix(kvType));
+        f.Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), decode ? DecodeAttentionThreads : AttentionThreads, shared, p, programmatic && UseStepProgrammaticLaunch);
+    }
 
-    /// <summary>Floats of the attention kernel's dynamic shared memory besides the staged rows (q, new k/v, partial outputs, scores).</summary>
-    internal static int AttentionFloats(int headDim, int maxPositions) => 3 * headDim + Math.Max(headDim, 4 * (int)AttentionThreads) + maxPositions;
+    /// <summary>
+    /// CODECLLM_ATTN_GENERAL=1: decode steps run the general attention kernel (prefill's) instead of attention_decode, the
+    /// one for head dims 64 and 128 (for A/B timing; the two sum in different orders, so their logits differ in the last bits).
+    /// </summary>
+    private static readonly bool GeneralDecodeAttention = Environment.GetEnvironmentVariable("CODECLLM_ATTN_GENERAL") == "1";
+
+    private const uint DecodeAttentionThreads = 256;
+
+    /// <summary>
+    /// Floats of the attention kernels' dynamic shared memory besides the staged rows (q, new k/v, partial outputs, scores):
+    /// the general kernel's partial outputs take 4 a thread, attention_decode's a head's width a warp.
+    /// </summary>
+    internal static int AttentionFloats(int headDim, int maxPositions) =>
+        3 * headDim + Math.Max(Math.Max(headDim, 4 * (int)AttentionThreads), (int)DecodeAttentionThreads / 32 * headDim) + maxPositions;
 
     /// <summary>Bytes of one KV-cache element of type code <paramref name="kvType"/> (0 f32, 1 f16, 2 bf16).</summary>
     internal static int KvElementBytes(int kvType) => kvType == 0 ? 4 : 2;

@@ -46,6 +46,15 @@ public sealed unsafe class KernelLibrary : IDisposable
 
     public CudaFunction Function(string file, string name) => Module(file).Function(name);
 
+    /// <summary>The modules loaded so far.</summary>
+    internal IReadOnlyList<CudaModule> LoadedModules
+    {
+        get
+        {
+            lock (_modules) return _modules.Values.ToList();
+        }
+    }
+
     internal byte[] CompileCached(string file, out bool fromCache, string? define = null)
     {
         string source = ReadResource(file);
@@ -142,11 +151,36 @@ public sealed unsafe class CudaModule : IDisposable
             IntPtr fn;
             _context.MakeCurrent();
             CuDriver.Check(CuDriver.cuModuleGetFunction(&fn, _handle.DangerousGetHandle(), name), $"cuModuleGetFunction({Name}:{name})");
+            if (SharedCarveout is { } carveout)
+                CuDriver.Check(CuDriver.cuFuncSetAttribute(fn, CuDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, carveout),
+                    $"cuFuncSetAttribute({Name}:{name}, carveout)");
             f = new CudaFunction(fn, $"{Name}:{name}");
             _functions[name] = f;
             return f;
         }
     }
+
+    /// <summary>The address and size of the module's global <paramref name="name"/>, or null when it has none.</summary>
+    internal (ulong Pointer, ulong Bytes)? Global(string name)
+    {
+        ulong p;
+        nuint n;
+        _context.MakeCurrent();
+        int r = CuDriver.cuModuleGetGlobal(&p, &n, _handle.DangerousGetHandle(), name);
+        if (r == CuDriver.CUDA_ERROR_NOT_FOUND) return null;
+        CuDriver.Check(r, $"cuModuleGetGlobal({Name}:{name})");
+        return (p, n);
+    }
+
+    /// <summary>
+    /// Every kernel's preferred shared-memory carveout, in percent of the SM's unified L1/shared capacity: 50 unless
+    /// CODECLLM_SMEM_CARVEOUT says another (0-100, or "driver": the driver's choice per kernel, which it makes for each
+    /// kernel's own needs). With the driver's choice an SM configured for the running matvec's shared memory took the
+    /// decode attention's blocks (launched while the q/k/v matvec runs) only as it drained, so the last of them started
+    /// after the q/k/v matvec ended (H100 TinyLlama `fixed`, session 19's kernel timeline: attention 5.6 -> 3.8 us a
+    /// layer at 50 %; `fixed` 1240-1257 -> 1294-1297 tok/s; 100 % leaves L1 too small: 1211-1218).
+    /// </summary>
+    private static readonly int? SharedCarveout = TuningEnvironment.Carveout(Environment.GetEnvironmentVariable("CODECLLM_SMEM_CARVEOUT"), 50);
 
     public void Dispose() => _handle.Dispose();
 }

@@ -14,6 +14,17 @@ internal static class TuningEnvironment
         (Environment.GetEnvironmentVariable(name) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A shared-memory carveout setting (CODECLLM_SMEM_CARVEOUT): a percentage 0-100, "driver" (null: leave the choice to
+    /// the driver), or <paramref name="fallback"/> when unset or not one of those.
+    /// </summary>
+    public static int? Carveout(string? value, int fallback) => value switch
+    {
+        "driver" => null,
+        { Length: > 0 } v when int.TryParse(v, out int c) && c is >= 0 and <= 100 => c,
+        _ => fallback,
+    };
+
     /// <summary>CODECLLM_NVRTC_DEFINES ("-DNAME=VALUE ..."): the kernel tuning constants it overrides (KernelLibrary compiles with them).</summary>
     public static string[] NvrtcDefines() =>
         (Environment.GetEnvironmentVariable("CODECLLM_NVRTC_DEFINES") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);

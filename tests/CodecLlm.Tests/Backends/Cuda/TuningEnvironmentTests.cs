@@ -22,6 +22,19 @@ public class TuningEnvironmentTests
         }
     }
 
+    [Theory]
+    [InlineData(null, 50)]
+    [InlineData("", 50)]
+    [InlineData("0", 0)]
+    [InlineData("100", 100)]
+    [InlineData("75", 75)]
+    [InlineData("101", 50)]
+    [InlineData("-1", 50)]
+    [InlineData("half", 50)]
+    [InlineData("driver", null)]
+    public void CarveoutIsAPercentageOrTheDriversChoiceElseTheFallback(string? value, int? expected) =>
+        Assert.Equal(expected, TuningEnvironment.Carveout(value, 50));
+
     [Fact]
     public void AtLeastRejectsValuesBelowTheMinimumAndNonNumbers()
     {

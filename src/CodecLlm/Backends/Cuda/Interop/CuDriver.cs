@@ -7,12 +7,14 @@ internal static unsafe partial class CuDriver
 {
     static CuDriver() => CudaLibraries.EnsureResolver();
 
+    public const int CUDA_ERROR_NOT_FOUND = 500;
     public const int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
     public const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     public const int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     public const int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     public const int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
     public const int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    public const int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
     public const int CU_STREAM_NON_BLOCKING = 1;
     public const int CU_EVENT_DEFAULT = 0;
     public const int CU_EVENT_DISABLE_TIMING = 2;
@@ -64,6 +66,8 @@ internal static unsafe partial class CuDriver
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuModuleLoadData(IntPtr* module, void* image);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuModuleUnload(IntPtr module);
     [LibraryImport(CudaLibraries.Driver, StringMarshalling = StringMarshalling.Utf8)] public static partial int cuModuleGetFunction(IntPtr* function, IntPtr module, string name);
+    [LibraryImport(CudaLibraries.Driver, EntryPoint = "cuModuleGetGlobal_v2", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int cuModuleGetGlobal(ulong* pointer, nuint* bytes, IntPtr module, string name);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuFuncSetAttribute(IntPtr function, int attribute, int value);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuFuncGetAttribute(int* value, int attribute, IntPtr function);
     [LibraryImport(CudaLibraries.Driver)] public static partial int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* numBlocks, IntPtr function, int blockSize, nuint dynamicSharedBytes);

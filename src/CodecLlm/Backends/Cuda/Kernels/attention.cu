@@ -91,6 +91,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
     // (q, k, v). What is read before the wait was written before the step's first launch, the embedding gather,
     // which is an ordinary launch (it starts after all earlier work): the position, the RoPE frequencies and the
     // cache rows of earlier positions.
+    TlMark tl;
+    tl_start(tl);
     asm volatile("griddepcontrol.launch_dependents;");
     extern __shared__ __align__(16) float sm[];
     __shared__ float red[32];
@@ -134,6 +136,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");
+    tl_wait(tl);
     if (pos < 0) pos = batched ? p.pos0[t] : *p.pos0 + t;
     const int n = pos + 1;
     const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
@@ -281,7 +284,194 @@ template <int KV> __device__ void attention(const AttnParams& p)
         for (int g = 1; g < groups; ++g) acc += part[g * hd + d];
         o[d] = acc;
     }
+    tl_end(tl, 3000 + (fused ? 1 : 0));
 }
+
+// N consecutive cache elements (N a multiple of 8) from a 16-byte aligned element index, as floats.
+template <int KV, int N> __device__ __forceinline__ void load_n(const void* p, long long i, float* v)
+{
+#pragma unroll
+    for (int k = 0; k < N; k += 8) load8<KV>(p, i + k, v + k);
+}
+
+// Decode attention with RoPE fused (T = 1, or one token of each of T sequences), for head dims HD = 64 and 128: the
+// general kernel's inputs and outputs (AttnParams; the same staging of the earlier positions' rows before the wait, the
+// same RoPE, append and cache rounding), with a shorter path after the wait for 256 threads (H100 TinyLlama, session 19:
+// the general kernel spent ~5 us a block after its wait, in loops over a runtime head dim, stack traffic and a 32-way
+// serial sum). Scores: 8 lanes a position, each HD / 8 dimensions with its q slice in registers, summed by an xor
+// butterfly over the 8 lanes. Softmax: block max, then exp and a block sum (each warp's butterfly, then the warps in
+// order). Output: groups of HD / 4 threads, 4 dimensions a thread, group g summing positions g, g + NG, ...; the groups'
+// sums added by a shuffle within a warp, then the warps' in order. Every sum has a fixed order: reproducible results.
+#ifndef ATTN_TL_PHASE  // timeline diagnostics: attention_decode's end mark after phase 1 (RoPE, append), 2 (scores, max), 3 (softmax sum), 4 (partial outputs); 0: the end
+#define ATTN_TL_PHASE 0
+#endif
+template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
+{
+    constexpr int NT = 256, NW = NT / 32, L = HD / 8;  // threads, warps, dimensions a lane in the scores
+    static_assert(HD / 2 <= NT - HD, "the RoPE threads and the value-append threads overlap");
+    constexpr int GT = HD / 4, NG = NT / GT;            // output: threads a group, groups
+    TlMark tl;
+    tl_start(tl);
+    asm volatile("griddepcontrol.launch_dependents;");
+    extern __shared__ __align__(16) float sm[];
+    __shared__ float red[2][NW];
+    const int h = blockIdx.x, t = blockIdx.y, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const bool batched = p.seq_bytes != 0;
+    const int kvdim = p.n_kv_heads * HD, qdim = p.n_heads * HD;
+    const void* kcache = (const char*)p.kcache + p.seq_bytes * t;
+    const void* vcache = (const char*)p.vcache + p.seq_bytes * t;
+    const int kvh = h / (p.n_heads / p.n_kv_heads);
+    const long long kbase = (long long)kvh * HD;
+    constexpr int EB = KV == DT_F32 ? 4 : 2, STRIDE = HD * EB + 16, CHUNKS = HD * EB / 16;
+    char* kst = reinterpret_cast<char*>(sm);
+    char* vst = kst + (long long)p.stage_rows * STRIDE;
+    const int pos = batched ? p.pos0[t] : *p.pos0 + t;
+    float rs = 0.f, rc = 1.f;
+    if ((int)threadIdx.x < HD / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);
+    const int staged = min(pos, p.stage_rows);
+    for (int i = threadIdx.x; i < staged * CHUNKS; i += NT)
+    {
+        const int j = i / CHUNKS, c = i - j * CHUNKS;
+        const long long g = ((long long)j * kvdim + kbase) * EB + c * 16;
+        cp_async16(kst + (long long)j * STRIDE + c * 16, (const char*)kcache + g);
+        cp_async16(vst + (long long)j * STRIDE + c * 16, (const char*)vcache + g);
+    }
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    tl_wait(tl);
+    const int n = pos + 1;
+    const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
+    const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
+    float* qs = reinterpret_cast<float*>(kst + 2LL * p.stage_rows * STRIDE);
+    float* knew = qs + HD;
+    float* vnew = knew + HD;
+    float* part = vnew + HD;  // NW x HD partial outputs
+    float* att = part + NW * HD;
+    const float* q = p.q + (long long)t * qdim + h * HD;
+    const bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
+    if ((int)threadIdx.x < HD / 2)  // RoPE of q and the new key, the key appended (the general kernel's arithmetic)
+    {
+        const int i = threadIdx.x;
+        const int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + HD / 2;
+        const float q0 = q[a], q1 = q[b], k0 = k_new[kvh * HD + a], k1 = k_new[kvh * HD + b];
+        qs[a] = q0 * rc - q1 * rs;
+        qs[b] = q0 * rs + q1 * rc;
+        const float ka = k0 * rc - k1 * rs, kb = k0 * rs + k1 * rc;
+        if (writer)
+        {
+            store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * HD + a, ka);
+            store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * HD + b, kb);
+        }
+        knew[a] = kv_round<KV>(ka);
+        knew[b] = kv_round<KV>(kb);
+    }
+    else if ((int)threadIdx.x >= NT - HD)  // the new value appended
+    {
+        const int d = threadIdx.x - (NT - HD);
+        const float v = kv_round<KV>(v_new[kvh * HD + d]);
+        if (writer) store_elem<KV>((void*)vcache, (long long)pos * kvdim + kvh * HD + d, v);
+        vnew[d] = v;
+    }
+    cp_async_wait_all();
+    __syncthreads();
+    if (ATTN_TL_PHASE == 1) tl_end(tl, 3001);
+    // Scores: position j = pass * 32 + warp * 4 + lane / 8; lane c = lane % 8 holds dimensions c * L .. c * L + L - 1.
+    const int c = lane & 7;
+    float qv[L];
+#pragma unroll
+    for (int u = 0; u < L; u++) qv[u] = qs[c * L + u];
+    float mx = __int_as_float(0xff800000);
+    for (int j0 = warp * 4; j0 < n; j0 += NW * 4)
+    {
+        const int j = j0 + (lane >> 3);
+        float kv[L];
+        if (j == pos)
+        {
+#pragma unroll
+            for (int u = 0; u < L; u++) kv[u] = knew[c * L + u];
+        }
+        else if (j < staged) load_n<KV, L>(kst + (long long)j * STRIDE, c * L, kv);
+        else if (j < n) load_n<KV, L>(kcache, (long long)j * kvdim + kbase + c * L, kv);
+        else
+        {
+#pragma unroll
+            for (int u = 0; u < L; u++) kv[u] = 0.f;
+        }
+        float s = 0.f;
+#pragma unroll
+        for (int u = 0; u < L; u++) s += qv[u] * kv[u];
+        s += __shfl_xor_sync(0xffffffffu, s, 4);
+        s += __shfl_xor_sync(0xffffffffu, s, 2);
+        s += __shfl_xor_sync(0xffffffffu, s, 1);
+        s *= p.scale;
+        if (j < n)
+        {
+            if (c == 0) att[j] = s;
+            mx = fmaxf(mx, s);
+        }
+    }
+    mx = warp_reduce(mx, OpMax());
+    if (lane == 0) red[0][warp] = mx;
+    __syncthreads();
+    mx = red[0][0];
+#pragma unroll
+    for (int w = 1; w < NW; w++) mx = fmaxf(mx, red[0][w]);
+    if (ATTN_TL_PHASE == 2) tl_end(tl, 3001);
+    float sum = 0.f;
+    for (int j = threadIdx.x; j < n; j += NT)
+    {
+        const float e = expf(att[j] - mx);
+        att[j] = e;
+        sum += e;
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) red[1][warp] = sum;
+    __syncthreads();
+    sum = red[1][0];
+#pragma unroll
+    for (int w = 1; w < NW; w++) sum += red[1][w];
+    const float inv = 1.0f / sum;
+    if (ATTN_TL_PHASE == 3) tl_end(tl, 3001);
+    // Output: group g = threadIdx.x / GT sums positions g, g + NG, ... of dimensions d .. d + 3.
+    const int g = threadIdx.x / GT, d = (threadIdx.x % GT) * 4;
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma unroll 4
+    for (int j = g; j < n; j += NG)
+    {
+        const float w = att[j] * inv;
+        float v4[4];
+        if (j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
+        else if (j < staged) load4<KV>(vst + (long long)j * STRIDE, d, v4);
+        else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
+        a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
+    }
+    if (GT == 16)  // two groups a warp: lanes l and l ^ 16 add their sums (the same bits in both)
+    {
+        a0 += __shfl_xor_sync(0xffffffffu, a0, 16);
+        a1 += __shfl_xor_sync(0xffffffffu, a1, 16);
+        a2 += __shfl_xor_sync(0xffffffffu, a2, 16);
+        a3 += __shfl_xor_sync(0xffffffffu, a3, 16);
+    }
+    if (lane < GT) *reinterpret_cast<float4*>(part + warp * HD + d) = make_float4(a0, a1, a2, a3);
+    __syncthreads();
+    if (ATTN_TL_PHASE == 4) tl_end(tl, 3001);
+    if ((int)threadIdx.x < HD)
+    {
+        float acc = part[threadIdx.x];
+#pragma unroll
+        for (int w = 1; w < NW; w++) acc += part[w * HD + threadIdx.x];
+        p.out[(long long)t * qdim + h * HD + threadIdx.x] = acc;
+    }
+    if (ATTN_TL_PHASE == 0) tl_end(tl, 3001);
+}
+#define ATTN_DECODE(NAME, KV, HD) \
+    extern "C" __global__ void __launch_bounds__(256) attention_decode_##NAME##_h##HD(const AttnParams p) { attention_decode<KV, HD>(p); }
+ATTN_DECODE(f32, DT_F32, 64)
+ATTN_DECODE(f16, DT_F16, 64)
+ATTN_DECODE(bf16, DT_BF16, 64)
+ATTN_DECODE(f32, DT_F32, 128)
+ATTN_DECODE(f16, DT_F16, 128)
+ATTN_DECODE(bf16, DT_BF16, 128)
+
 extern "C" __global__ void __launch_bounds__(512) attention_f32(const AttnParams p) { attention<DT_F32>(p); }
 extern "C" __global__ void __launch_bounds__(512) attention_f16(const AttnParams p) { attention<DT_F16>(p); }
 extern "C" __global__ void __launch_bounds__(512) attention_bf16(const AttnParams p) { attention<DT_BF16>(p); }

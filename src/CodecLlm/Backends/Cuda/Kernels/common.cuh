@@ -88,3 +88,46 @@ template <class T, class Op> __device__ __forceinline__ T block_reduce(T v, T* s
 __device__ __forceinline__ float block_sum(float v, float* scratch32) { return block_reduce(v, scratch32, 0.f, OpSum()); }
 __device__ __forceinline__ float block_max(float v, float* scratch32) { return block_reduce(v, scratch32, __int_as_float(0xff800000), OpMax()); }
 __device__ __forceinline__ int block_min_int(int v, int* scratch32) { return block_reduce(v, scratch32, 0x7fffffff, OpMinInt()); }
+
+// Kernel timeline (a diagnostic; -DTIMELINE=1 in CODECLLM_NVRTC_DEFINES, read back by KernelTimeline when
+// CODECLLM_TIMELINE names a file): thread 0 of every block of the instrumented kernels records its block's start, the
+// moment it passed griddepcontrol.wait and its end (%globaltimer, ns) into this module's ring tl_buf. Off (the default),
+// every mark compiles to nothing.
+#ifndef TIMELINE
+#define TIMELINE 0
+#endif
+#define TL_CAP (1 << 18)
+struct TlRec {
+    u64 t0;         // block start
+    u32 dwait, dend;  // ns from t0 to past the wait, to the end
+    u32 kid, block, smid, grid;
+};
+#if TIMELINE
+__device__ TlRec tl_buf[TL_CAP];
+__device__ u32 tl_n;
+#endif
+struct TlMark { u64 t0, tw; };
+__device__ __forceinline__ u64 tl_now() {
+    u64 t = 0;
+#if TIMELINE
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+#endif
+    return t;
+}
+__device__ __forceinline__ void tl_start(TlMark& m) { m.t0 = m.tw = tl_now(); }
+__device__ __forceinline__ void tl_wait(TlMark& m) { m.tw = tl_now(); }
+// kid: the kernel's identity (KernelTimeline's table names them).
+__device__ __forceinline__ void tl_end(const TlMark& m, u32 kid) {
+#if TIMELINE
+    if (threadIdx.x == 0) {
+        const u64 te = tl_now();
+        u32 sm;
+        asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+        const u32 i = atomicAdd(&tl_n, 1u) % TL_CAP;
+        tl_buf[i] = TlRec{m.t0, (u32)(m.tw - m.t0), (u32)(te - m.t0), kid, blockIdx.x + gridDim.x * blockIdx.y, sm, gridDim.x * gridDim.y};
+    }
+#else
+    (void)m;
+    (void)kid;
+#endif
+}

@@ -359,6 +359,8 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
     __shared__ __align__(16) u32 stage[W][FIXED ? TBL + (SMT ? 32 : 0) : 4];
     __shared__ float red[GLU ? 2 : 1][W][B * 8];
     __shared__ float ssw[B][W];
+    TlMark tl;
+    tl_start(tl);
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int cols = p.cols, T = (cols + 127) / 128;
@@ -400,6 +402,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         }
         if (part == 0) {
             asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+            tl_wait(tl);
 #pragma unroll
             for (int b = 0; b < B; b++) scale[b] = IN == 1 ? fm_rms_scale<W>(p, ssw[b], b) : 1.f;
         }
@@ -462,6 +465,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
         const float s = fm_warp_sums<W>(red[0], threadIdx.x);
         if (row < sg.rows && b < nb) fm_store_row<GLU>(p, sg, s, red[GLU ? 1 : 0], threadIdx.x, row, B == 1 ? row : (long long)b * (ld_out ? ld_out : sg.rows) + row);
     }
+    tl_end(tl, (FIXED ? 1000 : 0) + 100 * ACT + 10 * B + W / 4);
 }
 
 // Batch-1 `fixed` SwiGLU epilogue kernels with the gate's and the up projection's tiles interleaved (FM_GLU_INTERLEAVE):
@@ -477,6 +481,8 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
     __shared__ __align__(16) u32 stage[W][TBL + (FM_TABLE_SMEM ? 32 : 0)];
     __shared__ float red[2][W][8];
     __shared__ float ssw[W];
+    TlMark tl;
+    tl_start(tl);
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int cols = p.cols, T = (cols + 127) / 128;
@@ -513,6 +519,7 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+    tl_wait(tl);
     const float scale = fm_rms_scale<W>(p, ssw);
     u32* sw = &stage[warp][0];
     int j0 = 0;
@@ -546,6 +553,7 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         const int row = g * 8 + (int)threadIdx.x;
         if (row < p.seg[0].rows) fm_store_row<true>(p, p.seg[0], fm_warp_sums<W>(red[0], threadIdx.x), red[1], threadIdx.x, row, row);
     }
+    tl_end(tl, 1000 + 300 + 10 + W / 4);
 }
 
 // Batch-1 raw BF16, persistent blocks: block b works on groups b, b + grid, b + 2 grid, ... (grid: at most the blocks
@@ -569,6 +577,8 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     constexpr int IN = GLU ? 1 : ACT;  // the input transform
     __shared__ float red[GLU ? 2 : 1][W][8];
     __shared__ float ssw[W];
+    TlMark tl;
+    tl_start(tl);
     asm volatile("griddepcontrol.launch_dependents;" :::);  // weights never depend on the previous kernel
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int cols = p.cols, T = (cols + 127) / 128;
@@ -594,6 +604,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
     };
     if (n > 0) { fetch_next(cur); fetch_next(nxt); }
     asm volatile("griddepcontrol.wait;" ::: "memory");  // x comes from the previous kernel
+    tl_wait(tl);
     const float scale = IN == 1 ? fm_rms_scale<W>(p, ssw) : 1.f;
 #pragma unroll 1
     for (int k = 0; k < nu; k++) {
@@ -623,6 +634,7 @@ __device__ __forceinline__ void fm_engine_persistent(const FmParams& p) {
         }
         __syncthreads();  // red is reused by the next group
     }
+    tl_end(tl, 2000 + 100 * ACT + 10 + W / 4);
 }
 
 // Register caps. FM_BOUNDS: blocks of W warps that fit SM_THREADS threads a SM (a kernel of the ACTs in the bit mask
