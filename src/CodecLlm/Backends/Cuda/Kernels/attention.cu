@@ -75,6 +75,26 @@ __device__ __forceinline__ void rope_smem(float* v, int hd, int pos, const float
     }
 }
 
+// Decode: RoPE pair i of q and of the new key k with its angle's sine and cosine (the arithmetic of rope_smem) into qs
+// and knew (rounded to the cache type), the rotated key appended at element krow of the key cache when `writer`.
+template <int KV>
+__device__ __forceinline__ void rope_pair(int i, int hd, int style, float rs, float rc, const float* q, const float* k, const void* kcache, long long krow,
+                                          bool writer, float* qs, float* knew)
+{
+    const int a = style == 0 ? 2 * i : i, b = style == 0 ? 2 * i + 1 : i + hd / 2;
+    const float q0 = q[a], q1 = q[b], k0 = k[a], k1 = k[b];
+    qs[a] = q0 * rc - q1 * rs;
+    qs[b] = q0 * rs + q1 * rc;
+    const float ka = k0 * rc - k1 * rs, kb = k0 * rs + k1 * rc;
+    if (writer)
+    {
+        store_elem<KV>((void*)kcache, krow + a, ka);
+        store_elem<KV>((void*)kcache, krow + b, kb);
+    }
+    knew[a] = kv_round<KV>(ka);
+    knew[b] = kv_round<KV>(kb);
+}
+
 // 16 bytes global -> shared without registers (sm_80+), and the wait for all of a thread's copies.
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
 {
@@ -83,6 +103,21 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
 }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
+
+// Decode: the key and value rows of positions 0 .. staged - 1 (kv head at element kbase of a cache row of kvdim
+// elements of eb bytes) copied into shared memory at kst and vst, rows `stride` bytes apart, in 16-byte chunks
+// (`chunks` a row) spread over the block's nt threads.
+__device__ __forceinline__ void stage_kv(char* kst, char* vst, const void* kcache, const void* vcache, int staged, int chunks, int stride, int kvdim,
+                                         long long kbase, int eb, int nt)
+{
+    for (int i = threadIdx.x; i < staged * chunks; i += nt)
+    {
+        const int j = i / chunks, c = i - j * chunks;
+        const long long g = ((long long)j * kvdim + kbase) * eb + c * 16;
+        cp_async16(kst + (long long)j * stride + c * 16, (const char*)kcache + g);
+        cp_async16(vst + (long long)j * stride + c * 16, (const char*)vcache + g);
+    }
+}
 
 template <int KV> __device__ void attention(const AttnParams& p)
 {
@@ -126,13 +161,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
         {
             staged = min(pos, p.stage_rows);
             const int chunks = hd * eb / 16;
-            for (int i = threadIdx.x; i < staged * chunks; i += blockDim.x)
-            {
-                const int j = i / chunks, c = i - j * chunks;
-                const long long g = ((long long)j * kvdim + kbase) * eb + c * 16;
-                cp_async16(kst + (long long)j * stride + c * 16, (const char*)kcache + g);
-                cp_async16(vst + (long long)j * stride + c * 16, (const char*)vcache + g);
-            }
+            stage_kv(kst, vst, kcache, vcache, staged, chunks, stride, kvdim, kbase, eb, blockDim.x);
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");
@@ -153,21 +182,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
         // the wait (the arithmetic of rope_smem), appends the key and the value, and keeps the cache-rounded copies.
         const bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
         const int i = threadIdx.x;
-        if (i < hd / 2)
-        {
-            const int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + hd / 2;
-            const float q0 = q[a], q1 = q[b], k0 = k_new[kvh * hd + a], k1 = k_new[kvh * hd + b];
-            qs[a] = q0 * rc - q1 * rs;
-            qs[b] = q0 * rs + q1 * rc;
-            const float ka = k0 * rc - k1 * rs, kb = k0 * rs + k1 * rc;
-            if (writer)
-            {
-                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + a, ka);
-                store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * hd + b, kb);
-            }
-            knew[a] = kv_round<KV>(ka);
-            knew[b] = kv_round<KV>(kb);
-        }
+        if (i < hd / 2) rope_pair<KV>(i, hd, p.style, rs, rc, q, k_new + kvh * hd, kcache, (long long)pos * kvdim + kvh * hd, writer, qs, knew);
         for (int d = threadIdx.x; d < hd; d += blockDim.x)
         {
             const float v = kv_round<KV>(v_new[kvh * hd + d]);
@@ -329,13 +344,7 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     float rs = 0.f, rc = 1.f;
     if ((int)threadIdx.x < HD / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);
     const int staged = min(pos, p.stage_rows);
-    for (int i = threadIdx.x; i < staged * CHUNKS; i += NT)
-    {
-        const int j = i / CHUNKS, c = i - j * CHUNKS;
-        const long long g = ((long long)j * kvdim + kbase) * EB + c * 16;
-        cp_async16(kst + (long long)j * STRIDE + c * 16, (const char*)kcache + g);
-        cp_async16(vst + (long long)j * STRIDE + c * 16, (const char*)vcache + g);
-    }
+    stage_kv(kst, vst, kcache, vcache, staged, CHUNKS, STRIDE, kvdim, kbase, EB, NT);
     asm volatile("griddepcontrol.wait;" ::: "memory");
     tl_wait(tl);
     const int n = pos + 1;
@@ -348,22 +357,8 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     float* att = part + NW * HD;
     const float* q = p.q + (long long)t * qdim + h * HD;
     const bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
-    if ((int)threadIdx.x < HD / 2)  // RoPE of q and the new key, the key appended (the general kernel's arithmetic)
-    {
-        const int i = threadIdx.x;
-        const int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + HD / 2;
-        const float q0 = q[a], q1 = q[b], k0 = k_new[kvh * HD + a], k1 = k_new[kvh * HD + b];
-        qs[a] = q0 * rc - q1 * rs;
-        qs[b] = q0 * rs + q1 * rc;
-        const float ka = k0 * rc - k1 * rs, kb = k0 * rs + k1 * rc;
-        if (writer)
-        {
-            store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * HD + a, ka);
-            store_elem<KV>((void*)kcache, (long long)pos * kvdim + kvh * HD + b, kb);
-        }
-        knew[a] = kv_round<KV>(ka);
-        knew[b] = kv_round<KV>(kb);
-    }
+    if ((int)threadIdx.x < HD / 2)  // RoPE of q and the new key, the key appended
+        rope_pair<KV>(threadIdx.x, HD, p.style, rs, rc, q, k_new + kvh * HD, kcache, (long long)pos * kvdim + kvh * HD, writer, qs, knew);
     else if ((int)threadIdx.x >= NT - HD)  // the new value appended
     {
         const int d = threadIdx.x - (NT - HD);
