@@ -35,14 +35,13 @@ internal static unsafe class KernelTimeline
             if (m.Global("tl_buf") is not { } buf || m.Global("tl_n") is not { } count) continue;
             uint n;
             CuDriver.Check(CuDriver.cuMemcpyDtoH(&n, count.Pointer, 4), "cuMemcpyDtoH(tl_n)");
-            int cap = (int)(buf.Bytes / (ulong)sizeof(Record));
-            var records = new Record[cap];
-            fixed (Record* r = records) CuDriver.Check(CuDriver.cuMemcpyDtoH(r, buf.Pointer, (nuint)buf.Bytes), "cuMemcpyDtoH(tl_buf)");
-            for (int i = 0; i < Math.Min((long)n, cap); i++)
-            {
-                Record r = records[i];
+            // The ring's filled records: all of it once it has wrapped (the order does not matter: readers sort by start).
+            var records = new Record[(int)Math.Min(n, buf.Bytes / (ulong)sizeof(Record))];
+            if (records.Length > 0)
+                fixed (Record* r = records)
+                    CuDriver.Check(CuDriver.cuMemcpyDtoH(r, buf.Pointer, (nuint)(records.Length * sizeof(Record))), "cuMemcpyDtoH(tl_buf)");
+            foreach (Record r in records)
                 sb.Append(CultureInfo.InvariantCulture, $"{m.Name},{r.Kid},{r.Block},{r.Grid},{r.Smid},{r.T0},{r.DWait},{r.DEnd}\n");
-            }
             uint zero = 0;
             CuDriver.Check(CuDriver.cuMemcpyHtoD(count.Pointer, &zero, 4), "cuMemcpyHtoD(tl_n)");
         }
