@@ -15,6 +15,13 @@ struct FmDecodeParams {
 
 #define FM_DECODE_WARPS 8
 
+// FM_DECODE_OUT_MASK (a measurement, CODECLLM_NVRTC_DEFINES=-DFM_DECODE_OUT_MASK=0x3ffffc): every tile is stored at its
+// offset & mask, so the output (mask + 8 rows of elements) stays in L2 and the decoder's rate is bounded by its own
+// instructions and its reads of the tiles only. The output is then not the matrix. 0 (default): off.
+#ifndef FM_DECODE_OUT_MASK
+#define FM_DECODE_OUT_MASK 0
+#endif
+
 // Stores a decoded tile (the warp's staging words, lane l's pair p at sl[(p >> 2) * 128 + (p & 3)]) as 8 rows of 4
 // columns a lane: row r of the tile at dst + r * cols. Interior tiles of a matrix whose rows start 8-byte aligned store
 // each row with one 8-byte store; the others check every row and column.
@@ -72,7 +79,8 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
         if (more) fetch(nxt);
         fm_decode_fixed(d, cur, tw, sw, lane);
         const int col = t * 128 + lane * 4, rows_left = d.rows - g * 8, cols_left = d.cols - col;
-        u16* dst = p.out + (long long)((g - p.rg0) * 8) * d.cols + col;
+        const long long off = (long long)((g - p.rg0) * 8) * d.cols + col;
+        u16* dst = p.out + (FM_DECODE_OUT_MASK ? (off & (long long)FM_DECODE_OUT_MASK) : off);
         fm_store_tile(sl, dst, d.cols, rows_left, cols_left, vec && rows_left >= 8 && t * 128 + 128 <= d.cols);
         __syncwarp();
         w += stride;
