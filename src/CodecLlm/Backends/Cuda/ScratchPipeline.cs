@@ -14,6 +14,10 @@ internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offs
 /// A third slot lets the decode run two steps ahead, so a long decode (gate/up) overlaps more than one short step
 /// (docs/PERFORMANCE.md: TinyLlama 400 -> 459 tok/s on an H100). One slot serialises them: step i+1's decode waits
 /// for step i (the prefill-only pipeline of a fused session, to hold less memory).
+/// With three or more slots, two neighbouring units of `entropy` tensors only (four at most, one element type) decode
+/// in one launch once both slots may be written: an entropy tensor has few lane-stream groups, so one launch over four
+/// tensors decodes 2.3x faster than four launches over one (docs/PERFORMANCE.md, "Entropy decoder v2").
+/// CODECLLM_ENTROPY_PAIRS=0 turns that off (A/B timings).
 /// </summary>
 internal sealed class ScratchPipeline : IDisposable
 {
@@ -56,15 +60,41 @@ internal sealed class ScratchPipeline : IDisposable
         _fork.Record(compute);
         _decode.Wait(_fork);
         foreach (CudaEvent f in _free) f.Record(compute);
-        EnqueueDecode();
+        Enqueue(Math.Min(_slots - 1, _units.Count - 1));
     }
 
-    /// <summary>Makes the compute stream wait for unit <paramref name="i"/>, queues the next decode, and returns the slot's address.</summary>
+    /// <summary>Makes the compute stream wait for unit <paramref name="i"/>, queues the next decodes, and returns the slot's address.</summary>
     public ulong Acquire(int i)
     {
-        while (_enqueued <= Math.Min(i + _slots - 1, _units.Count - 1)) EnqueueDecode();
+        Enqueue(Math.Min(i + _slots - 1, _units.Count - 1));
         _compute!.Wait(_ready[i % _slots]);
         return Slot(i);
+    }
+
+    private static readonly bool EntropyPairs = Environment.GetEnvironmentVariable("CODECLLM_ENTROPY_PAIRS") != "0";
+
+    /// <summary>
+    /// Queues the decodes of the units up to <paramref name="last"/> (the last whose slot the step being acquired lets
+    /// be written: its previous reader's release is already on the compute stream). A unit that pairs with the next
+    /// waits until both fit; every unit up to the one acquired always does (three or more slots).
+    /// </summary>
+    private void Enqueue(int last)
+    {
+        while (_enqueued <= last)
+        {
+            int j = _enqueued;
+            bool pair = Pairs(j);
+            if (pair && j + 1 > last) return;
+            EnqueueDecode(j, pair ? 2 : 1);
+        }
+    }
+
+    /// <summary>Units j and j + 1 decode in one launch: both all `entropy`, of one element type, four tensors at most.</summary>
+    private bool Pairs(int j)
+    {
+        if (!EntropyPairs || _slots < 3 || j + 1 >= _units.Count) return false;
+        ScratchPart[] a = _units[j], b = _units[j + 1];
+        return a.Length + b.Length <= 4 && a.Concat(b).All(p => p.Matrix.Codec == "entropy" && p.Matrix.DType == a[0].Matrix.DType);
     }
 
     /// <summary>The compute stream is done with unit <paramref name="i"/>'s slot.</summary>
@@ -77,17 +107,21 @@ internal sealed class ScratchPipeline : IDisposable
         _compute!.Wait(_join);
     }
 
-    private void EnqueueDecode()
+    /// <summary>Decodes units j .. j + n - 1 (n = 2: a pair of entropy units, one launch), each into its slot once it is free.</summary>
+    private void EnqueueDecode(int j, int n)
     {
-        int i = _enqueued++;
-        if (i >= _units.Count) return;
-        _decode.Wait(_free[i % _slots]);
-        ulong slot = Slot(i);
-        foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
-            GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
-        var entropy = _units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1)).ToList();
+        var entropy = new List<(GpuMatrix, ulong, int, int)>();
+        for (int i = j; i < j + n; i++)
+        {
+            _decode.Wait(_free[i % _slots]);
+            ulong slot = Slot(i);
+            foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
+                GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
+            entropy.AddRange(_units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1)));
+        }
         if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, _decode, entropy, _ctx.MultiprocessorCount);
-        _ready[i % _slots].Record(_decode);
+        for (int i = j; i < j + n; i++) _ready[i % _slots].Record(_decode);
+        _enqueued += n;
     }
 
     public void Dispose()
