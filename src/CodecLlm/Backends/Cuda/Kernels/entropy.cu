@@ -47,12 +47,12 @@ __device__ __forceinline__ u32 en_ring_word(const u32* ring, u32 k)
     return ring[((k >> 2) & (EN_RING_VECS - 1)) * 128 + (k & 3)];
 }
 
-// EN_LOOKUP_AHEAD=1 (CODECLLM_NVRTC_DEFINES=-DEN_LOOKUP_AHEAD=1): a symbol's step issues the next symbol's
-// table lookup before its refill, so that the lookup latency overlaps the refill instead of following it.
-// Checked bit for bit by dev/cuda/entropy_emul.cpp; NOT yet measured on a GPU (docs/PERFORMANCE.md,
-// "Entropy decoder v2"), hence off.
+// EN_LOOKUP_AHEAD=1 (default): a symbol's step issues the next symbol's table lookup before its refill, so that the
+// lookup latency overlaps the refill instead of following it (checked bit for bit by dev/cuda/entropy_emul.cpp; H100,
+// session 20: one tensor a launch 281 -> 344-348 GB/s, four 519 -> 632-635 on TinyLlama's [5632, 2048]; TinyLlama
+// `entropy` decode to scratch 206 -> 240 tok/s). 0 (CODECLLM_NVRTC_DEFINES=-DEN_LOOKUP_AHEAD=0): the lookup after it.
 #ifndef EN_LOOKUP_AHEAD
-#define EN_LOOKUP_AHEAD 0
+#define EN_LOOKUP_AHEAD 1
 #endif
 
 // Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15). nxt is the
