@@ -82,14 +82,28 @@ __device__ __forceinline__ void fm_tile(const FmRaw&, const FmRawFrag& f, u32, u
     for (int q = 0; q < 4; q++) fm_fma_quad<B>(make_uint4(f.v[4 * q], f.v[4 * q + 1], f.v[4 * q + 2], f.v[4 * q + 3]), q, xv, acc);
 }
 
+// The FMAs of a tile decoded into staging words sw (fm_tile's second half; the predecoded tiles' on their own).
+template <int B>
+__device__ __forceinline__ void fm_fma_staged(const u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
+    const u32* sl = sw + 4 * lane;
+#pragma unroll
+    for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
+}
+
 // Decodes (fm_decode_fixed: the tile's entries as fetched with it, the warp's staging words sw), then runs the same
 // FMAs as the raw decoder.
 template <int B, class Tbl>
 __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, Tbl tw, u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
     fm_decode_fixed(d, f, tw, sw, lane);
-    const u32* sl = sw + 4 * lane;
-#pragma unroll
-    for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
+    fm_fma_staged<B>(sw, lane, xv, acc);
+}
+
+// The delta table a `fixed` tile's decode reads: the copy in shared memory at t (SMEM, fm_table_to_smem) or the warp's
+// copy in its lanes (tw).
+template <bool SMEM>
+__device__ __forceinline__ auto fm_table(u32 tw, const u32* t) {
+    if constexpr (SMEM) return FmSmemTable{reinterpret_cast<const u8*>(t)};
+    else return tw;
 }
 
 // FM_PREDECODE: a bit mask of the ACTs whose batch-1 `fixed` kernels decode their first two tiles (the SwiGLU kernel:
@@ -104,13 +118,6 @@ __device__ __forceinline__ void fm_tile(const FmFixed& d, const FmFixedFrag& f, 
 #endif
 __device__ __forceinline__ void fm_predecode(const FmFixed& d, const FmFixedFrag& f, u32 tw, u32* sw, int lane) { fm_decode_fixed(d, f, tw, sw, lane); }
 __device__ __forceinline__ void fm_predecode(const FmRaw&, const FmRawFrag&, u32, u32*, int) {}
-// The FMAs of a tile decoded into staging words sw (fm_tile's second half).
-template <int B>
-__device__ __forceinline__ void fm_fma_staged(const u32* sw, int lane, const float4 (&xv)[B], float (&acc)[B][8]) {
-    const u32* sl = sw + 4 * lane;
-#pragma unroll
-    for (int q = 0; q < 4; q++) fm_fma_quad<B>(*reinterpret_cast<const uint4*>(sl + q * 128), q, xv, acc);
-}
 
 // A warp's walk along its tiles t0 .. t0 + n - 1 of row group g (fm_begin), and tile t0 + k of it (fm_fetch; all 32
 // lanes call both). Fixed: FmFixedWarp (fixed_tile.cuh).
@@ -431,8 +438,7 @@ __device__ __forceinline__ void fm_engine(const FmParams& p, int ld_out = 0, int
                         float4 xv[B];
 #pragma unroll
                         for (int b = 0; b < B; b++) xv[b] = fm_input<IN>(p, t * 128 + lane * 4, scale[b], b);
-                        if constexpr (SMT) fm_tile<B>(d, fc, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL + 16 * part)}, sw, lane, xv, acc);
-                        else fm_tile<B>(d, fc, tw, sw, lane, xv, acc);
+                        fm_tile<B>(d, fc, fm_table<SMT>(tw, sw + TBL + 16 * part), sw, lane, xv, acc);
                         // TWO: the set just multiplied takes tile t + 2 (tiles t0 and t0 + 1 were fetched before the wait)
                         if (TWO && t + 2 < t1) fm_fetch(d, cur, t + 2 - t0, lane, fc);
                         if (++t >= t1) break;
@@ -535,11 +541,9 @@ __device__ __forceinline__ void fm_engine_glu_fixed(const FmParams& p) {
         if (!PRE || j > 1) fm_warp_load(du, cu, j, lane, fb);  // PRE: the up projection's tile 1 came before the wait
         float4 xv[1];
         xv[0] = fm_input<1>(p, (t0 + j) * 128 + lane * 4, scale);
-        if constexpr (FM_TABLE_SMEM) fm_tile<1>(dg, fa, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL)}, sw, lane, xv, ag);
-        else fm_tile<1>(dg, fa, twg, sw, lane, xv, ag);
+        fm_tile<1>(dg, fa, fm_table<FM_TABLE_SMEM>(twg, sw + TBL), sw, lane, xv, ag);
         if (j + 1 < n) fm_warp_load(dg, cg, j + 1, lane, fa);
-        if constexpr (FM_TABLE_SMEM) fm_tile<1>(du, fb, FmSmemTable{reinterpret_cast<const u8*>(sw + TBL + 16)}, sw, lane, xv, au);
-        else fm_tile<1>(du, fb, twu, sw, lane, xv, au);
+        fm_tile<1>(du, fb, fm_table<FM_TABLE_SMEM>(twu, sw + TBL + 16), sw, lane, xv, au);
     }
     float v[16];  // the gate's rows, then the up projection's: red[0][warp] and red[1][warp] as one slot list
 #pragma unroll
