@@ -29,6 +29,16 @@ inline uint2 make_uint2(u32 x, u32 y) { return {x, y}; }
 template <typename T> inline T __ldg(const T* p) { return *p; }
 template <typename T> inline T min(T a, T b) { return a < b ? a : b; }
 inline void __syncwarp(unsigned = 0xffffffffu) { emul_warp_barrier->arrive_and_wait(); }
+inline bool emul_votes[32];
+inline bool __any_sync(unsigned, bool p)
+{
+    emul_votes[threadIdx.x & 31] = p;
+    __syncwarp();
+    bool any = false;
+    for (bool v : emul_votes) any |= v;
+    __syncwarp();
+    return any;
+}
 inline u32 __funnelshift_l(u32 lo, u32 hi, u32 s) { return (u32)((((u64)hi << 32) | lo) << (s & 31) >> 32); }
 inline u32 __byte_perm(u32 x, u32 y, u32 s)
 {
@@ -36,4 +46,11 @@ inline u32 __byte_perm(u32 x, u32 y, u32 s)
     u32 r = 0;
     for (int k = 0; k < 4; k++) r |= (u32)((b >> (8 * ((s >> (4 * k)) & 7))) & 0xff) << (8 * k);
     return r;
+}
+
+// Kernels/common.cuh's F16/F32 join (the F16/F32 entropy kernels compile here; the emulator runs the BF16 one).
+template <int R> inline u32 join_wide(u32 e, u32 r)
+{
+    if (R == 2) return (((r >> 10) & 1u) << 15) | ((e & 0x1fu) << 10) | (r & 0x3ffu);
+    return (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
 }

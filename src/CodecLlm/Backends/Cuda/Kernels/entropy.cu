@@ -1,7 +1,7 @@
 // GPU decoder for the `entropy` codec (docs/FORMAT.md): canonical Huffman exponent codes in 32 interleaved
 // lane streams per group, raw sign/mantissa plane. BF16 (F16 and F32: en_decode_wide, at the end of the file).
 // One warp per block and group; the decode
-// table (2^L u16 entries, built by the host from the code lengths: code length | symbol << 8) sits in
+// table (2^L u32 entries, built by the host from the code lengths: GpuDecoders.EntropyTable) sits in
 // shared memory. One launch decodes up to four tensors (their groups numbered one after another).
 //
 // A lane's stream is a serial chain (table lookup -> shift -> next lookup), and a [5632, 2048] tensor has
@@ -20,12 +20,15 @@
 //   loads the next one (a shared-memory load, finished long before a lane's next refill).
 // - The next table index is taken from the shifted buffer before the refill (the refill only adds bits
 //   below the L bits that the index reads).
+// - EN_PAIRS (default): one table lookup decodes two symbols whenever both codes fit in the L bits it reads
+//   (the host's table holds the pair), so a lane's chain of lookups is about half as long. A lane decodes
+//   exactly 32 symbols a chunk: it takes a pair only while it has room for two.
 // Partial chunks (the last group's tail, K not a multiple of 32) and outputs not 16-byte aligned take
 // element-by-element paths.
 #include "common.cuh"
 
 // Groups [first_group, first_group + groups) of a tensor; out points where element 0 would go.
-struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; int first_group; };
+struct EntropyTensor { const u8* blob; const u32* table; u16* out; int groups; int group_start; int first_group; };
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
 #define EN_CHUNK 1024  // elements per chunk: 32 symbols of each of the 32 lanes
@@ -54,26 +57,68 @@ __device__ __forceinline__ u32 en_ring_word(const u32* ring, u32 k)
 #ifndef EN_LOOKUP_AHEAD
 #define EN_LOOKUP_AHEAD 1
 #endif
+// EN_PAIRS=1 (default): full chunks take two symbols a lookup where the table entry holds two (0: one symbol a step).
+#ifndef EN_PAIRS
+#define EN_PAIRS 1
+#endif
+// EN_BRANCHLESS=1 (default): the refill is computed at every step and selected (no divergent branch); 0: a branch.
+#ifndef EN_BRANCHLESS
+#define EN_BRANCHLESS 1
+#endif
 
-// Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15). nxt is the
-// next symbol's table index (EN_LOOKUP_AHEAD: its table entry).
-__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, const u32* ring, u32& nxt, u32 shr)
+// Table entry (u32, GpuDecoders.EntropyTable): bits 0..4 the bits that the whole entry consumes (one code, or both
+// codes of a pair), 8..15 the first symbol, 16..23 the second, 24..27 the first code's length, bit 31 = a pair.
+// The bit buffer is shifted by the entry itself (a funnel shift uses the low 5 bits of its shift amount).
+
+// Shifts the lane's bit buffer by sh & 31 bits, takes the next table index (EN_LOOKUP_AHEAD: entry), refills.
+__device__ __forceinline__ void en_advance(EnLane& s, const u32* tab, const u32* ring, u32& nxt, u32 shr, u32 sh)
 {
-    u32 ent = EN_LOOKUP_AHEAD ? nxt : tab[nxt];
-    s.hi = __funnelshift_l(s.lo, s.hi, ent); // the shift amount is ent & 31 = the code length
-    s.lo = __funnelshift_l(0u, s.lo, ent);
+    s.hi = __funnelshift_l(s.lo, s.hi, sh);
+    s.lo = __funnelshift_l(0u, s.lo, sh);
     nxt = s.hi >> shr;                        // top L bits: valid (avail >= 18 >= L) before the refill
     if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
-    s.avail -= (int)(ent & 31u);
-    if (s.avail <= 32)
+    s.avail -= (int)(sh & 31u);
+    if (EN_BRANCHLESS)
     {
-        u32 sh = 32u - (u32)s.avail;          // the word goes right below the valid bits
-        s.lo |= s.nw << sh;
-        s.hi |= __funnelshift_l(s.nw, 0u, sh);
+        const u32 rf = s.avail <= 32 ? 1u : 0u;
+        const u32 w = rf ? s.nw : 0u;
+        const u32 rs = (32u - (u32)s.avail) & 31u;
+        s.lo |= w << rs;
+        s.hi |= __funnelshift_l(w, 0u, rs);
+        s.avail += (int)(rf << 5);
+        s.k += rf;
+        s.nw = en_ring_word(ring, s.k);
+    }
+    else if (s.avail <= 32)
+    {
+        const u32 rs = 32u - (u32)s.avail;    // the word goes right below the valid bits
+        s.lo |= s.nw << rs;
+        s.hi |= __funnelshift_l(s.nw, 0u, rs);
         s.avail += 32;
         s.nw = en_ring_word(ring, ++s.k);
     }
+}
+
+// Decodes one symbol; returns its table entry (the symbol in bits 8..15).
+__device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* ring, u32& nxt, u32 shr)
+{
+    const u32 ent = EN_LOOKUP_AHEAD ? nxt : tab[nxt];
+    en_advance(s, tab, ring, nxt, shr, ent >> 24);
     return ent;
+}
+
+// Decodes one or two symbols of a full chunk into rows r (and r + 1) of this lane's ebuf column and advances r: two
+// when the entry holds a pair and room (two or more of the lane's 32 symbols left), none when !act.
+__device__ __forceinline__ void en_step2(EnLane& s, const u32* tab, const u32* ring, u32& nxt, u32 shr, u16* ebuf,
+                                         u32 lane, u32& r, bool act, bool room)
+{
+    const u32 ent = EN_LOOKUP_AHEAD ? nxt : tab[nxt];
+    const bool two = (int)ent < 0 && room;
+    const u32 sh = act ? (two ? ent : ent >> 24) : 0u;
+    en_advance(s, tab, ring, nxt, shr, sh);
+    if (act) ebuf[32 * r + lane] = (u16)ent;                    // the first symbol in the high byte
+    if (act && two) ebuf[32 * r + 32 + lane] = (u16)(ent >> 8); // the second
+    r += act ? (two ? 2u : 1u) : 0u;
 }
 
 // x = bytes [r0, ent0 symbol, r1, ent1 symbol] -> two BF16: sign = r bit 7, exponent, mantissa = r bits 0..6.
@@ -140,7 +185,7 @@ __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const 
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
+    extern __shared__ u32 tab[];
     __shared__ __align__(16) u16 ebuf[EN_CHUNK];
     __shared__ uint4 wring[EN_RING_VECS * 32];
     const u32 lane = threadIdx.x & 31;
@@ -156,7 +201,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             __syncwarp();
             const uint4* src = (const uint4*)eg.et.table;
             uint4* dst = (uint4*)tab;
-            int n16 = (1 << eg.L) * 2 / 16;
+            int n16 = (1 << eg.L) * 4 / 16;
 #pragma unroll 8
             for (int i = (int)lane; i < n16; i += 32) dst[i] = __ldg(src + i);
             if (n16 == 0 && lane < (1u << eg.L)) tab[lane] = eg.et.table[lane];
@@ -209,7 +254,16 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             wbase = s.k & ~3u;
 #pragma unroll
             for (int j = 0; j < EN_WIN_VECS; j++) win[j] = __ldg(wvec + (min(wbase + 4 * j, lastVec) >> 2));
-            if (full)
+            if (full && EN_PAIRS)
+            {
+                // 16 steps decode 16 to 32 symbols (room for two at each: r <= 30 before step 16), then the lanes
+                // that took single symbols finish theirs.
+                u32 r = 0;
+#pragma unroll
+                for (int j = 0; j < 16; j++) en_step2(s, tab, ring, nxt, shr, ebuf, lane, r, true, true);
+                while (__any_sync(0xffffffffu, r < 32)) en_step2(s, tab, ring, nxt, shr, ebuf, lane, r, r < 32, r < 31);
+            }
+            else if (full)
             {
 #pragma unroll
                 for (int r = 0; r < 32; r++) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, nxt, shr);
@@ -245,7 +299,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
 // 5 bits), as the CPU EntropyCodec decodes it. Parameters, grid, block and table as entropy_decode; out (u16 for F16,
 // u32 for F32) points where element 0 would go.
 template <int R>
-__device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
+__device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u32* tab)
 {
     const u32 lane = threadIdx.x & 31;
     int prev = -1;
@@ -266,9 +320,9 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
         {
             const u32 w = (u32)(pos >> 5);
             const u64 bits = (((u64)__ldg(eg.words + w) << 32) | __ldg(eg.words + w + 1)) << (pos & 31);
-            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // code length | symbol << 8
-            pos += ent & 0xffu;
-            const u32 e = ent >> 8;
+            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // the first code: symbol bits 8..15, length 24..27
+            pos += (ent >> 24) & 15u;
+            const u32 e = (ent >> 8) & 0xffu;
             if (R == 2)
             {
                 ((u16*)eg.et.out)[idx] = (u16)join_wide<2>(e, __ldg((const u16*)eg.rest + idx));
@@ -284,12 +338,12 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode_f16(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
+    extern __shared__ u32 tab[];
     en_decode_wide<2>(p, tab);
 }
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode_f32(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
+    extern __shared__ u32 tab[];
     en_decode_wide<3>(p, tab);
 }
