@@ -45,10 +45,10 @@ struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 // pair), 5..7 zero, 8..15 the first symbol, 16..23 the second (a pair), 24..27 the first code's length, bit 31 a pair.
 
 // One lane's reader: the stream bits from bit (bp & 31) of w0 (stream word k), then w1, w2 (words k + 1, k + 2);
-// nw = word k + 3, kk = k + 3.
+// nw = word k + 3, kb = 4 (k + 3) (its window slot's byte offset is kb & 252).
 struct EnLane
 {
-    u32 w0, w1, w2, nw, bp, kk;
+    u32 w0, w1, w2, nw, bp, kb;
 };
 
 // The entry at bit position bpn (bpn's bit 5 differs from bp's: the position is in w1).
@@ -58,10 +58,11 @@ __device__ __forceinline__ u32 en_lookup(const EnLane& s, const u32* tab, u32 sh
     return tab[x >> shr];
 }
 
-// Consumes entry ent (act: else nothing) and returns the next one; the symbols go to rows r and r + 1 (p points
-// at row r of this lane's column; the second row's write is overwritten by the next step unless ent is a pair),
-// and p moves down one row, or two for a pair.
-__device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* ring, u32 shr, u32 ent, u16*& p, bool act)
+// Consumes entry ent (act: else nothing) and returns the next one; the symbols go to rows r and r + 1 of this lane's
+// ebuf column (po = its byte offset, 64 r + 2 lane; the second row's write is overwritten by the next step unless ent is
+// a pair), and po moves down one row, or two for a pair. wring + laneRing: this lane's window (64 words).
+__device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* wring, u32 laneRing, u32 shr, u32 ent, u16* ebuf,
+                                       u32& po, bool act)
 {
     const u32 bpn = s.bp + (act ? ent : 0u);
     const bool moved = ((bpn ^ s.bp) & 32u) != 0;
@@ -72,14 +73,14 @@ __device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* rin
         s.w0 = s.w1;
         s.w1 = s.w2;
         s.w2 = s.nw;
-        s.kk += 1;
+        s.kb += 4;
     }
-    s.nw = ring[s.kk & (EN_RING - 1)];
+    s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
     if (act)
     {
-        p[0] = (u16)ent;        // the first symbol in the high byte
-        p[32] = (u16)(ent >> 8); // the second
-        p += (int)ent < 0 ? 64 : 32;
+        *(u16*)((char*)ebuf + po) = (u16)ent;             // the first symbol in the high byte
+        *(u16*)((char*)ebuf + po + 64) = (u16)(ent >> 8); // the second
+        po += (int)ent < 0 ? 128u : 64u;
     }
     return next;
 }
@@ -146,11 +147,21 @@ __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const 
     }
 }
 
-// Requests the window granules [g, g1) of this lane (words 4g .. 4g + 3 into slots (4g) & 63; granules past the
-// stream's last whole vector read that vector); returns g1.
-__device__ __forceinline__ u32 en_request(u32* ring, const uint4* wvec, u32 g, u32 g1, u32 lastVec)
+// Requests this lane's window granules [g, g1) (words 4g .. 4g + 3 into slots (4g) & 63; granules past the stream's last
+// whole vector, lastG, read that vector): at most four (a chunk's start: the window's end moves by four granules at most,
+// 16 words, so four keep it at k + 51), or any number (MANY: a group's start).
+template <bool MANY>
+__device__ __forceinline__ u32 en_request(u32* wring, u32 laneRing, const uint4* wvec, u32 g, u32 g1, u32 lastG)
 {
-    for (; g < g1; g++) cp_async16(ring + ((4 * g) & (EN_RING - 1)), wvec + (min(4 * g, lastVec) >> 2));
+    if (MANY)
+    {
+        for (; g < g1; g++) cp_async16((char*)wring + (((g * 16) & 255u) | laneRing), wvec + min(g, lastG));
+        return g1;
+    }
+    g1 = min(g1, g + 4);
+#pragma unroll
+    for (u32 i = 0; i < 4; i++)
+        if (g + i < g1) cp_async16((char*)wring + ((((g + i) * 16) & 255u) | laneRing), wvec + min(g + i, lastG));
     return g1;
 }
 
@@ -161,8 +172,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
     __shared__ __align__(16) u32 wring[32 * EN_RING];
     __shared__ __align__(16) u8 rbuf[2][EN_CHUNK];
     const u32 lane = threadIdx.x & 31;
-    u32* const ring = wring + lane * EN_RING;
-    u16* const col = ebuf + lane;
+    const u32 laneRing = lane * EN_RING * 4; // byte offset of this lane's window
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
@@ -191,15 +201,15 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         // The stream section holds ceil(total_bits / 32) + 4 words: the last whole 16-byte vector starts at or
         // before word ceil(total_bits / 32). Window granules past it are clamped: those words are only ever read
         // as bits after the last code of a stream (a lane's last pair may decode them; its row is not stored).
-        const u32 lastVec = (u32)((eg.total_bits + 31) / 32) & ~3u;
+        const u32 lastG = (u32)((eg.total_bits + 31) / 32) / 4;
         const uint4* wvec = (const uint4*)eg.words;
         const u32 shr = 32 - eg.L;
 
         EnLane s;
         const u32 k = off >> 5;
         s.bp = off & 31;
-        s.kk = k + 3;
-        u32 g = en_request(ring, wvec, s.kk >> 2, ((k + EN_AHEAD) >> 2) + 1, lastVec);
+        s.kb = (k + 3) * 4;
+        u32 g = en_request<true>(wring, laneRing, wvec, (k + 3) >> 2, ((k + EN_AHEAD) >> 2) + 1, lastG);
         if (nfull > 0 && vec)
         {
 #pragma unroll
@@ -211,14 +221,14 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         s.w2 = __ldg(eg.words + k + 2);
         u32 ent = en_lookup(s, tab, shr, s.bp, false);
         cp_async_wait_all();
-        s.nw = ring[s.kk & (EN_RING - 1)];
+        s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
         bool carry = false;
 
         // Iteration c decodes chunk c (the last one may be partial: tail elements) and joins it.
         for (int c = 0; c < nfull + (tail > 0); ++c)
         {
             const bool full = c < nfull;
-            g = en_request(ring, wvec, g, ((s.kk - 3 + EN_AHEAD) >> 2) + 1, lastVec);
+            g = en_request<false>(wring, laneRing, wvec, g, (((s.kb >> 2) - 3 + EN_AHEAD) >> 2) + 1, lastG);
             if (c + 1 < nfull && vec)
             {
 #pragma unroll
@@ -227,17 +237,17 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             }
             cp_async_commit();
             cp_async_wait<2>(); // chunk c's window words: requested two chunks ago or before
-            u16* pr = col + (carry ? 32 : 0);
+            u32 po = 2 * lane + (carry ? 64 : 0);
             // This lane's symbols of the chunk: 32, or those of its column in the partial chunk.
             const int nsym = full ? 32 : (tail - (int)lane + 31) / 32;
-            u16* const end = col + 32 * nsym;
+            const u32 end = 2 * lane + 64 * nsym;
             if (full)
             {
                 // 16 steps write at most rows 1 + 2 * 15 and + 1 = 32: no lane is done before the last.
 #pragma unroll
-                for (int j = 0; j < 16; j++) ent = en_step(s, tab, ring, shr, ent, pr, true);
+                for (int j = 0; j < 16; j++) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, true);
             }
-            while (__any_sync(0xffffffffu, pr < end)) ent = en_step(s, tab, ring, shr, ent, pr, pr < end);
+            while (__any_sync(0xffffffffu, po < end)) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, po < end);
             cp_async_wait<1>(); // chunk c's sign/mantissa bytes: requested a chunk ago
             __syncwarp();
             if (full && vec)
@@ -253,8 +263,8 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             }
             __syncwarp();
             // A pair that ended in row 32: its second symbol is row 0 of the next chunk.
-            carry = pr > end;
-            if (carry) col[0] = col[32 * 32];
+            carry = po > end;
+            if (carry) ebuf[lane] = ebuf[32 * 32 + lane];
         }
         cp_async_wait_all(); // no copy of this group lands in the next one's window
     }
