@@ -5,8 +5,8 @@
 //   dotnet run -c Release --project entropy_cases -- /tmp/entcases
 //   sed -e 's/extern __shared__/extern/' -e 's/__shared__/static/' ../../src/CodecLlm/Backends/Cuda/Kernels/entropy.cu > /tmp/entropy_emul_kernel.inc
 //   g++ -O2 -std=c++20 -pthread -I entropy_emul entropy_emul.cpp -o /tmp/entropy_emul && /tmp/entropy_emul /tmp/entcases/*.bin
-// (add -DEN_LOOKUP_AHEAD=0, -DEN_PAIRS=0 or -DEN_BRANCHLESS=1 to check those variants). A case file: u64 rows, u64 cols, u64 blob bytes, the u16
-// weights, the blob.
+// (-DEMUL_CP_LATE=0 lands every cp.async at once instead of as late as PTX allows: entropy_emul/common.cuh). A case
+// file: u64 rows, u64 cols, u64 blob bytes, the u16 weights, the blob.
 #include "common.cuh"
 alignas(16) u32 tab[1 << 15];
 #include "/tmp/entropy_emul_kernel.inc"

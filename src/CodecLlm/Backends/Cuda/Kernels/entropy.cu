@@ -6,10 +6,10 @@
 //
 // A lane's stream is a serial chain (table lookup -> shift -> next lookup), and a [5632, 2048] tensor has
 // only 11,264 of them: with ~3 warps a SM, a warp's step takes as long as its dependent instructions, so the
-// step is kept short and every memory access off the chain. No register that a global load writes is read
-// by a per-symbol instruction: the warp's loads are issued together once per chunk and used a chunk later (a
-// per-lane load in the symbol loop, issued by a few lanes at a time, made every lane wait for it: the
-// register scoreboard is the warp's).
+// step is kept short and every memory access off the chain. No global load is read by a per-symbol
+// instruction: the loads go to shared memory once per chunk and are used one or two chunks later (a per-lane
+// load in the symbol loop, issued by a few lanes at a time, made every lane wait for it: the register
+// scoreboard is the warp's).
 // - Two symbols a lookup: the table (GpuDecoders.EntropyTable) holds both codes wherever they fit in the L
 //   bits it is indexed by, so a lane's chain of lookups is about half as long (one symbol where they do not).
 // - The group is decoded in chunks of 1024 elements (32 symbols per lane). Each lane writes its symbols to
@@ -51,7 +51,7 @@ struct EnLane
     u32 w0, w1, w2, nw, bp, kb;
 };
 
-// The entry at bit position bpn (bpn's bit 5 differs from bp's: the position is in w1).
+// The entry at bit position bpn (moved: bpn's bit 5 differs from bp's, the position is in w1).
 __device__ __forceinline__ u32 en_lookup(const EnLane& s, const u32* tab, u32 shr, u32 bpn, bool moved)
 {
     const u32 x = moved ? __funnelshift_l(s.w2, s.w1, bpn) : __funnelshift_l(s.w1, s.w0, bpn);
