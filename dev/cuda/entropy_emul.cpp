@@ -5,21 +5,22 @@
 //   dotnet run -c Release --project entropy_cases -- /tmp/entcases
 //   sed -e 's/extern __shared__/extern/' -e 's/__shared__/static/' ../../src/CodecLlm/Backends/Cuda/Kernels/entropy.cu > /tmp/entropy_emul_kernel.inc
 //   g++ -O2 -std=c++20 -pthread -I entropy_emul entropy_emul.cpp -o /tmp/entropy_emul && /tmp/entropy_emul /tmp/entcases/*.bin
-// (add -DEN_LOOKUP_AHEAD=1 to check that variant). A case file: u64 rows, u64 cols, u64 blob bytes, the u16
-// weights, the blob.
+// (-DEMUL_CP_LATE=0 lands every cp.async at once instead of as late as PTX allows: entropy_emul/common.cuh). A case
+// file: u64 rows, u64 cols, u64 blob bytes, the u16 weights, the blob.
 #include "common.cuh"
-u16 tab[1 << 15];
+alignas(16) u32 tab[1 << 15];
 #include "/tmp/entropy_emul_kernel.inc"
 #include <cstdio>
 #include <thread>
 #include <vector>
 
-// The host table (GpuDecoders.EntropyTable): 2^L entries, code length | symbol << 8, canonical codes.
-static std::vector<u16> table_of(const u8* blob)
+// The host table (GpuDecoders.EntropyTable): 2^L u32 entries of canonical codes; bits 0..4 the bits consumed,
+// 8..15 the first symbol, 16..23 the second, 24..27 the first length, bit 31 a pair (both codes within the L bits).
+static std::vector<u32> table_of(const u8* blob)
 {
     int L = blob[7], len[256];
     for (int i = 0; i < 256; i++) len[i] = (blob[64 + i / 2] >> (i % 2 * 4)) & 15;
-    std::vector<u16> t((size_t)1 << L);
+    std::vector<u32> one((size_t)1 << L), t((size_t)1 << L);
     int code = 0, prev = 0;
     for (int l = 1; l <= L; l++)
         for (int s = 0; s < 256; s++)
@@ -27,9 +28,14 @@ static std::vector<u16> table_of(const u8* blob)
             {
                 code <<= l - prev;
                 prev = l;
-                for (int i = 0; i < 1 << (L - l); i++) t[(code << (L - l)) + i] = (u16)(l | s << 8);
+                for (int i = 0; i < 1 << (L - l); i++) one[(code << (L - l)) + i] = (u32)(l | s << 8 | l << 24);
                 code++;
             }
+    for (size_t i = 0; i < t.size(); i++)
+    {
+        u32 a = one[i], l1 = a & 31, b = l1 ? one[(i << l1) & (t.size() - 1)] : 0, l2 = b & 31;
+        t[i] = a && b && l1 + l2 <= (u32)L ? (l1 + l2) | (a & 0xff00) | (b & 0xff00) << 8 | l1 << 24 | 1u << 31 : a;
+    }
     return t;
 }
 
@@ -47,7 +53,7 @@ static void launch(const EntropyParams& p, int grid)
     }
 }
 
-struct Case { long rows, cols, n, K, groups; std::vector<u16> raw; u8* blob; std::vector<u16> table; };
+struct Case { long rows, cols, n, K, groups; std::vector<u16> raw; u8* blob; std::vector<u32> table; };
 
 int main(int argc, char** argv)
 {

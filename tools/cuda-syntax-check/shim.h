@@ -27,6 +27,7 @@ __device__ unsigned __shfl_sync(unsigned, unsigned, int, int = 32);
 __device__ int __shfl_sync(unsigned, int, int, int = 32);
 __device__ unsigned __shfl_up_sync(unsigned, unsigned, unsigned, int = 32);
 __device__ unsigned __ballot_sync(unsigned, int);
+__device__ int __any_sync(unsigned, int);
 __device__ float4 __ldg(const float4*);
 __device__ uint4 __ldg(const uint4*);
 __device__ float __ldg(const float*);

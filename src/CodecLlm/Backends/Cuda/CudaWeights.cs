@@ -108,7 +108,7 @@ internal sealed unsafe class CudaWeights : IDisposable
             stream.CopyToDevice(blob, 0, t.StoredPointer, t.StoredLength);
             DeviceBuffer? table = null;
             if (t.Codec == "entropy")
-                table = stream.UploadNew<ushort>(ctx.Allocator, GpuDecoders.EntropyTable(t.StoredBytes[..192], t.Name), MemoryCategory.Workspace, t.Name + " table");
+                table = stream.UploadNew<uint>(ctx.Allocator, GpuDecoders.EntropyTable(t.StoredBytes[..192], t.Name), MemoryCategory.Workspace, t.Name + " table");
             int laneSymbols = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
             return new GpuMatrix(t.Name, rows, cols, t.DType, t.Codec, blob, table, groups, laneSymbols, sections);
         }

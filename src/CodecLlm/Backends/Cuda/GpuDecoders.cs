@@ -66,16 +66,18 @@ internal static class GpuDecoders
     }
 
     /// <summary>
-    /// The GPU decode table of an entropy blob (canonical Huffman, indexed by the next L bits): 2^L entries,
-    /// code length | symbol &lt;&lt; 8 (the kernel shifts its bit buffer by the entry itself: a funnel shift
-    /// uses the low 5 bits); 0 = no code.
+    /// The GPU decode table of an entropy blob (canonical Huffman, indexed by the next L stream bits): 2^L u32
+    /// entries. Bits 0..4: the bits the entry consumes; 8..15: the first symbol; 16..23: the second; 24..27: the first
+    /// code's length; bit 31: the entry holds a pair (the index's bits after the first code hold a whole second code, so
+    /// bits 0..4 are both lengths' sum). The kernel shifts its bit buffer by the entry itself (a funnel shift uses the
+    /// low 5 bits), or by entry &gt;&gt; 24 for the first symbol alone. 0 = no code.
     /// </summary>
-    public static ushort[] EntropyTable(ReadOnlySpan<byte> blob, string name)
+    public static uint[] EntropyTable(ReadOnlySpan<byte> blob, string name)
     {
         int cap = blob[7];
         var lengths = new int[256];
         for (int i = 0; i < 256; i++) lengths[i] = (blob[64 + i / 2] >> (i % 2 * 4)) & 0xF;
-        var table = new ushort[1 << cap];
+        var single = new uint[1 << cap];
         int code = 0, prevLen = 0;
         foreach (int sym in Enumerable.Range(0, 256).Where(s => lengths[s] > 0).OrderBy(s => lengths[s]).ThenBy(s => s))
         {
@@ -84,9 +86,23 @@ internal static class GpuDecoders
             code <<= len - prevLen;
             prevLen = len;
             int first = code << (cap - len), count = 1 << (cap - len);
-            if (first + count > table.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
-            for (int i = 0; i < count; i++) table[first + i] = (ushort)(len | sym << 8);
+            if (first + count > single.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
+            for (int i = 0; i < count; i++) single[first + i] = (uint)(len | sym << 8 | len << 24);
             code++;
+        }
+        var table = new uint[single.Length];
+        int mask = single.Length - 1;
+        for (int i = 0; i < table.Length; i++)
+        {
+            uint e1 = single[i];
+            table[i] = e1;
+            if (e1 == 0) continue;
+            int len1 = (int)(e1 & 31);
+            // The index's low cap - len1 bits follow the first code; a second code no longer than that is read whole.
+            uint e2 = single[(i << len1) & mask];
+            int len2 = (int)(e2 & 31);
+            if (e2 != 0 && len1 + len2 <= cap)
+                table[i] = (uint)(len1 + len2) | (e1 & 0xFF00) | (e2 & 0xFF00) << 8 | (uint)len1 << 24 | 1u << 31;
         }
         return table;
     }

@@ -40,7 +40,7 @@ public class GpuDecoderTests
         int groups = GpuDecoders.Validate(t, t.Rows, t.Cols);
         DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
         s.Upload(blob, t.StoredBytes);
-        DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
+        DeviceBuffer? table = t.Codec == "entropy" ? s.UploadNew<uint>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
         int k = t.Codec == "entropy" ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
         FixedCodec.Sections? sections = t.Codec == "fixed" ? GpuDecoders.FixedSections(t, t.Rows, t.Cols) : null;
         var m = new GpuMatrix("w", t.Rows, t.Cols, TensorDType.BF16, t.Codec, blob, table, groups, k, sections);

@@ -50,7 +50,7 @@ public class GpuF16F32DecoderTests
         DeviceBuffer blob = c.Allocator.Allocate(t.StoredLength + 16, MemoryCategory.CompressedWeights, "blob");
         s.Upload(blob, t.StoredBytes);
         bool entropy = t.Codec == "entropy";
-        DeviceBuffer? table = entropy ? s.UploadNew<ushort>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
+        DeviceBuffer? table = entropy ? s.UploadNew<uint>(c.Allocator, GpuDecoders.EntropyTable(t.StoredBytes, t.Name), MemoryCategory.Workspace, "table") : null;
         int k = entropy ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(t.StoredBytes[16..]) : 0;
         var m = new GpuMatrix("w", t.Rows, t.Cols, t.DType, t.Codec, blob, table, groups, k, entropy ? null : GpuDecoders.FixedSections(t, t.Rows, t.Cols));
         owned.Add(m);

@@ -95,14 +95,6 @@ __device__ __forceinline__ void rope_pair(int i, int hd, int style, float rs, fl
     knew[b] = kv_round<KV>(kb);
 }
 
-// 16 bytes global -> shared without registers (sm_80+), and the wait for all of a thread's copies.
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
-{
-    unsigned s;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(s) : "l"(smem));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(s), "l"(gmem) : "memory");
-}
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
 // Decode: the key and value rows of positions 0 .. staged - 1 (kv head at element kbase of a cache row of kvdim
 // elements of eb bytes) copied into shared memory at kst and vst, rows `stride` bytes apart, in 16-byte chunks

@@ -1,79 +1,88 @@
 // GPU decoder for the `entropy` codec (docs/FORMAT.md): canonical Huffman exponent codes in 32 interleaved
 // lane streams per group, raw sign/mantissa plane. BF16 (F16 and F32: en_decode_wide, at the end of the file).
 // One warp per block and group; the decode
-// table (2^L u16 entries, built by the host from the code lengths: code length | symbol << 8) sits in
+// table (2^L u32 entries, built by the host from the code lengths: GpuDecoders.EntropyTable) sits in
 // shared memory. One launch decodes up to four tensors (their groups numbered one after another).
 //
 // A lane's stream is a serial chain (table lookup -> shift -> next lookup), and a [5632, 2048] tensor has
-// only 11,264 of them, so every memory access is kept off that chain, and no register that a global load
-// writes is read by a per-symbol instruction: the warp's loads are issued together once per chunk and used
-// a chunk later (a per-lane load in the symbol loop, issued by a few lanes at a time, made every lane wait
-// for it: the register scoreboard is the warp's).
-// - The group is decoded in chunks of 1024 elements (32 symbols per lane). Each lane writes its decoded
-//   table entries to shared memory; the warp then joins the chunk with its sign/mantissa bytes (loaded,
-//   8 per lane and coalesced, before the chunk's decode): each lane builds 8 consecutive BF16 at a time
-//   and writes them with one 16-byte store.
-// - Stream words come from a per-lane window in shared memory (64 words): a chunk of 32 symbols needs at
-//   most L <= 15 refills, so the words [p, p + 33) from the lane's next word p at a chunk's start cover
-//   that chunk and the next; they are loaded (9 x 16 bytes per lane) at the chunk's start and stored into
-//   the window at its end. A refill takes the word loaded from the window at the previous refill and
-//   loads the next one (a shared-memory load, finished long before a lane's next refill).
-// - The next table index is taken from the shifted buffer before the refill (the refill only adds bits
-//   below the L bits that the index reads).
-// Partial chunks (the last group's tail, K not a multiple of 32) and outputs not 16-byte aligned take
-// element-by-element paths.
+// only 11,264 of them: with ~3 warps a SM, a warp's step takes as long as its dependent instructions, so the
+// step is kept short and every memory access off the chain. No global load is read by a per-symbol
+// instruction: the loads go to shared memory once per chunk and are used one or two chunks later (a per-lane
+// load in the symbol loop, issued by a few lanes at a time, made every lane wait for it: the register
+// scoreboard is the warp's).
+// - Two symbols a lookup: the table (GpuDecoders.EntropyTable) holds both codes wherever they fit in the L
+//   bits it is indexed by, so a lane's chain of lookups is about half as long (one symbol where they do not).
+// - The group is decoded in chunks of 1024 elements (32 symbols per lane). Each lane writes its symbols to
+//   its column of shared memory (ebuf, row r = symbol r of the chunk); the warp then joins the chunk with its
+//   sign/mantissa bytes: each lane builds 8 consecutive BF16 at a time and writes them with one 16-byte
+//   store. A pair that ends past row 31 puts its second symbol in row 32, which becomes row 0 of the next
+//   chunk (the lane carries it).
+// - A lane reads its stream at bit bp of three words w0 w1 w2 (stream words k, k+1, k+2): the next L bits are
+//   one funnel shift of w0:w1 or w1:w2, no bit buffer is shifted or refilled on the chain. bp += entry (the
+//   entry's low 5 bits are the bits it consumes, bits 5..7 are 0, the higher bits only carry upwards); when
+//   bit 5 of bp flips the words move down and w2 takes word k+3, read from the lane's window in shared
+//   memory (64 words, word j in slot j & 63) the step before it is needed.
+// - Loads run two chunks ahead, by cp.async (global -> shared, no registers; one commit group a chunk), so that
+//   with ~3 warps a SM a chunk's decode never waits for memory: a chunk consumes at most 33 symbols (495 bits
+//   at L = 15: the words move 16 times at most), so chunk c reads window words below k + 20 (k: w0's word at
+//   its start) and chunk c + 2 below k + 52; at chunk c's start the lane requests the 16-byte granules up to
+//   word k + 51 that it has not requested yet (each granule once; its slots' previous words lie below k - 9,
+//   consumed) and the sign/mantissa bytes of chunk c + 1 (a 2 x 1 KiB buffer).
+// Partial chunks (the last group's tail, K not a multiple of 32) run the per-lane loop only; outputs not
+// 16-byte aligned take an element-by-element join.
 #include "common.cuh"
 
 // Groups [first_group, first_group + groups) of a tensor; out points where element 0 would go.
-struct EntropyTensor { const u8* blob; const u16* table; u16* out; int groups; int group_start; int first_group; };
+struct EntropyTensor { const u8* blob; const u32* table; u16* out; int groups; int group_start; int first_group; };
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
 #define EN_CHUNK 1024  // elements per chunk: 32 symbols of each of the 32 lanes
-#define EN_WIN_VECS 9   // 16-byte loads per lane and chunk: words [p & ~3, (p & ~3) + 36) include [p, p + 2·15 + 3)
-#define EN_RING_VECS 16 // the window: 16 x 4 words per lane, 16-byte granule g of lane t at [g][t]
+#define EN_ROWS 33      // ebuf rows: 32 symbols and the carried one
+#define EN_AHEAD 51     // at a chunk's start, the window is requested through word k + 51 (chunk c + 2's last word)
+#define EN_RING 64      // window slots (words) per lane: word j of lane t at wring[t * 64 + (j & 63)]
 
-// One lane's bit reader: hi:lo holds the next stream bits, most significant first; avail of them are valid.
-// nw = stream word k, the next refill, loaded from the window (ring) at the previous refill.
+// Table entry (u32, GpuDecoders.EntropyTable): bits 0..4 the bits the entry consumes (one code, or both codes of a
+// pair), 5..7 zero, 8..15 the first symbol, 16..23 the second (a pair), 24..27 the first code's length, bit 31 a pair.
+
+// One lane's reader: the stream bits from bit (bp & 31) of w0 (stream word k), then w1, w2 (words k + 1, k + 2);
+// nw = word k + 3, kb = 4 (k + 3) (its window slot's byte offset is kb & 252).
 struct EnLane
 {
-    u32 hi, lo;
-    int avail;
-    u32 nw, k;
+    u32 w0, w1, w2, nw, bp, kb;
 };
 
-// Word k of this lane's window (ring points at the lane's first word: granule 0 of lane t).
-__device__ __forceinline__ u32 en_ring_word(const u32* ring, u32 k)
+// The entry at bit position bpn (moved: bpn's bit 5 differs from bp's, the position is in w1).
+__device__ __forceinline__ u32 en_lookup(const EnLane& s, const u32* tab, u32 shr, u32 bpn, bool moved)
 {
-    return ring[((k >> 2) & (EN_RING_VECS - 1)) * 128 + (k & 3)];
+    const u32 x = moved ? __funnelshift_l(s.w2, s.w1, bpn) : __funnelshift_l(s.w1, s.w0, bpn);
+    return tab[x >> shr];
 }
 
-// EN_LOOKUP_AHEAD=1 (default): a symbol's step issues the next symbol's table lookup before its refill, so that the
-// lookup latency overlaps the refill instead of following it (checked bit for bit by dev/cuda/entropy_emul.cpp; H100,
-// session 20: one tensor a launch 281 -> 344-348 GB/s, four 519 -> 632-635 on TinyLlama's [5632, 2048]; TinyLlama
-// `entropy` decode to scratch 206 -> 240 tok/s). 0 (CODECLLM_NVRTC_DEFINES=-DEN_LOOKUP_AHEAD=0): the lookup after it.
-#ifndef EN_LOOKUP_AHEAD
-#define EN_LOOKUP_AHEAD 1
-#endif
-
-// Decodes one symbol; returns its table entry (code length in bits 0..3, symbol in bits 8..15). nxt is the
-// next symbol's table index (EN_LOOKUP_AHEAD: its table entry).
-__device__ __forceinline__ u32 en_step(EnLane& s, const u16* tab, const u32* ring, u32& nxt, u32 shr)
+// Consumes entry ent (act: else nothing) and returns the next one; the symbols go to rows r and r + 1 of this lane's
+// ebuf column (po = its byte offset, 64 r + 2 lane; the second row's write is overwritten by the next step unless ent is
+// a pair), and po moves down one row, or two for a pair. wring + laneRing: this lane's window (64 words).
+__device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* wring, u32 laneRing, u32 shr, u32 ent, u16* ebuf,
+                                       u32& po, bool act)
 {
-    u32 ent = EN_LOOKUP_AHEAD ? nxt : tab[nxt];
-    s.hi = __funnelshift_l(s.lo, s.hi, ent); // the shift amount is ent & 31 = the code length
-    s.lo = __funnelshift_l(0u, s.lo, ent);
-    nxt = s.hi >> shr;                        // top L bits: valid (avail >= 18 >= L) before the refill
-    if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
-    s.avail -= (int)(ent & 31u);
-    if (s.avail <= 32)
+    const u32 bpn = s.bp + (act ? ent : 0u);
+    const bool moved = ((bpn ^ s.bp) & 32u) != 0;
+    const u32 next = en_lookup(s, tab, shr, bpn, moved);
+    s.bp = bpn;
+    if (moved)
     {
-        u32 sh = 32u - (u32)s.avail;          // the word goes right below the valid bits
-        s.lo |= s.nw << sh;
-        s.hi |= __funnelshift_l(s.nw, 0u, sh);
-        s.avail += 32;
-        s.nw = en_ring_word(ring, ++s.k);
+        s.w0 = s.w1;
+        s.w1 = s.w2;
+        s.w2 = s.nw;
+        s.kb += 4;
     }
-    return ent;
+    s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
+    if (act)
+    {
+        *(u16*)((char*)ebuf + po) = (u16)ent;             // the first symbol in the high byte
+        *(u16*)((char*)ebuf + po + 64) = (u16)(ent >> 8); // the second
+        po += (int)ent < 0 ? 128u : 64u;
+    }
+    return next;
 }
 
 // x = bytes [r0, ent0 symbol, r1, ent1 symbol] -> two BF16: sign = r bit 7, exponent, mantissa = r bits 0..6.
@@ -138,13 +147,32 @@ __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const 
     }
 }
 
+// Requests this lane's window granules [g, g1) (words 4g .. 4g + 3 into slots (4g) & 63; granules past the stream's last
+// whole vector, lastG, read that vector): at most four (a chunk's start: the window's end moves by four granules at most,
+// 16 words, so four keep it at k + 51), or any number (MANY: a group's start).
+template <bool MANY>
+__device__ __forceinline__ u32 en_request(u32* wring, u32 laneRing, const uint4* wvec, u32 g, u32 g1, u32 lastG)
+{
+    if (MANY)
+    {
+        for (; g < g1; g++) cp_async16((char*)wring + (((g * 16) & 255u) | laneRing), wvec + min(g, lastG));
+        return g1;
+    }
+    g1 = min(g1, g + 4);
+#pragma unroll
+    for (u32 i = 0; i < 4; i++)
+        if (g + i < g1) cp_async16((char*)wring + ((((g + i) * 16) & 255u) | laneRing), wvec + min(g + i, lastG));
+    return g1;
+}
+
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
-    __shared__ __align__(16) u16 ebuf[EN_CHUNK];
-    __shared__ uint4 wring[EN_RING_VECS * 32];
+    extern __shared__ u32 tab[];
+    __shared__ __align__(16) u16 ebuf[EN_ROWS * 32];
+    __shared__ __align__(16) u32 wring[32 * EN_RING];
+    __shared__ __align__(16) u8 rbuf[2][EN_CHUNK];
     const u32 lane = threadIdx.x & 31;
-    const u32* ring = (const u32*)(wring + lane);
+    const u32 laneRing = lane * EN_RING * 4; // byte offset of this lane's window
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
@@ -156,7 +184,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             __syncwarp();
             const uint4* src = (const uint4*)eg.et.table;
             uint4* dst = (uint4*)tab;
-            int n16 = (1 << eg.L) * 2 / 16;
+            int n16 = (1 << eg.L) * 4 / 16;
 #pragma unroll 8
             for (int i = (int)lane; i < n16; i += 32) dst[i] = __ldg(src + i);
             if (n16 == 0 && lane < (1u << eg.L)) tab[lane] = eg.et.table[lane];
@@ -171,69 +199,74 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         const int nfull = elems / EN_CHUNK, tail = elems % EN_CHUNK;
         const bool vec = ((((u64)out) | ((u64)rst)) & 15) == 0;
         // The stream section holds ceil(total_bits / 32) + 4 words: the last whole 16-byte vector starts at or
-        // before word ceil(total_bits / 32). Window loads past it are clamped: those words are only ever read
-        // as bits below the last code of a stream, which do not change a table entry.
-        const u32 lastVec = (u32)((eg.total_bits + 31) / 32) & ~3u;
+        // before word ceil(total_bits / 32). Window granules past it are clamped: those words are only ever read
+        // as bits after the last code of a stream (a lane's last pair may decode them; its row is not stored).
+        const u32 lastG = (u32)((eg.total_bits + 31) / 32) / 4;
         const uint4* wvec = (const uint4*)eg.words;
+        const u32 shr = 32 - eg.L;
 
         EnLane s;
-        const u32 w = off >> 5, skip = off & 31;
-        s.hi = __ldg(eg.words + w);
-        s.lo = __ldg(eg.words + w + 1);
-        s.k = w + 2;
-        s.hi = __funnelshift_l(s.lo, s.hi, skip);
-        s.lo <<= skip;
-        s.avail = 64 - (int)skip;
-        const u32 shr = 32 - eg.L;
-        u32 nxt = s.hi >> shr;
-        if (EN_LOOKUP_AHEAD) nxt = tab[nxt];
-        uint4 win[EN_WIN_VECS];
-        u32 wbase = s.k & ~3u;
+        const u32 k = off >> 5;
+        s.bp = off & 31;
+        s.kb = (k + 3) * 4;
+        u32 g = en_request<true>(wring, laneRing, wvec, (k + 3) >> 2, ((k + EN_AHEAD) >> 2) + 1, lastG);
+        if (nfull > 0 && vec)
+        {
 #pragma unroll
-        for (int j = 0; j < EN_WIN_VECS; j++) win[j] = __ldg(wvec + (min(wbase + 4 * j, lastVec) >> 2));
-#pragma unroll
-        for (int j = 0; j < EN_WIN_VECS; j++) wring[(((wbase >> 2) + j) & (EN_RING_VECS - 1)) * 32 + lane] = win[j];
-        s.nw = en_ring_word(ring, s.k);
+            for (int j = 0; j < 4; j++) cp_async8(rbuf[0] + 8 * lane + 256 * j, rst + 8 * lane + 256 * j);
+        }
+        cp_async_commit();
+        s.w0 = __ldg(eg.words + k);
+        s.w1 = __ldg(eg.words + k + 1);
+        s.w2 = __ldg(eg.words + k + 2);
+        u32 ent = en_lookup(s, tab, shr, s.bp, false);
+        cp_async_wait_all();
+        s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
+        bool carry = false;
 
         // Iteration c decodes chunk c (the last one may be partial: tail elements) and joins it.
         for (int c = 0; c < nfull + (tail > 0); ++c)
         {
             const bool full = c < nfull;
-            uint2 rv[4];
-            if (full && vec)
+            g = en_request<false>(wring, laneRing, wvec, g, (((s.kb >> 2) - 3 + EN_AHEAD) >> 2) + 1, lastG);
+            if (c + 1 < nfull && vec)
             {
 #pragma unroll
-                for (int j = 0; j < 4; j++) rv[j] = __ldg((const uint2*)(rst + c * EN_CHUNK + 8 * lane + 256 * j));
+                for (int j = 0; j < 4; j++)
+                    cp_async8(rbuf[(c + 1) & 1] + 8 * lane + 256 * j, rst + (c + 1) * EN_CHUNK + 8 * lane + 256 * j);
             }
-            // The window for the next chunk: it starts at or after this chunk's first refill word.
-            wbase = s.k & ~3u;
-#pragma unroll
-            for (int j = 0; j < EN_WIN_VECS; j++) win[j] = __ldg(wvec + (min(wbase + 4 * j, lastVec) >> 2));
+            cp_async_commit();
+            cp_async_wait<2>(); // chunk c's window words: requested two chunks ago or before
+            u32 po = 2 * lane + (carry ? 64 : 0);
+            // This lane's symbols of the chunk: 32, or those of its column in the partial chunk.
+            const int nsym = full ? 32 : (tail - (int)lane + 31) / 32;
+            const u32 end = 2 * lane + 64 * nsym;
             if (full)
             {
+                // 16 steps write at most rows 1 + 2 * 15 and + 1 = 32: no lane is done before the last.
 #pragma unroll
-                for (int r = 0; r < 32; r++) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, nxt, shr);
+                for (int j = 0; j < 16; j++) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, true);
             }
-            else
-            {
-                for (int r = 0; 32 * r < tail; r++)
-                    if (32 * r + (int)lane < tail) ebuf[32 * r + lane] = (u16)en_step(s, tab, ring, nxt, shr);
-            }
+            while (__any_sync(0xffffffffu, po < end)) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, po < end);
+            cp_async_wait<1>(); // chunk c's sign/mantissa bytes: requested a chunk ago
             __syncwarp();
             if (full && vec)
             {
 #pragma unroll
                 for (int j = 0; j < 4; j++)
-                    *(uint4*)(out + c * EN_CHUNK + 8 * lane + 256 * j) = en_join8(*(const uint4*)(ebuf + 8 * lane + 256 * j), rv[j]);
+                    *(uint4*)(out + c * EN_CHUNK + 8 * lane + 256 * j) =
+                        en_join8(*(const uint4*)(ebuf + 8 * lane + 256 * j), *(const uint2*)(rbuf[c & 1] + 8 * lane + 256 * j));
             }
             else
             {
                 en_store_scalar(out, rst, ebuf, c * EN_CHUNK, full ? EN_CHUNK : tail, lane);
             }
-#pragma unroll
-            for (int j = 0; j < EN_WIN_VECS; j++) wring[(((wbase >> 2) + j) & (EN_RING_VECS - 1)) * 32 + lane] = win[j];
             __syncwarp();
+            // A pair that ended in row 32: its second symbol is row 0 of the next chunk.
+            carry = po > end;
+            if (carry) ebuf[lane] = ebuf[32 * 32 + lane];
         }
+        cp_async_wait_all(); // no copy of this group lands in the next one's window
     }
 }
 
@@ -245,7 +278,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
 // 5 bits), as the CPU EntropyCodec decodes it. Parameters, grid, block and table as entropy_decode; out (u16 for F16,
 // u32 for F32) points where element 0 would go.
 template <int R>
-__device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
+__device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u32* tab)
 {
     const u32 lane = threadIdx.x & 31;
     int prev = -1;
@@ -266,9 +299,9 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
         {
             const u32 w = (u32)(pos >> 5);
             const u64 bits = (((u64)__ldg(eg.words + w) << 32) | __ldg(eg.words + w + 1)) << (pos & 31);
-            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // code length | symbol << 8
-            pos += ent & 0xffu;
-            const u32 e = ent >> 8;
+            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // the first code: symbol bits 8..15, length 24..27
+            pos += (ent >> 24) & 15u;
+            const u32 e = (ent >> 8) & 0xffu;
             if (R == 2)
             {
                 ((u16*)eg.et.out)[idx] = (u16)join_wide<2>(e, __ldg((const u16*)eg.rest + idx));
@@ -284,12 +317,12 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u16* tab)
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode_f16(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
+    extern __shared__ u32 tab[];
     en_decode_wide<2>(p, tab);
 }
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode_f32(const EntropyParams p)
 {
-    extern __shared__ u16 tab[];
+    extern __shared__ u32 tab[];
     en_decode_wide<3>(p, tab);
 }
