@@ -73,7 +73,6 @@ inline void emul_copy(void* smem, const void* gmem, int bytes)
     else memcpy(smem, gmem, bytes);
 }
 inline void cp_async16(void* smem, const void* gmem) { emul_copy(smem, gmem, 16); }
-inline void cp_async8(void* smem, const void* gmem) { emul_copy(smem, gmem, 8); }
 inline void cp_async_commit()
 {
     emul_groups.push_back(std::move(emul_open));

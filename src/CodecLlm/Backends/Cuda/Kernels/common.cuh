@@ -59,7 +59,7 @@ template <int R> __device__ __forceinline__ u32 join_wide(u32 e, u32 r)
     return (((r >> 23) & 1u) << 31) | ((e & 0xffu) << 23) | (r & 0x7fffffu);
 }
 
-// Global -> shared copies without registers (cp.async, sm_80+): 16 or 8 bytes; a thread's copies since its last commit
+// Global -> shared copies without registers (cp.async, sm_80+) of 16 bytes; a thread's copies since its last commit
 // form a group, cp_async_wait<N> waits until at most its N latest groups are in flight, cp_async_wait_all for all.
 __device__ __forceinline__ unsigned smem_addr(const void* p)
 {
@@ -70,10 +70,6 @@ __device__ __forceinline__ unsigned smem_addr(const void* p)
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem)
 {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(smem_addr(smem)), "l"(gmem) : "memory");
-}
-__device__ __forceinline__ void cp_async8(void* smem, const void* gmem)
-{
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;" ::"r"(smem_addr(smem)), "l"(gmem) : "memory");
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }

@@ -27,7 +27,8 @@
 //   at L = 15: the words move 16 times at most), so chunk c reads window words below k + 20 (k: w0's word at
 //   its start) and chunk c + 2 below k + 52; at chunk c's start the lane requests the 16-byte granules up to
 //   word k + 51 that it has not requested yet (each granule once; its slots' previous words lie below k - 9,
-//   consumed) and the sign/mantissa bytes of chunk c + 1 (a 2 x 1 KiB buffer).
+//   consumed) and the sign/mantissa bytes of chunk c + 1 (a 2 x 1 KiB buffer; each lane copies 2 x 16 bytes,
+//   which other lanes join after the wait and a __syncwarp).
 // Partial chunks (the last group's tail, K not a multiple of 32) run the per-lane loop only; outputs not
 // 16-byte aligned take an element-by-element join.
 #include "common.cuh"
@@ -213,7 +214,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         if (nfull > 0 && vec)
         {
 #pragma unroll
-            for (int j = 0; j < 4; j++) cp_async8(rbuf[0] + 8 * lane + 256 * j, rst + 8 * lane + 256 * j);
+            for (int j = 0; j < 2; j++) cp_async16(rbuf[0] + 16 * lane + 512 * j, rst + 16 * lane + 512 * j);
         }
         cp_async_commit();
         s.w0 = __ldg(eg.words + k);
@@ -232,8 +233,8 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             if (c + 1 < nfull && vec)
             {
 #pragma unroll
-                for (int j = 0; j < 4; j++)
-                    cp_async8(rbuf[(c + 1) & 1] + 8 * lane + 256 * j, rst + (c + 1) * EN_CHUNK + 8 * lane + 256 * j);
+                for (int j = 0; j < 2; j++)
+                    cp_async16(rbuf[(c + 1) & 1] + 16 * lane + 512 * j, rst + (c + 1) * EN_CHUNK + 16 * lane + 512 * j);
             }
             cp_async_commit();
             cp_async_wait<2>(); // chunk c's window words: requested two chunks ago or before
