@@ -14,13 +14,13 @@ alignas(16) u32 tab[1 << 15];
 #include <thread>
 #include <vector>
 
-// The host table (GpuDecoders.EntropyTable): 2^L u32 entries of canonical codes; bits 0..4 the bits consumed,
-// 8..15 the first symbol, 16..23 the second, 24..27 the first length, bit 31 a pair (both codes within the L bits).
+// The host table (GpuDecoders.EntropyTable): 2^L u32 entries of canonical codes, each holding the whole codes (three at
+// most) its L index bits begin with: bits 0..4 their bits, 6..7 how many, then the symbols from bit 8 on.
 static std::vector<u32> table_of(const u8* blob)
 {
     int L = blob[7], len[256];
     for (int i = 0; i < 256; i++) len[i] = (blob[64 + i / 2] >> (i % 2 * 4)) & 15;
-    std::vector<u32> one((size_t)1 << L), t((size_t)1 << L);
+    std::vector<int> cl((size_t)1 << L), cs((size_t)1 << L);
     int code = 0, prev = 0;
     for (int l = 1; l <= L; l++)
         for (int s = 0; s < 256; s++)
@@ -28,13 +28,22 @@ static std::vector<u32> table_of(const u8* blob)
             {
                 code <<= l - prev;
                 prev = l;
-                for (int i = 0; i < 1 << (L - l); i++) one[(code << (L - l)) + i] = (u32)(l | s << 8 | l << 24);
+                for (int i = 0; i < 1 << (L - l); i++) cl[(code << (L - l)) + i] = l, cs[(code << (L - l)) + i] = s;
                 code++;
             }
+    std::vector<u32> t((size_t)1 << L);
+    const size_t mask = t.size() - 1;
     for (size_t i = 0; i < t.size(); i++)
     {
-        u32 a = one[i], l1 = a & 31, b = l1 ? one[(i << l1) & (t.size() - 1)] : 0, l2 = b & 31;
-        t[i] = a && b && l1 + l2 <= (u32)L ? (l1 + l2) | (a & 0xff00) | (b & 0xff00) << 8 | l1 << 24 | 1u << 31 : a;
+        u32 used = 0, n = 0, syms = 0;
+        for (; n < 3; n++)
+        {
+            size_t j = (i << used) & mask;
+            if (used >= (u32)L || cl[j] == 0 || used + cl[j] > (u32)L) break;
+            syms |= (u32)cs[j] << (8 * n);
+            used += cl[j];
+        }
+        t[i] = n ? used | n << 6 | syms << 8 : 0;
     }
     return t;
 }

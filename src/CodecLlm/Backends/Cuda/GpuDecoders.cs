@@ -67,42 +67,45 @@ internal static class GpuDecoders
 
     /// <summary>
     /// The GPU decode table of an entropy blob (canonical Huffman, indexed by the next L stream bits): 2^L u32
-    /// entries. Bits 0..4: the bits the entry consumes; 8..15: the first symbol; 16..23: the second; 24..27: the first
-    /// code's length; bit 31: the entry holds a pair (the index's bits after the first code hold a whole second code, so
-    /// bits 0..4 are both lengths' sum). The kernel shifts its bit buffer by the entry itself (a funnel shift uses the
-    /// low 5 bits), or by entry &gt;&gt; 24 for the first symbol alone. 0 = no code.
+    /// entries, each holding every whole code (three at most) that those L bits begin with: bits 0..4 the bits they
+    /// take, bit 5 zero, 6..7 how many, 8..15 the first symbol, 16..23 the second, 24..31 the third. The kernels add
+    /// the entry to their bit position (bits 6 and up only carry upwards) and move their output row by bits 6..7.
+    /// 0 = no code.
     /// </summary>
     public static uint[] EntropyTable(ReadOnlySpan<byte> blob, string name)
     {
         int cap = blob[7];
         var lengths = new int[256];
         for (int i = 0; i < 256; i++) lengths[i] = (blob[64 + i / 2] >> (i % 2 * 4)) & 0xF;
-        var single = new uint[1 << cap];
+        var len = new int[1 << cap];
+        var sym = new int[1 << cap];
         int code = 0, prevLen = 0;
-        foreach (int sym in Enumerable.Range(0, 256).Where(s => lengths[s] > 0).OrderBy(s => lengths[s]).ThenBy(s => s))
+        foreach (int s in Enumerable.Range(0, 256).Where(s => lengths[s] > 0).OrderBy(s => lengths[s]).ThenBy(s => s))
         {
-            int len = lengths[sym];
-            if (len > cap) throw new CorruptTensorException(name, $"code length {len} above the cap {cap}");
-            code <<= len - prevLen;
-            prevLen = len;
-            int first = code << (cap - len), count = 1 << (cap - len);
-            if (first + count > single.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
-            for (int i = 0; i < count; i++) single[first + i] = (uint)(len | sym << 8 | len << 24);
+            int l = lengths[s];
+            if (l > cap) throw new CorruptTensorException(name, $"code length {l} above the cap {cap}");
+            code <<= l - prevLen;
+            prevLen = l;
+            int first = code << (cap - l), count = 1 << (cap - l);
+            if (first + count > len.Length) throw new CorruptTensorException(name, "Huffman code lengths oversubscribe the code space");
+            len.AsSpan(first, count).Fill(l);
+            sym.AsSpan(first, count).Fill(s);
             code++;
         }
-        var table = new uint[single.Length];
-        int mask = single.Length - 1;
+        var table = new uint[len.Length];
+        int mask = len.Length - 1;
         for (int i = 0; i < table.Length; i++)
         {
-            uint e1 = single[i];
-            table[i] = e1;
-            if (e1 == 0) continue;
-            int len1 = (int)(e1 & 31);
-            // The index's low cap - len1 bits follow the first code; a second code no longer than that is read whole.
-            uint e2 = single[(i << len1) & mask];
-            int len2 = (int)(e2 & 31);
-            if (e2 != 0 && len1 + len2 <= cap)
-                table[i] = (uint)(len1 + len2) | (e1 & 0xFF00) | (e2 & 0xFF00) << 8 | (uint)len1 << 24 | 1u << 31;
+            int used = 0, n = 0;
+            uint symbols = 0;
+            // The code starting after `used` bits of the index is whole when its length fits in the remaining bits.
+            while (n < 3 && used < cap && len[(i << used) & mask] is int l && l > 0 && used + l <= cap)
+            {
+                symbols |= (uint)sym[(i << used) & mask] << (8 * n);
+                used += l;
+                n++;
+            }
+            table[i] = n == 0 ? 0 : (uint)used | (uint)n << 6 | symbols << 8;
         }
         return table;
     }

@@ -10,20 +10,20 @@
 // instruction: the loads go to shared memory once per chunk and are used one or two chunks later (a per-lane
 // load in the symbol loop, issued by a few lanes at a time, made every lane wait for it: the register
 // scoreboard is the warp's).
-// - Two symbols a lookup: the table (GpuDecoders.EntropyTable) holds both codes wherever they fit in the L
-//   bits it is indexed by, so a lane's chain of lookups is about half as long (one symbol where they do not).
+// - Up to three symbols a lookup: the table (GpuDecoders.EntropyTable) holds as many whole codes (three at most)
+//   as the L bits it is indexed by contain, so a lane's chain of lookups is a third to half as long.
 // - The group is decoded in chunks of 1024 elements (32 symbols per lane). Each lane writes its symbols to
 //   its column of shared memory (ebuf, row r = symbol r of the chunk); the warp then joins the chunk with its
 //   sign/mantissa bytes: each lane builds 8 consecutive BF16 at a time and writes them with one 16-byte
-//   store. A pair that ends past row 31 puts its second symbol in row 32, which becomes row 0 of the next
-//   chunk (the lane carries it).
+//   store. An entry that ends past row 31 puts its last symbols in rows 32 and 33, which become rows 0 and 1
+//   of the next chunk (the lane carries them), so every step consumes its whole entry.
 // - A lane reads its stream at bit bp of three words w0 w1 w2 (stream words k, k+1, k+2): the next L bits are
 //   one funnel shift of w0:w1 or w1:w2, no bit buffer is shifted or refilled on the chain. bp += entry (the
-//   entry's low 5 bits are the bits it consumes, bits 5..7 are 0, the higher bits only carry upwards); when
+//   entry's low 5 bits are the bits it consumes, bit 5 is 0, the higher bits only carry upwards); when
 //   bit 5 of bp flips the words move down and w2 takes word k+3, read from the lane's window in shared
 //   memory (64 words, word j in slot j & 63) the step before it is needed.
 // - Loads run two chunks ahead, by cp.async (global -> shared, no registers; one commit group a chunk), so that
-//   with ~3 warps a SM a chunk's decode never waits for memory: a chunk consumes at most 33 symbols (495 bits
+//   with ~3 warps a SM a chunk's decode never waits for memory: a chunk consumes at most 34 symbols (510 bits
 //   at L = 15: the words move 16 times at most), so chunk c reads window words below k + 20 (k: w0's word at
 //   its start) and chunk c + 2 below k + 52; at chunk c's start the lane requests the 16-byte granules up to
 //   word k + 51 that it has not requested yet (each granule once; its slots' previous words lie below k - 9,
@@ -38,12 +38,12 @@ struct EntropyTensor { const u8* blob; const u32* table; u16* out; int groups; i
 struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 
 #define EN_CHUNK 1024  // elements per chunk: 32 symbols of each of the 32 lanes
-#define EN_ROWS 33      // ebuf rows: 32 symbols and the carried one
+#define EN_ROWS 34      // ebuf rows: 32 symbols and the two an entry may carry into the next chunk
 #define EN_AHEAD 51     // at a chunk's start, the window is requested through word k + 51 (chunk c + 2's last word)
 #define EN_RING 64      // window slots (words) per lane: word j of lane t at wring[t * 64 + (j & 63)]
 
-// Table entry (u32, GpuDecoders.EntropyTable): bits 0..4 the bits the entry consumes (one code, or both codes of a
-// pair), 5..7 zero, 8..15 the first symbol, 16..23 the second (a pair), 24..27 the first code's length, bit 31 a pair.
+// Table entry (u32, GpuDecoders.EntropyTable): bits 0..4 the bits the entry consumes (its one to three codes), bit 5
+// zero, 6..7 the number of symbols, 8..15 the first symbol, 16..23 the second, 24..31 the third.
 
 // One lane's reader: the stream bits from bit (bp & 31) of w0 (stream word k), then w1, w2 (words k + 1, k + 2);
 // nw = word k + 3, kb = 4 (k + 3) (its window slot's byte offset is kb & 252).
@@ -59,9 +59,9 @@ __device__ __forceinline__ u32 en_lookup(const EnLane& s, const u32* tab, u32 sh
     return tab[x >> shr];
 }
 
-// Consumes entry ent (act: else nothing) and returns the next one; the symbols go to rows r and r + 1 of this lane's
-// ebuf column (po = its byte offset, 64 r + 2 lane; the second row's write is overwritten by the next step unless ent is
-// a pair), and po moves down one row, or two for a pair. wring + laneRing: this lane's window (64 words).
+// Consumes entry ent (act: else nothing) and returns the next one; the symbols go to rows r, r + 1, r + 2 of this lane's
+// ebuf column (po = its byte offset, 64 r + 2 lane; rows past the entry's symbols are overwritten by the next step), and
+// po moves down as many rows as the entry has symbols (64 bytes each: ent & 0xc0). wring + laneRing: this lane's window.
 __device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* wring, u32 laneRing, u32 shr, u32 ent, u16* ebuf,
                                        u32& po, bool act)
 {
@@ -79,9 +79,10 @@ __device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* wri
     s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
     if (act)
     {
-        *(u16*)((char*)ebuf + po) = (u16)ent;             // the first symbol in the high byte
-        *(u16*)((char*)ebuf + po + 64) = (u16)(ent >> 8); // the second
-        po += (int)ent < 0 ? 128u : 64u;
+        *(u16*)((char*)ebuf + po) = (u16)ent;               // the first symbol in the high byte
+        *(u16*)((char*)ebuf + po + 64) = (u16)(ent >> 8);   // the second
+        *(u16*)((char*)ebuf + po + 128) = (u16)(ent >> 16); // the third
+        po += ent & 0xc0u;
     }
     return next;
 }
@@ -201,7 +202,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         const bool vec = ((((u64)out) | ((u64)rst)) & 15) == 0;
         // The stream section holds ceil(total_bits / 32) + 4 words: the last whole 16-byte vector starts at or
         // before word ceil(total_bits / 32). Window granules past it are clamped: those words are only ever read
-        // as bits after the last code of a stream (a lane's last pair may decode them; its row is not stored).
+        // as bits after the last code of a stream (a lane's last entry may decode them; their rows are not stored).
         const u32 lastG = (u32)((eg.total_bits + 31) / 32) / 4;
         const uint4* wvec = (const uint4*)eg.words;
         const u32 shr = 32 - eg.L;
@@ -223,7 +224,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         u32 ent = en_lookup(s, tab, shr, s.bp, false);
         cp_async_wait_all();
         s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
-        bool carry = false;
+        u32 carry = 0; // symbols carried from the previous chunk (rows 32, 33 -> 0, 1)
 
         // Iteration c decodes chunk c (the last one may be partial: tail elements) and joins it.
         for (int c = 0; c < nfull + (tail > 0); ++c)
@@ -238,15 +239,16 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
             }
             cp_async_commit();
             cp_async_wait<2>(); // chunk c's window words: requested two chunks ago or before
-            u32 po = 2 * lane + (carry ? 64 : 0);
+            u32 po = 2 * lane + 64 * carry;
             // This lane's symbols of the chunk: 32, or those of its column in the partial chunk.
             const int nsym = full ? 32 : (tail - (int)lane + 31) / 32;
             const u32 end = 2 * lane + 64 * nsym;
             if (full)
             {
-                // 16 steps write at most rows 1 + 2 * 15 and + 1 = 32: no lane is done before the last.
+                // 10 steps: step j starts at row 2 + 3 j <= 29 at most, so it writes rows <= 31 and no lane is done
+                // before the last.
 #pragma unroll
-                for (int j = 0; j < 16; j++) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, true);
+                for (int j = 0; j < 10; j++) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, true);
             }
             while (__any_sync(0xffffffffu, po < end)) ent = en_step(s, tab, wring, laneRing, shr, ent, ebuf, po, po < end);
             cp_async_wait<1>(); // chunk c's sign/mantissa bytes: requested a chunk ago
@@ -263,9 +265,10 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
                 en_store_scalar(out, rst, ebuf, c * EN_CHUNK, full ? EN_CHUNK : tail, lane);
             }
             __syncwarp();
-            // A pair that ended in row 32: its second symbol is row 0 of the next chunk.
-            carry = po > end;
-            if (carry) ebuf[lane] = ebuf[32 * 32 + lane];
+            // An entry that ended in row 32 or 33: those symbols are rows 0 and 1 of the next chunk.
+            carry = po > end ? (po - end) / 64 : 0;
+            if (carry > 0) ebuf[lane] = ebuf[32 * 32 + lane];
+            if (carry > 1) ebuf[32 + lane] = ebuf[33 * 32 + lane];
         }
         cp_async_wait_all(); // no copy of this group lands in the next one's window
     }
@@ -296,21 +299,25 @@ __device__ __forceinline__ void en_decode_wide(const EntropyParams& p, u32* tab)
 
         const long long first = (long long)eg.g * 32 * eg.K, end = min(eg.n, first + 32 * eg.K);
         u64 pos = __ldg(eg.offsets + 32 * eg.g + lane);
-        for (long long idx = first + lane; idx < end; idx += 32)
+        for (long long idx = first + lane; idx < end;)
         {
             const u32 w = (u32)(pos >> 5);
             const u64 bits = (((u64)__ldg(eg.words + w) << 32) | __ldg(eg.words + w + 1)) << (pos & 31);
-            const u32 ent = tab[(u32)(bits >> (64 - eg.L))];  // the first code: symbol bits 8..15, length 24..27
-            pos += (ent >> 24) & 15u;
-            const u32 e = (ent >> 8) & 0xffu;
-            if (R == 2)
+            const u32 ent = tab[(u32)(bits >> (64 - eg.L))]; // one to three symbols (bits 6..7), from bit 8 on
+            pos += ent & 31u;
+            // The lane's last entry may hold symbols past its stream: they are not written.
+            for (u32 j = 0, count = (ent >> 6) & 3u; j < count && idx < end; j++, idx += 32)
             {
-                ((u16*)eg.et.out)[idx] = (u16)join_wide<2>(e, __ldg((const u16*)eg.rest + idx));
-            }
-            else
-            {
-                const u8* q = eg.rest + 3 * idx;
-                ((u32*)eg.et.out)[idx] = join_wide<3>(e, (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16));
+                const u32 e = (ent >> (8 + 8 * j)) & 0xffu;
+                if (R == 2)
+                {
+                    ((u16*)eg.et.out)[idx] = (u16)join_wide<2>(e, __ldg((const u16*)eg.rest + idx));
+                }
+                else
+                {
+                    const u8* q = eg.rest + 3 * idx;
+                    ((u32*)eg.et.out)[idx] = join_wide<3>(e, (u32)__ldg(q) | ((u32)__ldg(q + 1) << 8) | ((u32)__ldg(q + 2) << 16));
+                }
             }
         }
     }
