@@ -88,3 +88,25 @@ old_new() {
     D=.devrun-v/bin b tl_new_b$B --synthetic tinyllama-1.1b --new-tokens 64 --codec fixed --batch $B | grep -E "^==|^uncompressed|^fixed"
   done
 }
+# be NAME MODEL [ARGS...]: one `entropy` bench of MODEL (64 new tokens) into $OUT/bench_NAME.txt, its summary lines printed
+# (switches under test go in front as environment variables, D=DIR picks another build).
+be() {
+  local n=$1 m=$2; shift 2
+  BENCH_TIMEOUT=200 b "$n" --synthetic "$m" --new-tokens 64 --codec entropy "$@" > /dev/null
+  echo "== $n t=$SECONDS"; grep -E "^uncompressed|^entropy|^decode entropy" "$OUT/bench_$n.txt"
+}
+# entropy_classes NAME: the GPU tests that run the entropy decoders (decoders, sessions, batches, F16/F32 sessions) of the
+# build $D into $OUT/tests_NAME.log; the summary printed and kept in $OUT/tests_summary.txt.
+entropy_classes() {
+  TEST_TIMEOUT=250 classes "$D" "$1" GpuDecoderTests GpuF16F32DecoderTests CudaSessionTests CudaBatchTests CudaF16F32SessionTests
+  grep -E "Total:" "$OUT/tests_$1.log" > "$OUT/tests_summary.txt"
+}
+# entropy_ab "LABEL=DIR ...": the `entropy` bench of each build DIR in turn (files bench_{tl,l2}_LABEL*), TinyLlama twice,
+# then Llama-2-7B once, the clocks read after each model.
+entropy_ab() {
+  local k spec
+  for k in 1 2; do for spec in $1; do D=${spec#*=} be "tl_${spec%%=*}_$k" tinyllama-1.1b; done; done
+  q
+  for spec in $1; do D=${spec#*=} be "l2_${spec%%=*}" llama-2-7b; done
+  q
+}

@@ -8,15 +8,14 @@ source dev/perf/device_env.sh
 q
 overlay /tmp/old .devrun-v/old
 cuda_tests 330
-e() { local n=$1 m=$2; shift 2; BENCH_TIMEOUT=200 b $n --synthetic $m --new-tokens 64 --codec entropy "$@" > /dev/null; echo "== $n t=$SECONDS"; grep -E "^uncompressed|^entropy|^decode entropy" "$OUT/bench_$n.txt"; }
 for k in 1 2; do
-  D=/tmp/old e tl_old_$k tinyllama-1.1b
-  e tl_new_$k tinyllama-1.1b
-  CODECLLM_NVRTC_DEFINES=-DEN_BRANCHLESS=1 e tl_nbl_$k tinyllama-1.1b
+  D=/tmp/old be tl_old_$k tinyllama-1.1b
+  be tl_new_$k tinyllama-1.1b
+  CODECLLM_NVRTC_DEFINES=-DEN_BRANCHLESS=1 be tl_nbl_$k tinyllama-1.1b
 done
 q
-D=/tmp/old e l2_old llama-2-7b
-e l2_new llama-2-7b
-CODECLLM_NVRTC_DEFINES=-DEN_BRANCHLESS=1 e l2_nbl llama-2-7b
+D=/tmp/old be l2_old llama-2-7b
+be l2_new llama-2-7b
+CODECLLM_NVRTC_DEFINES=-DEN_BRANCHLESS=1 be l2_nbl llama-2-7b
 bf tl_fixed tinyllama-1.1b
 q

@@ -6,7 +6,6 @@ source dev/perf/device_env.sh
 q
 cuda_tests 330
 grep -E "Total:" "$OUT/tests.log" > "$OUT/tests_summary.txt"
-BENCH_TIMEOUT=200 b tl_entropy --synthetic tinyllama-1.1b --new-tokens 64 --codec entropy > /dev/null
-echo "== tl_entropy t=$SECONDS"; grep -E "^uncompressed|^entropy|^decode entropy" "$OUT/bench_tl_entropy.txt"
+be tl_entropy tinyllama-1.1b
 bf tl_fixed tinyllama-1.1b
 q

@@ -3,20 +3,4 @@
 # buffer shifted or refilled on the chain, pairs carried across chunks -- with its loads two chunks ahead by cp.async):
 # the decoder, session and batch tests, then the bench's decode rates and `entropy` tok/s: main (/tmp/old), call 1's
 # pairs + branch-free refill (ab56342, /tmp/mid) and v5, alternating.
-set -uo pipefail
-source dev/perf/device_env.sh
-q
-overlay /tmp/old .devrun-v/old
-overlay /tmp/mid .devrun-v/mid
-TEST_TIMEOUT=250 classes $D v5 GpuDecoderTests GpuF16F32DecoderTests CudaSessionTests CudaBatchTests CudaF16F32SessionTests
-e() { local n=$1 m=$2; shift 2; BENCH_TIMEOUT=200 b $n --synthetic $m --new-tokens 64 --codec entropy "$@" > /dev/null; echo "== $n t=$SECONDS"; grep -E "^entropy|^decode entropy" "$OUT/bench_$n.txt"; }
-for k in 1 2; do
-  D=/tmp/old e tl_old_$k tinyllama-1.1b
-  D=/tmp/mid e tl_mid_$k tinyllama-1.1b
-  e tl_v5_$k tinyllama-1.1b
-done
-q
-D=/tmp/old e l2_old llama-2-7b
-D=/tmp/mid e l2_mid llama-2-7b
-e l2_v5 llama-2-7b
-q
+exec bash dev/perf/session21_run2.sh v5

@@ -8,14 +8,13 @@ source dev/perf/device_env.sh
 q
 cuda_tests 330
 grep -E "Total:" "$OUT/tests.log" > "$OUT/tests_summary.txt"
-e() { local n=$1 m=$2; shift 2; BENCH_TIMEOUT=200 b $n --synthetic $m --new-tokens 64 --codec entropy "$@" > /dev/null; echo "== $n t=$SECONDS"; grep -E "^uncompressed|^entropy|^decode entropy" "$OUT/bench_$n.txt"; }
 for k in 1 2; do
-  e tl_$k tinyllama-1.1b
-  CODECLLM_ENTROPY_CARVEOUT=50 e tl_e50_$k tinyllama-1.1b
-  CODECLLM_SMEM_CARVEOUT=100 e tl_all100_$k tinyllama-1.1b
+  be tl_$k tinyllama-1.1b
+  CODECLLM_ENTROPY_CARVEOUT=50 be tl_e50_$k tinyllama-1.1b
+  CODECLLM_SMEM_CARVEOUT=100 be tl_all100_$k tinyllama-1.1b
 done
 q
-e l2 llama-2-7b
-CODECLLM_ENTROPY_CARVEOUT=50 e l2_e50 llama-2-7b
+be l2 llama-2-7b
+CODECLLM_ENTROPY_CARVEOUT=50 be l2_e50 llama-2-7b
 bf tl_fixed tinyllama-1.1b
 q
