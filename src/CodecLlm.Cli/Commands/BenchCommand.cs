@@ -40,7 +40,7 @@ public static class BenchCommand
         Option<int> newTokens = new("--new-tokens") { Description = "Tokens to decode", DefaultValueFactory = _ => 128 };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<bool> json = new("--json") { Description = "Print the result as JSON" };
-        Option<string> codec = new("--codec") { Description = "cuda: codecs to compare with the uncompressed model (comma list)", DefaultValueFactory = _ => "fixed,entropy" };
+        Option<string> codec = new("--codec") { Description = "cuda: codecs to compare with the uncompressed model (comma list of names or specs, e.g. fixed,entropy:lane_symbols=512)", DefaultValueFactory = _ => "fixed,entropy" };
         Option<string> tensors = new("--tensors") { Description = "cuda: tensors to compress (all, attn, mlp, embed, head, names/globs)", DefaultValueFactory = _ => "all" };
         Option<int> batch = new("--batch") { Description = $"Sequences decoded together, 1 to {BatchArguments.MaxBatch} (1)", DefaultValueFactory = _ => 1 };
         Option<string> kvCache = new("--kv-cache") { Description = "cuda: KV cache type f32, f16 or bf16", DefaultValueFactory = _ => "f32" };

@@ -68,7 +68,7 @@ public static class CudaBench
         var encoded = new Dictionary<string, LoadedModel>();
         try
         {
-            foreach (string codec in codecs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (string codec in CodecRegistry.SplitSpecs(codecs))
             {
                 ct.ThrowIfCancellationRequested();
                 Console.Error.WriteLine($"encoding with {codec}...");
@@ -127,8 +127,11 @@ public static class CudaBench
         var group = model.Tensors.Values.Where(t => t.Shape.Length == 2 && t.DType == TensorDType.BF16 && t.Name != TensorNames.Embedding)
             .GroupBy(t => (t.Rows, t.Cols)).OrderByDescending(g => g.Sum(t => t.ByteLength)).FirstOrDefault()?.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         if (group == null) return [];
-        List<ModelTensor>? Of(string codec) => encoded.TryGetValue(codec, out LoadedModel? m) && group.All(t => m.Tensors[t.Name].Codec == codec)
-            ? group.Select(t => m.Tensors[t.Name]).ToList() : null;
+        // The codec's rates come from its plain run, else from its first spec with parameters ("entropy:lane_symbols=512").
+        List<ModelTensor>? Of(string codec) =>
+            (encoded.TryGetValue(codec, out LoadedModel? m) ? m : encoded.FirstOrDefault(kv => kv.Key.StartsWith(codec + ":", StringComparison.Ordinal)).Value)
+                is { } model && group.All(t => model.Tensors[t.Name].Codec == codec)
+                ? group.Select(t => model.Tensors[t.Name]).ToList() : null;
         return KernelThroughput.Measure(ctx, group, Of("fixed"), Of("entropy"));
     }
 

@@ -64,6 +64,30 @@ public static class CodecRegistry
         return codec;
     }
 
+    /// <summary>
+    /// A comma-separated list of codec specs, where a spec's own extra parameters are comma-separated too:
+    /// "fixed,entropy:lane_symbols=512,max_code_length=10,zstd" is fixed, entropy:lane_symbols=512,max_code_length=10 and
+    /// zstd (an item with '=' but no ':' continues the spec before it).
+    /// </summary>
+    public static List<string> SplitSpecs(string list)
+    {
+        var specs = new List<string>();
+        foreach (string item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (item.Contains('=') && !item.Contains(':'))
+            {
+                if (specs.Count == 0 || !specs[^1].Contains(':'))
+                    throw new UnsupportedModelException($"codec parameter '{item}' in '{list}' follows no codec spec (name:key=value)");
+                specs[^1] += "," + item;
+            }
+            else
+            {
+                specs.Add(item);
+            }
+        }
+        return specs;
+    }
+
     private static string? Take(Dictionary<string, string> p, string key) => p.Remove(key, out string? v) ? v : null;
 
     private static int Int(Dictionary<string, string> p, string key, int fallback, string spec)

@@ -96,6 +96,15 @@ public class CodecRoundTripTests
     }
 
     [Fact]
+    public void SpecListsKeepEachSpecsParameters()
+    {
+        Assert.Equal(["fixed", "entropy"], CodecRegistry.SplitSpecs("fixed, entropy"));
+        Assert.Equal(["fixed", "entropy:lane_symbols=512,max_code_length=10", "zstd:level=9"],
+            CodecRegistry.SplitSpecs("fixed,entropy:lane_symbols=512,max_code_length=10,zstd:level=9"));
+        Assert.Throws<UnsupportedModelException>(() => CodecRegistry.SplitSpecs("fixed,level=3"));
+    }
+
+    [Fact]
     public void U8TensorsAreRejected()
     {
         foreach (string name in new[] { "zstd", "entropy", "fixed" })

@@ -5,13 +5,14 @@ namespace CodecLlm.Backends.Cuda;
 
 /// <summary>
 /// Encodes a loaded model's tensors with a codec in memory (no file), for benchmarks and tests that compare
-/// a compressed model with its original in one process. The result owns its blobs.
+/// a compressed model with its original in one process. The result owns its blobs. <c>codec</c> is a name or a spec
+/// with parameters ("entropy:lane_symbols=512", <see cref="CodecRegistry.CreateEncoder"/>).
 /// </summary>
 public static class InMemoryCompression
 {
     public static LoadedModel Compress(LoadedModel source, string codec, TensorSelection? selection = null)
     {
-        IWeightCodec c = CodecRegistry.Get(codec);
+        IWeightCodec c = CodecRegistry.CreateEncoder(codec);
         TensorSelection sel = selection ?? TensorSelection.All;
         var tensors = new Dictionary<string, ModelTensor>(StringComparer.Ordinal);
         var owned = new List<IDisposable>();
@@ -24,7 +25,7 @@ public static class InMemoryCompression
                 byte[] raw = t.ByteLength <= int.MaxValue ? t.StoredBytes.ToArray() : throw new UnsupportedModelException($"tensor '{t.Name}' is too large to encode in memory");
                 EncodedTensor e = c.Encode(raw, new TensorLayout(t.DType, t.Shape));
                 NativeBuffer blob = NativeBuffer.CopyOf(e.Blob);
-                result = new ModelTensor(t.Name, t.DType, t.Shape, blob, 0, blob.Length, codec, e.Params);
+                result = new ModelTensor(t.Name, t.DType, t.Shape, blob, 0, blob.Length, c.Name, e.Params);
                 lock (gate) owned.Add(blob);
             }
             lock (gate) tensors[t.Name] = result;
