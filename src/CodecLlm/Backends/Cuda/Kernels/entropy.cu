@@ -238,7 +238,9 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
                     cp_async16(rbuf[(c + 1) & 1] + 16 * lane + 512 * j, rst + (c + 1) * EN_CHUNK + 16 * lane + 512 * j);
             }
             cp_async_commit();
-            cp_async_wait<2>(); // chunk c's window words: requested two chunks ago or before
+            // Chunk c's window words were requested two chunks ago or before; the previous chunk's wait<1> has already
+            // seen them land (this wait only states it: the emulator reads the right words even with wait<8> here).
+            cp_async_wait<2>();
             u32 po = 2 * lane + 64 * carry;
             // This lane's symbols of the chunk: 32, or those of its column in the partial chunk.
             const int nsym = full ? 32 : (tail - (int)lane + 31) / 32;
