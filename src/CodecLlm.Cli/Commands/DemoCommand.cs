@@ -31,7 +31,7 @@ public static class DemoCommand
         cmd.Options.Add(codecs);
         cmd.Options.Add(device);
         cmd.SetAction((ParseResult pr, CancellationToken ct) => CliApp.Guard(() => Task.FromResult(
-            Run(pr.GetValue(preset)!, pr.GetValue(steps), pr.GetValue(codecs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Console.Out, ct,
+            Run(pr.GetValue(preset)!, pr.GetValue(steps), CodecRegistry.SplitSpecs(pr.GetValue(codecs)!), Console.Out, ct,
                 pr.GetValue(device)!))));
         return cmd;
     }

@@ -69,7 +69,7 @@ public static class CodecRegistry
     /// "fixed,entropy:lane_symbols=512,max_code_length=10,zstd" is fixed, entropy:lane_symbols=512,max_code_length=10 and
     /// zstd (an item with '=' but no ':' continues the spec before it).
     /// </summary>
-    public static List<string> SplitSpecs(string list)
+    public static string[] SplitSpecs(string list)
     {
         var specs = new List<string>();
         foreach (string item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -85,7 +85,7 @@ public static class CodecRegistry
                 specs.Add(item);
             }
         }
-        return specs;
+        return [.. specs];
     }
 
     private static string? Take(Dictionary<string, string> p, string key) => p.Remove(key, out string? v) ? v : null;

@@ -46,6 +46,9 @@ public sealed unsafe class KernelLibrary : IDisposable
 
     public CudaFunction Function(string file, string name) => Module(file).Function(name);
 
+    /// <summary>A kernel that prefers shared-memory carveout <paramref name="carveout"/> (null: the driver's choice), not the library's.</summary>
+    public CudaFunction Function(string file, string name, int? carveout) => Module(file).Function(name, carveout);
+
     /// <summary>The modules loaded so far.</summary>
     internal IReadOnlyList<CudaModule> LoadedModules
     {
@@ -143,7 +146,13 @@ public sealed unsafe class CudaModule : IDisposable
 
     public string Name { get; }
 
-    public CudaFunction Function(string name)
+    public CudaFunction Function(string name) => Function(name, SharedCarveout);
+
+    /// <summary>
+    /// The kernel <paramref name="name"/>, asking for shared-memory carveout <paramref name="carveout"/> (percent; null:
+    /// the driver's choice) when it is first looked up.
+    /// </summary>
+    public CudaFunction Function(string name, int? carveout)
     {
         lock (_functions)
         {
@@ -151,8 +160,8 @@ public sealed unsafe class CudaModule : IDisposable
             IntPtr fn;
             _context.MakeCurrent();
             CuDriver.Check(CuDriver.cuModuleGetFunction(&fn, _handle.DangerousGetHandle(), name), $"cuModuleGetFunction({Name}:{name})");
-            if (PreferredCarveout(name) is { } carveout)
-                CuDriver.Check(CuDriver.cuFuncSetAttribute(fn, CuDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, carveout),
+            if (carveout is { } percent)
+                CuDriver.Check(CuDriver.cuFuncSetAttribute(fn, CuDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, percent),
                     $"cuFuncSetAttribute({Name}:{name}, carveout)");
             f = new CudaFunction(fn, $"{Name}:{name}");
             _functions[name] = f;
@@ -182,15 +191,6 @@ public sealed unsafe class CudaModule : IDisposable
     /// </summary>
     private static readonly int? SharedCarveout = TuningEnvironment.Carveout(Environment.GetEnvironmentVariable("CODECLLM_SMEM_CARVEOUT"), 50);
 
-    /// <summary>
-    /// The entropy decoders' carveout: 100 unless CODECLLM_ENTROPY_CARVEOUT says another. A decoder block is one warp with
-    /// ~21 KiB of shared memory (its 2^L-entry table, stream windows, a chunk of symbols and of sign/mantissa bytes), so at
-    /// 50 % an SM holds 6 of them and a four-tensor launch of TinyLlama's [5632, 2048] (1408 blocks) runs in 1.8 waves
-    /// (session 21, Nsight Compute).
-    /// </summary>
-    private static readonly int? EntropyCarveout = TuningEnvironment.Carveout(Environment.GetEnvironmentVariable("CODECLLM_ENTROPY_CARVEOUT"), 100);
-
-    private static int? PreferredCarveout(string kernel) => kernel.StartsWith("entropy_decode", StringComparison.Ordinal) ? EntropyCarveout : SharedCarveout;
 
     public void Dispose() => _handle.Dispose();
 }

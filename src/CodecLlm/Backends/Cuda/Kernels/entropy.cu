@@ -41,6 +41,7 @@ struct EntropyParams { EntropyTensor t[4]; int count; int total_groups; };
 #define EN_ROWS 34      // ebuf rows: 32 symbols and the two an entry may carry into the next chunk
 #define EN_AHEAD 51     // at a chunk's start, the window is requested through word k + 51 (chunk c + 2's last word)
 #define EN_RING 64      // window slots (words) per lane: word j of lane t at wring[t * 64 + (j & 63)]
+#define EN_RING_BYTES (4 * EN_RING)
 
 // Table entry (u32, GpuDecoders.EntropyTable): bits 0..4 the bits the entry consumes (its one to three codes), bit 5
 // zero, 6..7 the number of symbols, 8..15 the first symbol, 16..23 the second, 24..31 the third.
@@ -51,6 +52,12 @@ struct EnLane
 {
     u32 w0, w1, w2, nw, bp, kb;
 };
+
+// Word kb / 4 of this lane's window (kb: its byte offset before the wrap; wring + laneRing: the lane's 64 words).
+__device__ __forceinline__ u32 en_window_word(const u32* wring, u32 laneRing, u32 kb)
+{
+    return *(const u32*)((const char*)wring + ((kb & (EN_RING_BYTES - 4)) | laneRing));
+}
 
 // The entry at bit position bpn (moved: bpn's bit 5 differs from bp's, the position is in w1).
 __device__ __forceinline__ u32 en_lookup(const EnLane& s, const u32* tab, u32 shr, u32 bpn, bool moved)
@@ -76,7 +83,7 @@ __device__ __forceinline__ u32 en_step(EnLane& s, const u32* tab, const u32* wri
         s.w2 = s.nw;
         s.kb += 4;
     }
-    s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
+    s.nw = en_window_word(wring, laneRing, s.kb);
     if (act)
     {
         *(u16*)((char*)ebuf + po) = (u16)ent;               // the first symbol in the high byte
@@ -152,19 +159,32 @@ __device__ __forceinline__ void en_store_scalar(u16* out, const u8* rest, const 
 // Requests this lane's window granules [g, g1) (words 4g .. 4g + 3 into slots (4g) & 63; granules past the stream's last
 // whole vector, lastG, read that vector): at most four (a chunk's start: the window's end moves by four granules at most,
 // 16 words, so four keep it at k + 51), or any number (MANY: a group's start).
+__device__ __forceinline__ void en_request_granule(u32* wring, u32 laneRing, const uint4* wvec, u32 g, u32 lastG)
+{
+    cp_async16((char*)wring + (((g * 16) & (EN_RING_BYTES - 1)) | laneRing), wvec + min(g, lastG));
+}
+
 template <bool MANY>
 __device__ __forceinline__ u32 en_request(u32* wring, u32 laneRing, const uint4* wvec, u32 g, u32 g1, u32 lastG)
 {
     if (MANY)
     {
-        for (; g < g1; g++) cp_async16((char*)wring + (((g * 16) & 255u) | laneRing), wvec + min(g, lastG));
+        for (; g < g1; g++) en_request_granule(wring, laneRing, wvec, g, lastG);
         return g1;
     }
     g1 = min(g1, g + 4);
 #pragma unroll
     for (u32 i = 0; i < 4; i++)
-        if (g + i < g1) cp_async16((char*)wring + ((((g + i) * 16) & 255u) | laneRing), wvec + min(g + i, lastG));
+        if (g + i < g1) en_request_granule(wring, laneRing, wvec, g + i, lastG);
     return g1;
+}
+
+// Requests one chunk's 1024 sign/mantissa bytes into buf (2 x 16 bytes a lane; the join reads other lanes' bytes after
+// the wait and a __syncwarp).
+__device__ __forceinline__ void en_request_rest(u8* buf, const u8* src, u32 lane)
+{
+#pragma unroll
+    for (int j = 0; j < 2; j++) cp_async16(buf + 16 * lane + 512 * j, src + 16 * lane + 512 * j);
 }
 
 extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyParams p)
@@ -174,7 +194,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
     __shared__ __align__(16) u32 wring[32 * EN_RING];
     __shared__ __align__(16) u8 rbuf[2][EN_CHUNK];
     const u32 lane = threadIdx.x & 31;
-    const u32 laneRing = lane * EN_RING * 4; // byte offset of this lane's window
+    const u32 laneRing = lane * EN_RING_BYTES; // byte offset of this lane's window
     int prev = -1;
     for (int gg = blockIdx.x; gg < p.total_groups; gg += gridDim.x)
     {
@@ -212,18 +232,14 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         s.bp = off & 31;
         s.kb = (k + 3) * 4;
         u32 g = en_request<true>(wring, laneRing, wvec, (k + 3) >> 2, ((k + EN_AHEAD) >> 2) + 1, lastG);
-        if (nfull > 0 && vec)
-        {
-#pragma unroll
-            for (int j = 0; j < 2; j++) cp_async16(rbuf[0] + 16 * lane + 512 * j, rst + 16 * lane + 512 * j);
-        }
+        if (nfull > 0 && vec) en_request_rest(rbuf[0], rst, lane);
         cp_async_commit();
         s.w0 = __ldg(eg.words + k);
         s.w1 = __ldg(eg.words + k + 1);
         s.w2 = __ldg(eg.words + k + 2);
         u32 ent = en_lookup(s, tab, shr, s.bp, false);
         cp_async_wait_all();
-        s.nw = *(const u32*)((const char*)wring + ((s.kb & 252u) | laneRing));
+        s.nw = en_window_word(wring, laneRing, s.kb);
         u32 carry = 0; // symbols carried from the previous chunk (rows 32, 33 -> 0, 1)
 
         // Iteration c decodes chunk c (the last one may be partial: tail elements) and joins it.
@@ -231,12 +247,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
         {
             const bool full = c < nfull;
             g = en_request<false>(wring, laneRing, wvec, g, (((s.kb >> 2) - 3 + EN_AHEAD) >> 2) + 1, lastG);
-            if (c + 1 < nfull && vec)
-            {
-#pragma unroll
-                for (int j = 0; j < 2; j++)
-                    cp_async16(rbuf[(c + 1) & 1] + 16 * lane + 512 * j, rst + (c + 1) * EN_CHUNK + 16 * lane + 512 * j);
-            }
+            if (c + 1 < nfull && vec) en_request_rest(rbuf[(c + 1) & 1], rst + (c + 1) * EN_CHUNK, lane);
             cp_async_commit();
             // Chunk c's window words were requested two chunks ago or before; the previous chunk's wait<1> has already
             // seen them land (this wait only states it: the emulator reads the right words even with wait<8> here).
@@ -278,7 +289,7 @@ extern "C" __global__ void __launch_bounds__(32) entropy_decode(const EntropyPar
 
 // ------------------------------------------------------------------ F16 and F32 (R = 2 or 3 rest bytes)
 // A plain decoder after the warp sketch in docs/FORMAT.md (not tuned like the BF16 one above): each lane walks its
-// stream symbol by symbol, peeking L bits from the two stream words around its bit position (the 4 zero words after
+// stream entry by entry (one to three symbols each), peeking L bits from the two stream words around its bit position (the 4 zero words after
 // the stream keep the second read inside the blob), and lane t of group g writes elements g·32K + 32i + t (coalesced
 // across the warp). Element = FloatFields.Join of the symbol and the R-byte rest (F16: the exponent masked to its
 // 5 bits), as the CPU EntropyCodec decodes it. Parameters, grid, block and table as entropy_decode; out (u16 for F16,
