@@ -84,7 +84,7 @@ internal sealed class CudaOps
     /// <summary>Compiles every kernel module now (first-use cost out of timed regions).</summary>
     public void Warm()
     {
-        foreach (string f in new[] { "elementwise.cu", "attention.cu", "matvec.cu", "fused_matvec.cu", GpuDecoders.FixedModule, "sampling.cu" }) _k.Module(f);
+        foreach (string f in new[] { "elementwise.cu", "attention.cu", PrefillAttentionModule, "matvec.cu", "fused_matvec.cu", GpuDecoders.FixedModule, "sampling.cu" }) _k.Module(f);
     }
 
     /// <summary>The preprocessor symbol of the fused matvec's batched module (its entry points fm_*_b{2,4,8}).</summary>
@@ -114,6 +114,13 @@ internal sealed class CudaOps
 
     public void AddInPlace(CudaStream s, ulong y, ulong x, long n) =>
         _k.Function("elementwise.cu", "add_inplace").Launch(s, Grid(n), Threads, 0, new AddParams { Y = y, X = x, N = n });
+
+    /// <summary>
+    /// y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] for t &lt; n, r &lt; rows: the W·hi and W·lo halves of one prefill
+    /// GEMM over [hi | lo] summed into the output rows.
+    /// </summary>
+    public void AddHalves(CudaStream s, ulong y, ulong a, int rows, int n, int ldc) =>
+        _k.Function("elementwise.cu", "add_halves").Launch(s, ((uint)Math.Min((rows + Threads - 1) / Threads, 64), (uint)n, 1u), Threads, 0, new HalvesParams { Y = y, A = a, Rows = rows, N = n, Ldc = ldc });
 
     public void Swiglu(CudaStream s, ulong gate, ulong up, ulong output, long n) =>
         _k.Function("elementwise.cu", "swiglu").Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n });
@@ -149,11 +156,41 @@ internal sealed class CudaOps
     /// </summary>
     public void Attention(CudaStream s, int kvType, in AttnParams p, int maxPositions, bool programmatic = false)
     {
+        if (PrefillAttentionKernel(kvType, p) is { } prefill)
+        {
+            _k.Function(PrefillAttentionModule, prefill, carveout: 100).Launch(s, ((uint)((p.T + PrefillQueries - 1) / PrefillQueries), (uint)p.NHeads, 1u),
+                PrefillAttentionThreads, (uint)PrefillAttentionBytes(p.HeadDim), p);
+            return;
+        }
         uint shared = (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float));
         bool decode = p.FuseRope != 0 && p.HeadDim is 64 or 128 && !GeneralDecodeAttention;
         CudaFunction f = _k.Function("attention.cu", decode ? $"attention_decode_{Suffix(kvType)}_h{p.HeadDim}" : "attention_" + Suffix(kvType));
         f.Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), decode ? DecodeAttentionThreads : AttentionThreads, shared, p, programmatic && UseStepProgrammaticLaunch);
     }
+
+    private const string PrefillAttentionModule = "attention_prefill.cu";
+    private const int PrefillQueries = 32;  // PF_BQ
+    private const uint PrefillAttentionThreads = 128;  // PF_THREADS
+
+    /// <summary>
+    /// The tiled prefill kernel (attention_prefill.cu) for a prefill launch (RoPE not fused) whose head dim is a multiple of 4
+    /// up to 256; null: the general kernel (also with CODECLLM_PREFILL_ATTN_GENERAL=1, for A/B timing).
+    /// </summary>
+    internal static string? PrefillAttentionKernel(int kvType, in AttnParams p) =>
+        p.FuseRope != 0 || p.HeadDim % 4 != 0 || p.HeadDim > 256 || GeneralPrefillAttention ? null
+        : $"attention_prefill_{Suffix(kvType)}_d{(p.HeadDim <= 64 ? 64 : p.HeadDim <= 128 ? 128 : 256)}";
+
+    /// <summary>
+    /// Dynamic shared memory of the tiled prefill kernel: the query tile (32 rows) and the key and value tiles (64 rows for head
+    /// dims up to 64, else 32) as floats, rows of hd + 4, then 32 rows of probabilities of the key tile's width + 16.
+    /// </summary>
+    internal static int PrefillAttentionBytes(int headDim)
+    {
+        int bk = headDim <= 64 ? 64 : 32;
+        return ((PrefillQueries + 2 * bk) * (headDim + 4) + PrefillQueries * (bk + 16)) * sizeof(float);
+    }
+
+    private static readonly bool GeneralPrefillAttention = Environment.GetEnvironmentVariable("CODECLLM_PREFILL_ATTN_GENERAL") == "1";
 
     /// <summary>
     /// CODECLLM_ATTN_GENERAL=1: decode steps run the general attention kernel (prefill's) instead of attention_decode, the

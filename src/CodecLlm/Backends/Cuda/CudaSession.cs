@@ -66,6 +66,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly List<Step> _decodeSteps, _prefillSteps;
     private readonly CublasHandle _cublas;
     private readonly DeviceBuffer _cublasWorkspace;
+    private readonly DeviceBuffer? _gemmHalves;
+
+    /// <summary>CODECLLM_PREFILL_GEMM_PAIRS=0: f16/bf16 prefill GEMMs as two calls, W·hi then W·lo added by cuBLAS (A/B timing).</summary>
+    private static readonly bool PrefillGemmPairsOff = Environment.GetEnvironmentVariable("CODECLLM_PREFILL_GEMM_PAIRS") == "0";
     private CudaGraphExecHandle? _graph;
 
     /// <summary>
@@ -202,6 +206,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _gluEpilogue = !GluEpilogueOff && !_decodeSteps.Any(s => s.Pieces != null)
             && _w.Layers.All(l => l.Gate.DType == TensorDType.BF16 && l.Up.DType == TensorDType.BF16);  // the fused matvec's weights
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
+        // f16/bf16 prefill GEMMs run once over [hi | lo] (2n columns) into this buffer, then the halves are summed.
+        int halvesRows = _prefillSteps.Where(st => st.Kind == StepKind.Gemm).Select(st => st.Rows).DefaultIfEmpty(0).Max();
+        if (split == 2 && halvesRows > 0 && !PrefillGemmPairsOff)
+            _gemmHalves = Alloc(4L * 2 * _chunk * halvesRows, MemoryCategory.Workspace, "prefill GEMM halves");
         long slot = Math.Max(decodeSlot, prefillSlot);
         if (slot > 0)
             _pipeline = new ScratchPipeline(ctx, slot, _decodeSteps.Any(st => st.Scratch != null) ? ScratchSlots : PrefillScratchSlots);
@@ -862,8 +870,21 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// </summary>
     private void Gemm(MatvecWeight w, ulong x, ulong y, int n, long loOffset, int ldc)
     {
+        if (w.Encoding == WeightEncoding.F32)
+        {
+            Gemm(w, x, y, n, beta: 0, ldc);
+            return;
+        }
+        if (_gemmHalves != null && loOffset == (long)n * w.Cols && 8L * n * w.Rows <= _gemmHalves.Bytes)
+        {
+            // hi and lo are one [2n, cols] operand: one GEMM over both (the weights read once, twice the columns a tile), then
+            // W·hi + W·lo summed into the output rows.
+            Gemm(w, x, _gemmHalves.Pointer, 2 * n, beta: 0, w.Rows);
+            _ops.AddHalves(_stream, y, _gemmHalves.Pointer, w.Rows, n, ldc);
+            return;
+        }
         Gemm(w, x, y, n, beta: 0, ldc);
-        if (w.Encoding != WeightEncoding.F32) Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1, ldc);
+        Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1, ldc);
     }
 
     /// <summary>Y rows [0, w.Rows) of a [n, ldc] output at <paramref name="y"/>.</summary>

@@ -27,6 +27,14 @@ internal struct AddParams
     public long N;
 }
 
+/// <summary>elementwise.cu HalvesParams: y[t * Ldc + r] = A[t * Rows + r] + A[(N + t) * Rows + r].</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct HalvesParams
+{
+    public ulong Y, A;
+    public int Rows, N, Ldc;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal struct SwigluParams
 {

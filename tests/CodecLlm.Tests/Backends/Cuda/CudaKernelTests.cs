@@ -140,6 +140,26 @@ public class CudaKernelTests
         CheckAttention(style, kvType, nh: 4, nkv: 2, hd: 16, T: 5, pos0: 3, decode: false);
 
     /// <summary>
+    /// The tiled prefill kernel (attention_prefill.cu) on chunks of several query tiles (32 rows) and key tiles (64 or 32
+    /// positions) that start off a tile boundary (pos0), for each head-dim bucket (8, 48, 64 → d64; 128; 256), grouped and
+    /// plain heads and every cache type; head dim 6 (not a multiple of 4) takes the general kernel.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0, 4, 2, 64, 70, 50)]
+    [InlineData(1, 2, 8, 2, 128, 100, 0)]
+    [InlineData(1, 1, 4, 4, 8, 37, 5)]
+    [InlineData(0, 0, 2, 1, 256, 40, 30)]
+    [InlineData(1, 0, 6, 6, 48, 33, 70)]
+    [InlineData(0, 2, 4, 1, 64, 1, 200)]
+    [InlineData(0, 0, 2, 1, 6, 9, 2)]
+    public void PrefillAttentionMatchesReference(int style, int kvType, int nh, int nkv, int hd, int T, int pos0)
+    {
+        var tiled = CudaOps.PrefillAttentionKernel(kvType, new AttnParams { HeadDim = hd });
+        Assert.Equal(hd % 4 == 0, tiled != null);
+        CheckAttention(style, kvType, nh, nkv, hd, T, pos0, decode: false);
+    }
+
+    /// <summary>
     /// The decode kernel (RoPE and the cache append fused; the earlier positions' cache rows copied into shared memory
     /// before its griddepcontrol.wait, as many as the host's stage holds — stage -1 — or none): positions beyond the
     /// stage and beyond one per thread (pos0 > 512), hd 128, a cache of every type; the appended key and value too.
@@ -212,6 +232,11 @@ public class CudaKernelTests
         if (!decode) ops.RopeKv(s, kvType, attn);
         ops.Attention(s, kvType, attn, maxSeq);
         float[] got = s.Download<float>(od, T * qdim);
+        if (!decode)
+        {
+            ops.Attention(s, kvType, attn, maxSeq);  // the same inputs again: the same bits
+            Assert.Equal(got, s.Download<float>(od, T * qdim));
+        }
 
         // Reference: rotate, then attend, in double.
         void Rotate(float[] a, int off, int pos)
@@ -280,6 +305,24 @@ public class CudaKernelTests
             ushort[] raw = s.Download<ushort>(cache, pos0 * kvdim + kvdim).AsSpan(pos0 * kvdim).ToArray();
             return raw.Select(b => kvType == 2 ? GpuTest.FromBf16(b) : (float)BitConverter.UInt16BitsToHalf(b)).ToArray();
         }
+    }
+
+    /// <summary>add_halves: the [2n, rows] output of one GEMM over [hi | lo] summed into n rows of a wider output (ldc > rows),
+    /// the elements around them untouched; the reference is the same float sum in C#.</summary>
+    [Fact]
+    public void AddHalvesSumsTheTwoHalvesIntoOutputRows()
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(5);
+        int rows = 300, n = 7, ldc = 310;
+        float[] a = GpuTest.Gaussian(rnd, 2 * n * rows), y0 = GpuTest.Gaussian(rnd, n * ldc);
+        using DeviceBuffer ad = s.UploadNew<float>(c.Allocator, a, MemoryCategory.Activations, "a");
+        using DeviceBuffer yd = s.UploadNew<float>(c.Allocator, y0, MemoryCategory.Activations, "y");
+        ops.AddHalves(s, yd.Pointer, ad.Pointer, rows, n, ldc);
+        float[] got = s.Download<float>(yd, n * ldc);
+        for (int t = 0; t < n; t++)
+            for (int r = 0; r < ldc; r++)
+                Assert.Equal(r < rows ? a[t * rows + r] + a[(n + t) * rows + r] : y0[t * ldc + r], got[t * ldc + r]);
     }
 
     [Fact]

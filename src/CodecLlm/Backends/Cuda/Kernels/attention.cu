@@ -1,5 +1,5 @@
 // RoPE + KV-cache append, and causal grouped-query attention over the cache (prefill and decode).
-#include "common.cuh"
+#include "attention.cuh"
 
 // One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
 // Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
@@ -10,49 +10,6 @@
 // drains.
 // Dynamic shared memory: 2 * stage_rows key/value rows of head_dim * element size + 16 bytes, then
 // 3 * head_dim + max(head_dim, 4 * blockDim) + max positions floats.
-
-// 8 (or 4) consecutive cache elements from a 16-byte (8-byte) aligned index: f32 as float4s, f16/bf16 as 16-bit lanes.
-template <int KV> __device__ __forceinline__ void load4(const void* p, long long i, float* v)
-{
-    if (KV == DT_F32)
-    {
-        float4 a = *(const float4*)((const float*)p + i);
-        v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
-    }
-    else
-    {
-        uint2 a = *(const uint2*)((const u16*)p + i);
-        u32 w[2] = {a.x, a.y};
-#pragma unroll
-        for (int k = 0; k < 2; ++k)
-        {
-            u16 lo = (u16)(w[k] & 0xffffu), hi = (u16)(w[k] >> 16);
-            v[2 * k] = KV == DT_F16 ? f16_to_f32(lo) : bf16_to_f32(lo);
-            v[2 * k + 1] = KV == DT_F16 ? f16_to_f32(hi) : bf16_to_f32(hi);
-        }
-    }
-}
-template <int KV> __device__ __forceinline__ void load8(const void* p, long long i, float* v)
-{
-    load4<KV>(p, i, v);
-    load4<KV>(p, i + 4, v + 4);
-}
-struct AttnParams
-{
-    float* q; void* kcache; void* vcache; float* out;
-    const int* pos0;
-    int T; int n_heads; int n_kv_heads; int head_dim; float scale;
-    // Decode (T == 1) with RoPE fused: q, k of the new token come unrotated; every block rotates q and
-    // the new k itself, uses the new k/v (rounded to the cache type) for the last position, and the
-    // first block of each kv head appends them to the cache.
-    float* k_new; const float* v_new; const float* inv_freq; int style; int fuse_rope;
-    // Batched decode (seq_bytes != 0; fused RoPE, T = batch): query t is sequence t at position pos0[t], with its
-    // q/k/v/out rows at row t and its cache seq_bytes * t bytes further on.
-    long long seq_bytes;
-    // Decode: positions whose key and value rows are copied into shared memory before the wait (the host sizes the
-    // dynamic shared memory for them); 0 for prefill.
-    int stage_rows;
-};
 
 template <int KV> __device__ __forceinline__ float kv_round(float x)
 {

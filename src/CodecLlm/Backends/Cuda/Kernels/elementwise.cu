@@ -39,6 +39,19 @@ extern "C" __global__ void add_inplace(const AddParams p)
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) p.y[i] += p.x[i];
 }
 
+// y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] (t < n, r < rows): the two halves of a prefill GEMM over the
+// [hi | lo] activation pairs (W·hi and W·lo, [2n, rows]) summed into rows of the output.
+// Grid (x, n): row t = blockIdx.y, its elements strided over the x blocks (no division an element).
+struct HalvesParams { float* y; const float* a; int rows; int n; int ldc; };
+extern "C" __global__ void add_halves(const HalvesParams p)
+{
+    const int t = blockIdx.y;
+    const float* hi = p.a + (long long)t * p.rows;
+    const float* lo = hi + (long long)p.n * p.rows;
+    float* y = p.y + (long long)t * p.ldc;
+    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < p.rows; r += gridDim.x * blockDim.x) y[r] = hi[r] + lo[r];
+}
+
 // out[i] = silu(gate[i]) * up[i]
 struct SwigluParams { const float* gate; const float* up; float* out; long long n; };
 extern "C" __global__ void swiglu(const SwigluParams p)
