@@ -110,3 +110,25 @@ entropy_ab() {
   for spec in $1; do D=${spec#*=} be "l2_${spec%%=*}" llama-2-7b; done
   q
 }
+# pf NAME MODEL NEW [VAR=VALUE...]: one `fixed` bench of MODEL with a 512-token prompt and NEW new tokens into
+# $OUT/bench_NAME.txt, its table printed (the variables are the label; session 22).
+pf() {
+  local n=$1 m=$2 nt=$3; shift 3
+  (export "$@"; timeout 300 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens 512 --synthetic $m --new-tokens $nt --codec fixed > "$OUT/bench_$n.txt" 2>&1)
+  echo "== $n [$*] t=$SECONDS"; sed -n '/^variant/,/^$/p' "$OUT/bench_$n.txt"
+}
+# hf_classes NAME CLASS...: the HF transformers reference, then `classes $D NAME CLASS...` with it, its HF line printed.
+hf_classes() {
+  timeout 100 python3 .devrun-v/hf_reference.py /tmp/hfref --layers 4 --steps 64 2>&1 | grep -v Warning | tail -1
+  export CODECLLM_HF_REFERENCE=/tmp/hfref
+  classes $D "$@"
+  grep -h "HF comparison" "$OUT/tests_$1.log" | head -2
+}
+# ncu_prefill COUNT: Nsight Compute's kernel durations of a 512-token TinyLlama bench (the first COUNT launches), the first
+# prefill's time by kernel printed (dev/perf/prefill_kernels.py).
+ncu_prefill() {
+  timeout 300 ncu --csv --cache-control none --clock-control none --metrics gpu__time_duration.sum --launch-count "$1" \
+    dotnet $D/CodecLlm.Cli.dll bench --device cuda --synthetic tinyllama-1.1b --prompt-tokens 512 --new-tokens 2 --codec fixed > "$OUT/ncu_prefill.csv" 2> "$OUT/ncu_prefill.err"
+  echo "== ncu rc=$? t=$SECONDS"
+  python3 dev/perf/prefill_kernels.py "$OUT/ncu_prefill.csv"
+}
