@@ -810,11 +810,11 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     break;
                 case StepKind.Gemm:
                     {
-                        (DeviceBuffer f32, DeviceBuffer converted, int width) = s.Source switch
+                        (DeviceBuffer f32, DeviceBuffer converted) = s.Source switch
                         {
-                            GemmSource.Normed => (_tmp, _xn, c.HiddenSize),
-                            GemmSource.Attention => (_att, _attc, c.QDim),
-                            _ => (_h, _hc, c.IntermediateSize),
+                            GemmSource.Normed => (_tmp, _xn),
+                            GemmSource.Attention => (_att, _attc),
+                            _ => (_h, _hc),
                         };
                         ulong xin = _wType == 0 ? f32.Pointer : converted.Pointer;
                         GpuMatrix m = s.Matrix!;
@@ -823,7 +823,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                         else if (m.Codec == "entropy") // decoded from a group boundary: skip to the slice's first row
                             w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * m.DType.ByteSize()), Rows = s.Rows };
                         else w = w with { Rows = s.Rows };
-                        Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, (long)n * width, m.Rows);
+                        Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, m.Rows);
                         break;
                     }
                 case StepKind.AttnOut:
@@ -865,26 +865,26 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     }
 
     /// <summary>
-    /// Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]. For f16/bf16 weights X is the hi
-    /// half and X + <paramref name="loOffset"/> elements the lo half: Y = W·hi + W·lo.
+    /// Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]. For f16/bf16 weights X is the hi half and the lo
+    /// half follows it (n * cols elements on, as GemmInput writes them): Y = W·hi + W·lo.
     /// </summary>
-    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, long loOffset, int ldc)
+    private void Gemm(MatvecWeight w, ulong x, ulong y, int n, int ldc)
     {
         if (w.Encoding == WeightEncoding.F32)
         {
             Gemm(w, x, y, n, beta: 0, ldc);
             return;
         }
-        if (_gemmHalves != null && loOffset == (long)n * w.Cols && 8L * n * w.Rows <= _gemmHalves.Bytes)
+        if (_gemmHalves != null)
         {
-            // hi and lo are one [2n, cols] operand: one GEMM over both (the weights read once, twice the columns a tile), then
-            // W·hi + W·lo summed into the output rows.
+            // hi and lo are one [2n, cols] operand: one GEMM over both (the weights read once, twice the columns a tile) into the
+            // halves buffer (sized for a chunk of the largest slice), then W·hi + W·lo summed into the output rows.
             Gemm(w, x, _gemmHalves.Pointer, 2 * n, beta: 0, w.Rows);
             _ops.AddHalves(_stream, y, _gemmHalves.Pointer, w.Rows, n, ldc);
             return;
         }
         Gemm(w, x, y, n, beta: 0, ldc);
-        Gemm(w, x + (ulong)(loOffset * w.ElementBytes), y, n, beta: 1, ldc);
+        Gemm(w, x + (ulong)((long)n * w.Cols * w.ElementBytes), y, n, beta: 1, ldc);
     }
 
     /// <summary>Y rows [0, w.Rows) of a [n, ldc] output at <paramref name="y"/>.</summary>

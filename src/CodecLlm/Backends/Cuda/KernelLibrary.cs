@@ -191,7 +191,6 @@ public sealed unsafe class CudaModule : IDisposable
     /// </summary>
     private static readonly int? SharedCarveout = TuningEnvironment.Carveout(Environment.GetEnvironmentVariable("CODECLLM_SMEM_CARVEOUT"), 50);
 
-
     public void Dispose() => _handle.Dispose();
 }
 
