@@ -122,6 +122,15 @@ internal sealed class CudaOps
     public void AddHalves(CudaStream s, ulong y, ulong a, int rows, int n, int ldc) =>
         _k.Function("elementwise.cu", "add_halves").Launch(s, ((uint)Math.Min((rows + Threads - 1) / Threads, 64), (uint)n, 1u), Threads, 0, new HalvesParams { Y = y, A = a, Rows = rows, N = n, Ldc = ldc });
 
+    /// <summary>RMSNorm of <paramref name="rows"/> rows into the f16/bf16 (<paramref name="toType"/> 1/2) hi and lo halves a prefill GEMM reads: output[0..n) hi, output[n..2n) lo, n = rows * dim.</summary>
+    public void RmsNormSplit(CudaStream s, ulong x, ulong w, ulong output, int toType, int dim, int rows, float eps) =>
+        _k.Function("elementwise.cu", "rmsnorm_split_" + Suffix(toType)).Launch(s, (uint)rows, Threads, 0,
+            new RmsNormParams { X = x, W = w, Out = output, Dim = dim, Eps = eps });
+
+    /// <summary>silu(gate) · up into the f16/bf16 (<paramref name="toType"/> 1/2) hi and lo halves a prefill GEMM reads (as <see cref="Split"/>).</summary>
+    public void SwigluSplit(CudaStream s, ulong gate, ulong up, ulong output, int toType, long n) =>
+        _k.Function("elementwise.cu", "swiglu_split_" + Suffix(toType)).Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n });
+
     public void Swiglu(CudaStream s, ulong gate, ulong up, ulong output, long n) =>
         _k.Function("elementwise.cu", "swiglu").Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n });
 

@@ -805,8 +805,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             switch (s.Kind)
             {
                 case StepKind.AttnIn:
-                    _ops.RmsNorm(_stream, _x.Pointer, l.AttnNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                    GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    NormedGemmInput(l.AttnNorm, n);
                     break;
                 case StepKind.Gemm:
                     {
@@ -839,12 +838,11 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
                     break;
                 case StepKind.MlpIn:
-                    _ops.RmsNorm(_stream, _x.Pointer, l.MlpNorm.Pointer, _tmp.Pointer, 0, c.HiddenSize, n, eps);
-                    GemmInput(_tmp, _xn, (long)n * c.HiddenSize);
+                    NormedGemmInput(l.MlpNorm, n);
                     break;
                 case StepKind.MlpMid:
-                    _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
-                    GemmInput(_h, _hc, (long)n * c.IntermediateSize);
+                    if (_wType == 0) _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
+                    else _ops.SwigluSplit(_stream, _gate.Pointer, _up.Pointer, _hc.Pointer, _wType, (long)n * c.IntermediateSize);
                     break;
                 case StepKind.Head:
                     HeadCompute(s, op, Row(_x, n - 1, c.HiddenSize));
@@ -854,14 +852,22 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     }
 
     /// <summary>
+    /// RMSNorm of the chunk's n rows of x with <paramref name="weight"/>: f32 into _tmp (f32 weights), or the hi and lo halves
+    /// into _xn (f16/bf16 weights; one kernel, the same bits as the norm then <see cref="GemmInput"/>).
+    /// </summary>
+    private void NormedGemmInput(DeviceBuffer weight, int n)
+    {
+        if (_wType == 0) _ops.RmsNorm(_stream, _x.Pointer, weight.Pointer, _tmp.Pointer, 0, _cfg.HiddenSize, n, _cfg.RmsNormEps);
+        else _ops.RmsNormSplit(_stream, _x.Pointer, weight.Pointer, _xn.Pointer, _wType, _cfg.HiddenSize, n, _cfg.RmsNormEps);
+    }
+
+    /// <summary>
     /// The GEMM's B operand: the f32 activations themselves, or (f16/bf16 weights) hi + lo halves in the
     /// weights' type, so the activations keep ~16 mantissa bits through the tensor-core GEMM.
     /// </summary>
-    private ulong GemmInput(DeviceBuffer f32, DeviceBuffer converted, long count)
+    private void GemmInput(DeviceBuffer f32, DeviceBuffer converted, long count)
     {
-        if (_wType == 0) return f32.Pointer;
-        _ops.Split(_stream, f32.Pointer, converted.Pointer, _wType, count);
-        return converted.Pointer;
+        if (_wType != 0) _ops.Split(_stream, f32.Pointer, converted.Pointer, _wType, count);
     }
 
     /// <summary>

@@ -307,6 +307,46 @@ public class CudaKernelTests
         }
     }
 
+    /// <summary>
+    /// rmsnorm_split and swiglu_split (the prefill GEMM input in one pass) write the hi and lo halves of the f32 kernels'
+    /// results: hi = round(v), lo = round(v - hi) in f16 (C#'s Half) or bf16 (round to nearest even), checked bit for bit
+    /// against that split done in C# on the f32 kernels' outputs.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SplitKernelsWriteTheHiAndLoHalvesOfTheF32Results(int type)
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(9 + type);
+        int dim = 700, rows = 3, n = dim * rows;
+        float[] x = GpuTest.Gaussian(rnd, n), w = GpuTest.Gaussian(rnd, dim), g = GpuTest.Gaussian(rnd, n, 3), u = GpuTest.Gaussian(rnd, n);
+        using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        using DeviceBuffer wd = s.UploadNew<float>(c.Allocator, w, MemoryCategory.Activations, "w");
+        using DeviceBuffer gd = s.UploadNew<float>(c.Allocator, g, MemoryCategory.Activations, "g");
+        using DeviceBuffer ud = s.UploadNew<float>(c.Allocator, u, MemoryCategory.Activations, "u");
+        using DeviceBuffer f32 = c.Allocator.Allocate(4L * n, MemoryCategory.Activations, "f32");
+        using DeviceBuffer halves = c.Allocator.Allocate(4L * n, MemoryCategory.Activations, "halves");
+        ushort Round(float v) => type == 2 ? GpuTest.ToBf16(v) : BitConverter.HalfToUInt16Bits((Half)v);
+        float Back(ushort b) => type == 2 ? GpuTest.FromBf16(b) : (float)BitConverter.UInt16BitsToHalf(b);
+        void Check(string what)
+        {
+            float[] v = s.Download<float>(f32, n);
+            ushort[] got = s.Download<ushort>(halves, 2 * n);
+            for (int i = 0; i < n; i++)
+            {
+                ushort hi = Round(v[i]);
+                Assert.True(got[i] == hi && got[n + i] == Round(v[i] - Back(hi)), $"{what}[{i}]: {v[i]} -> {got[i]:x4} {got[n + i]:x4}");
+            }
+        }
+        ops.RmsNorm(s, xd.Pointer, wd.Pointer, f32.Pointer, 0, dim, rows, 1e-5f);
+        ops.RmsNormSplit(s, xd.Pointer, wd.Pointer, halves.Pointer, type, dim, rows, 1e-5f);
+        Check("rmsnorm");
+        ops.Swiglu(s, gd.Pointer, ud.Pointer, f32.Pointer, n);
+        ops.SwigluSplit(s, gd.Pointer, ud.Pointer, halves.Pointer, type, n);
+        Check("swiglu");
+    }
+
     /// <summary>add_halves: the [2n, rows] output of one GEMM over [hi | lo] summed into n rows of a wider output (ldc > rows),
     /// the elements around them untouched; the reference is the same float sum in C#.</summary>
     [Fact]

@@ -14,10 +14,20 @@ extern "C" __global__ void embed_f32(const EmbedParams p) { embed<DT_F32>(p); }
 extern "C" __global__ void embed_f16(const EmbedParams p) { embed<DT_F16>(p); }
 extern "C" __global__ void embed_bf16(const EmbedParams p) { embed<DT_BF16>(p); }
 
-// out[t, :] = x[t, :] * rsqrt(mean(x^2) + eps) * w ; one block per row; out in f32, f16 or bf16.
+// x = hi + lo with hi, lo in f16/bf16 (hi = round(x), lo = round(x - hi)): hi at out[i], lo at out[n + i]. One prefill
+// GEMM over [hi | lo] gives ~16 mantissa bits of the activations instead of 8 (prefill accuracy).
+template <int DT> __device__ __forceinline__ void store_split(void* out, long long i, long long n, float x)
+{
+    const u16 hi = DT == DT_F16 ? f32_to_f16(x) : f32_to_bf16(x);
+    ((u16*)out)[i] = hi;
+    store_elem<DT>(out, n + i, x - (DT == DT_F16 ? f16_to_f32(hi) : bf16_to_f32(hi)));
+}
+
+// out[t, :] = x[t, :] * rsqrt(mean(x^2) + eps) * w ; one block per row; out in f32, f16 or bf16, or (SPLIT) the f16/bf16
+// hi and lo halves of the f32 result (store_split, n = rows * dim: the prefill GEMM's input in one pass).
 struct RmsNormParams { const float* x; const float* w; void* out; int dim; float eps; };
 
-template <int DT> __device__ void rmsnorm(const RmsNormParams& p)
+template <int DT, bool SPLIT = false> __device__ void rmsnorm(const RmsNormParams& p)
 {
     __shared__ float red[32];
     const float* x = p.x + (long long)blockIdx.x * p.dim;
@@ -25,12 +35,19 @@ template <int DT> __device__ void rmsnorm(const RmsNormParams& p)
     for (int i = threadIdx.x; i < p.dim; i += blockDim.x) ss += x[i] * x[i];
     ss = block_sum(ss, red);
     float scale = 1.0f / sqrtf(ss / (float)p.dim + p.eps);
+    const long long n = (long long)gridDim.x * p.dim;
     for (int i = threadIdx.x; i < p.dim; i += blockDim.x)
-        store_elem<DT>(p.out, (long long)blockIdx.x * p.dim + i, p.w[i] * (x[i] * scale));
+    {
+        const float v = p.w[i] * (x[i] * scale);
+        if (SPLIT) store_split<DT>(p.out, (long long)blockIdx.x * p.dim + i, n, v);
+        else store_elem<DT>(p.out, (long long)blockIdx.x * p.dim + i, v);
+    }
 }
 extern "C" __global__ void rmsnorm_f32(const RmsNormParams p) { rmsnorm<DT_F32>(p); }
 extern "C" __global__ void rmsnorm_f16(const RmsNormParams p) { rmsnorm<DT_F16>(p); }
 extern "C" __global__ void rmsnorm_bf16(const RmsNormParams p) { rmsnorm<DT_BF16>(p); }
+extern "C" __global__ void rmsnorm_split_f16(const RmsNormParams p) { rmsnorm<DT_F16, true>(p); }
+extern "C" __global__ void rmsnorm_split_bf16(const RmsNormParams p) { rmsnorm<DT_BF16, true>(p); }
 
 // y[i] += x[i]
 struct AddParams { float* y; const float* x; long long n; };
@@ -52,16 +69,21 @@ extern "C" __global__ void add_halves(const HalvesParams p)
     for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < p.rows; r += gridDim.x * blockDim.x) y[r] = hi[r] + lo[r];
 }
 
-// out[i] = silu(gate[i]) * up[i]
-struct SwigluParams { const float* gate; const float* up; float* out; long long n; };
-extern "C" __global__ void swiglu(const SwigluParams p)
+// out[i] = silu(gate[i]) * up[i] in f32, or (swiglu_split_*) its f16/bf16 hi and lo halves (store_split).
+struct SwigluParams { const float* gate; const float* up; void* out; long long n; };
+template <int DT, bool SPLIT> __device__ void swiglu_op(const SwigluParams& p)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
     {
         float g = p.gate[i];
-        p.out[i] = (g / (1.0f + expf(-g))) * p.up[i];
+        const float v = (g / (1.0f + expf(-g))) * p.up[i];
+        if (SPLIT) store_split<DT>(p.out, i, p.n, v);
+        else store_elem<DT>(p.out, i, v);
     }
 }
+extern "C" __global__ void swiglu(const SwigluParams p) { swiglu_op<DT_F32, false>(p); }
+extern "C" __global__ void swiglu_split_f16(const SwigluParams p) { swiglu_op<DT_F16, true>(p); }
+extern "C" __global__ void swiglu_split_bf16(const SwigluParams p) { swiglu_op<DT_BF16, true>(p); }
 
 // x[t, i] += bias[i] for rows t
 struct BiasParams { float* x; const float* bias; int dim; long long n; };
@@ -90,17 +112,10 @@ extern "C" __global__ void bf16_to_f32_kernel(const ConvertParams p)
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) ((float*)p.out)[i] = load_elem<DT_BF16>(p.in, i);
 }
 
-// x = hi + lo with hi, lo in f16/bf16 (hi = round(x), lo = round(x - hi)): out[0..n) = hi, out[n..2n) = lo.
-// Two GEMMs over hi and lo give ~16 mantissa bits of the activations instead of 8 (prefill accuracy).
+// in (f32) to its hi and lo halves (store_split): out[0..n) = hi, out[n..2n) = lo.
 template <int DT> __device__ void split(const ConvertParams& p)
 {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float x = p.in[i];
-        store_elem<DT>(p.out, i, x);
-        float hi = load_elem<DT>(p.out, i);
-        store_elem<DT>(p.out, p.n + i, x - hi);
-    }
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) store_split<DT>(p.out, i, p.n, p.in[i]);
 }
 extern "C" __global__ void split_f16(const ConvertParams p) { split<DT_F16>(p); }
 extern "C" __global__ void split_bf16(const ConvertParams p) { split<DT_BF16>(p); }
