@@ -112,8 +112,12 @@ internal sealed class CudaOps
         _k.Function("elementwise.cu", "rmsnorm_" + Suffix(outType)).Launch(s, (uint)rows, Threads, 0,
             new RmsNormParams { X = x, W = w, Out = output, Dim = dim, Eps = eps });
 
-    public void AddInPlace(CudaStream s, ulong y, ulong x, long n) =>
-        _k.Function("elementwise.cu", "add_inplace").Launch(s, Grid(n), Threads, 0, new AddParams { Y = y, X = x, N = n });
+    /// <summary>
+    /// y[i] += x[i] for i &lt; n; with <paramref name="halves"/>, x is a prefill GEMM's [2n] output over [hi | lo] and
+    /// y[i] += x[i] + x[n + i] (the sum <see cref="AddHalves"/> would write, the same bits).
+    /// </summary>
+    public void AddInPlace(CudaStream s, ulong y, ulong x, long n, bool halves = false) =>
+        _k.Function("elementwise.cu", "add_inplace").Launch(s, Grid(n), Threads, 0, new AddParams { Y = y, X = x, N = n, Halves = halves ? 1 : 0 });
 
     /// <summary>
     /// y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] for t &lt; n, r &lt; rows: the W·hi and W·lo halves of one prefill
@@ -127,12 +131,18 @@ internal sealed class CudaOps
         _k.Function("elementwise.cu", "rmsnorm_split_" + Suffix(toType)).Launch(s, (uint)rows, Threads, 0,
             new RmsNormParams { X = x, W = w, Out = output, Dim = dim, Eps = eps });
 
-    /// <summary>silu(gate) · up into the f16/bf16 (<paramref name="toType"/> 1/2) hi and lo halves a prefill GEMM reads (as <see cref="Split"/>).</summary>
-    public void SwigluSplit(CudaStream s, ulong gate, ulong up, ulong output, int toType, long n) =>
-        _k.Function("elementwise.cu", "swiglu_split_" + Suffix(toType)).Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n });
+    /// <summary>
+    /// silu(gate) · up into the f16/bf16 (<paramref name="toType"/> 1/2) hi and lo halves a prefill GEMM reads (as
+    /// <see cref="Split"/>); with <paramref name="halves"/>, gate and up are prefill GEMM outputs over [hi | lo] ([2n]
+    /// each) and their values gate[i] + gate[n + i], up[i] + up[n + i].
+    /// </summary>
+    public void SwigluSplit(CudaStream s, ulong gate, ulong up, ulong output, int toType, long n, bool halves = false) =>
+        _k.Function("elementwise.cu", "swiglu_split_" + Suffix(toType)).Launch(s, Grid(n), Threads, 0,
+            new SwigluParams { Gate = gate, Up = up, Out = output, N = n, Halves = halves ? 1 : 0 });
 
-    public void Swiglu(CudaStream s, ulong gate, ulong up, ulong output, long n) =>
-        _k.Function("elementwise.cu", "swiglu").Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n });
+    /// <summary>silu(gate) · up in f32 (<paramref name="halves"/>: as <see cref="SwigluSplit"/>).</summary>
+    public void Swiglu(CudaStream s, ulong gate, ulong up, ulong output, long n, bool halves = false) =>
+        _k.Function("elementwise.cu", "swiglu").Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n, Halves = halves ? 1 : 0 });
 
     public void AddBiasRows(CudaStream s, ulong x, ulong bias, int dim, long n) =>
         _k.Function("elementwise.cu", "add_bias_rows").Launch(s, Grid(n), Threads, 0, new BiasParams { X = x, Bias = bias, Dim = dim, N = n });

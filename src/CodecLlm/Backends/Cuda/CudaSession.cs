@@ -60,13 +60,23 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     /// <summary>Positions whose cache rows the decode attention stages in shared memory before its wait.</summary>
     private readonly int _attnStageRows;
     private readonly List<DeviceBuffer> _buffers = [];
-    private readonly DeviceBuffer _x, _xn, _q, _k, _v, _att, _attc, _tmp, _gate, _up, _h, _hc, _logits, _tokens, _pos, _next;
+    private readonly DeviceBuffer _x, _xn, _q, _k, _v, _att, _attc, _tmp, _gate, _up, _hc, _logits, _tokens, _pos, _next;
+
+    /// <summary>SwiGLU's f32 output, the down projection's GEMM input with f32 weights (f16/bf16 weights: <see cref="_hc"/> instead).</summary>
+    private readonly DeviceBuffer? _h;
     private readonly PinnedBuffer _pinnedIn, _pinnedLogits;
     private readonly ScratchPipeline? _pipeline;
     private readonly List<Step> _decodeSteps, _prefillSteps;
     private readonly CublasHandle _cublas;
     private readonly DeviceBuffer _cublasWorkspace;
     private readonly DeviceBuffer? _gemmHalves;
+
+    /// <summary>
+    /// f16/bf16 prefill GEMMs into o, gate, up and down's outputs (_tmp, _gate, _up) run over [hi | lo] straight into
+    /// [2n, rows] buffers, and their consumers (the residual add, SwiGLU) sum the halves as they read them, in place of
+    /// an <see cref="CudaOps.AddHalves"/> launch each (the same bits). q, k and v keep the halves buffer and AddHalves.
+    /// </summary>
+    private readonly bool _foldHalves;
 
     /// <summary>CODECLLM_PREFILL_GEMM_PAIRS=0: f16/bf16 prefill GEMMs as two calls, W·hi then W·lo added by cuBLAS (A/B timing).</summary>
     private static readonly bool PrefillGemmPairsOff = Environment.GetEnvironmentVariable("CODECLLM_PREFILL_GEMM_PAIRS") == "0";
@@ -189,10 +199,12 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _v = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "v");
         _att = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "att");
         _attc = Alloc((long)split * wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
-        _tmp = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "tmp");
-        _gate = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "gate");
-        _up = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "up");
-        _h = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "h");
+        _foldHalves = split == 2 && !PrefillGemmPairsOff;
+        int halves = _foldHalves ? 2 : 1;  // [hi | lo] GEMM outputs
+        _tmp = Alloc(4L * halves * t * c.HiddenSize, MemoryCategory.Activations, "tmp");
+        _gate = Alloc(4L * halves * t * c.IntermediateSize, MemoryCategory.Activations, "gate");
+        _up = Alloc(4L * halves * t * c.IntermediateSize, MemoryCategory.Activations, "up");
+        if (split == 1) _h = Alloc(4L * t * c.IntermediateSize, MemoryCategory.Activations, "h");
         _hc = Alloc((long)split * wsz * t * c.IntermediateSize, MemoryCategory.Activations, "h (gemm input)");
         _logits = Alloc(4L * c.VocabSize * MaxBatch, MemoryCategory.Activations, "logits");
         _tokens = Alloc(4L * t, MemoryCategory.Workspace, "tokens");
@@ -206,9 +218,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _gluEpilogue = !GluEpilogueOff && !_decodeSteps.Any(s => s.Pieces != null)
             && _w.Layers.All(l => l.Gate.DType == TensorDType.BF16 && l.Up.DType == TensorDType.BF16);  // the fused matvec's weights
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
-        // f16/bf16 prefill GEMMs run once over [hi | lo] (2n columns) into this buffer, then the halves are summed.
-        int halvesRows = _prefillSteps.Where(st => st.Kind == StepKind.Gemm).Select(st => st.Rows).DefaultIfEmpty(0).Max();
-        if (split == 2 && halvesRows > 0 && !PrefillGemmPairsOff)
+        // The other f16/bf16 prefill GEMMs (q, k, v) run once over [hi | lo] (2n columns) into this buffer, then the halves are summed.
+        int halvesRows = _prefillSteps.Where(st => st.Kind == StepKind.Gemm && !FoldsHalves(st.Out)).Select(st => st.Rows).DefaultIfEmpty(0).Max();
+        if (_foldHalves && halvesRows > 0)
             _gemmHalves = Alloc(4L * 2 * _chunk * halvesRows, MemoryCategory.Workspace, "prefill GEMM halves");
         long slot = Math.Max(decodeSlot, prefillSlot);
         if (slot > 0)
@@ -809,20 +821,16 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     break;
                 case StepKind.Gemm:
                     {
-                        (DeviceBuffer f32, DeviceBuffer converted) = s.Source switch
-                        {
-                            GemmSource.Normed => (_tmp, _xn),
-                            GemmSource.Attention => (_att, _attc),
-                            _ => (_h, _hc),
-                        };
-                        ulong xin = _wType == 0 ? f32.Pointer : converted.Pointer;
+                        ulong xin = (_wType == 0 ? s.Source switch { GemmSource.Normed => _tmp, GemmSource.Attention => _att, _ => _h! }
+                            : s.Source switch { GemmSource.Normed => _xn, GemmSource.Attention => _attc, _ => _hc }).Pointer;
                         GpuMatrix m = s.Matrix!;
                         MatvecWeight w = op(m);
                         if (s.Scratch == null) w = w.SliceRows(s.Row0, s.Rows);
                         else if (m.Codec == "entropy") // decoded from a group boundary: skip to the slice's first row
                             w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * m.DType.ByteSize()), Rows = s.Rows };
                         else w = w with { Rows = s.Rows };
-                        Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, m.Rows);
+                        if (FoldsHalves(s.Out)) Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, 2 * n, beta: 0, m.Rows);  // [hi | lo] rows, summed by the consumer
+                        else Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, m.Rows);
                         break;
                     }
                 case StepKind.AttnOut:
@@ -835,14 +843,14 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     GemmInput(_att, _attc, (long)n * c.QDim);
                     break;
                 case StepKind.ResidAdd:
-                    _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize);
+                    _ops.AddInPlace(_stream, _x.Pointer, _tmp.Pointer, (long)n * c.HiddenSize, _foldHalves);
                     break;
                 case StepKind.MlpIn:
                     NormedGemmInput(l.MlpNorm, n);
                     break;
                 case StepKind.MlpMid:
-                    if (_wType == 0) _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h.Pointer, (long)n * c.IntermediateSize);
-                    else _ops.SwigluSplit(_stream, _gate.Pointer, _up.Pointer, _hc.Pointer, _wType, (long)n * c.IntermediateSize);
+                    if (_wType == 0) _ops.Swiglu(_stream, _gate.Pointer, _up.Pointer, _h!.Pointer, (long)n * c.IntermediateSize);
+                    else _ops.SwigluSplit(_stream, _gate.Pointer, _up.Pointer, _hc.Pointer, _wType, (long)n * c.IntermediateSize, _foldHalves);
                     break;
                 case StepKind.Head:
                     HeadCompute(s, op, Row(_x, n - 1, c.HiddenSize));
@@ -850,6 +858,9 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             }
         });
     }
+
+    /// <summary>Whether a prefill GEMM into <paramref name="output"/> writes [hi | lo] rows for its consumer to sum (<see cref="_foldHalves"/>).</summary>
+    private bool FoldsHalves(ulong output) => _foldHalves && (output == _tmp.Pointer || output == _gate.Pointer || output == _up.Pointer);
 
     /// <summary>
     /// RMSNorm of the chunk's n rows of x with <paramref name="weight"/>: f32 into _tmp (f32 weights), or the hi and lo halves

@@ -25,6 +25,7 @@ internal struct AddParams
 {
     public ulong Y, X;
     public long N;
+    public int Halves;
 }
 
 /// <summary>elementwise.cu HalvesParams: y[t * Ldc + r] = A[t * Rows + r] + A[(N + t) * Rows + r].</summary>
@@ -40,6 +41,7 @@ internal struct SwigluParams
 {
     public ulong Gate, Up, Out;
     public long N;
+    public int Halves;
 }
 
 [StructLayout(LayoutKind.Sequential)]

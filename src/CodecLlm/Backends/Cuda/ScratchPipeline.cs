@@ -13,7 +13,9 @@ internal sealed record ScratchPart(GpuMatrix Matrix, int Rg0, int Rg1, long Offs
 /// after its slot is decoded. The same calls work inside a CUDA graph capture (fork/join by events).
 /// A third slot lets the decode run two steps ahead, so a long decode (gate/up) overlaps more than one short step
 /// (docs/PERFORMANCE.md: TinyLlama 400 -> 459 tok/s on an H100). One slot serialises them: step i+1's decode waits
-/// for step i (the prefill-only pipeline of a fused session, to hold less memory).
+/// for step i (the prefill-only pipeline of a fused session, to hold less memory), so with one slot the decodes run on
+/// the compute stream itself, between the steps, without the two cross-stream waits a unit would cost
+/// (CODECLLM_PREFILL_INLINE=0 keeps the second stream, for A/B timings).
 /// With three or more slots, two neighbouring units of `entropy` tensors only (four at most, one element type) decode
 /// in one launch once both slots may be written: an entropy tensor has few lane-stream groups, so one launch over four
 /// tensors decodes 2.3x faster than four launches over one (docs/PERFORMANCE.md, "Entropy decoder v2").
@@ -28,6 +30,11 @@ internal sealed class ScratchPipeline : IDisposable
     private readonly int _slots;
     private readonly CudaEvent[] _ready, _free;
     private readonly CudaEvent _fork, _join;
+
+    /// <summary>One slot: decodes go on the compute stream, in order with the steps (no events).</summary>
+    private readonly bool _inline;
+
+    private static readonly bool InlineOff = Environment.GetEnvironmentVariable("CODECLLM_PREFILL_INLINE") == "0";
     private IReadOnlyList<ScratchPart[]> _units = [];
     private CudaStream? _compute;
     private int _enqueued;
@@ -37,6 +44,7 @@ internal sealed class ScratchPipeline : IDisposable
         if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), "the pipeline needs a slot");
         _ctx = ctx;
         _slots = slots;
+        _inline = slots == 1 && !InlineOff;
         _slotBytes = Aligned(slotBytes);
         _decode = new CudaStream(ctx);
         _buffer = ctx.Allocator.Allocate(_slotBytes * slots, MemoryCategory.Scratch, $"scratch ({slots} slots)");
@@ -57,6 +65,7 @@ internal sealed class ScratchPipeline : IDisposable
         _compute = compute;
         _units = units;
         _enqueued = 0;
+        if (_inline) return;
         _fork.Record(compute);
         _decode.Wait(_fork);
         foreach (CudaEvent f in _free) f.Record(compute);
@@ -67,7 +76,7 @@ internal sealed class ScratchPipeline : IDisposable
     public ulong Acquire(int i)
     {
         Enqueue(Math.Min(i + _slots - 1, _units.Count - 1));
-        _compute!.Wait(_ready[i % _slots]);
+        if (!_inline) _compute!.Wait(_ready[i % _slots]);
         return Slot(i);
     }
 
@@ -98,11 +107,15 @@ internal sealed class ScratchPipeline : IDisposable
     }
 
     /// <summary>The compute stream is done with unit <paramref name="i"/>'s slot.</summary>
-    public void Release(int i) => _free[i % _slots].Record(_compute!);
+    public void Release(int i)
+    {
+        if (!_inline) _free[i % _slots].Record(_compute!);
+    }
 
     /// <summary>Joins the decode stream back into the compute stream.</summary>
     public void End()
     {
+        if (_inline) return;
         _join.Record(_decode);
         _compute!.Wait(_join);
     }
@@ -111,16 +124,18 @@ internal sealed class ScratchPipeline : IDisposable
     private void EnqueueDecode(int j, int n)
     {
         var entropy = new List<(GpuMatrix, ulong, int, int)>();
+        CudaStream stream = _inline ? _compute! : _decode;
         for (int i = j; i < j + n; i++)
         {
-            _decode.Wait(_free[i % _slots]);
+            if (!_inline) _decode.Wait(_free[i % _slots]);
             ulong slot = Slot(i);
             foreach (ScratchPart p in _units[i].Where(p => p.Matrix.Codec != "entropy"))
-                GpuDecoders.Decode(_ctx.Kernels, _decode, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
+                GpuDecoders.Decode(_ctx.Kernels, stream, p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1, _ctx.MultiprocessorCount);
             entropy.AddRange(_units[i].Where(p => p.Matrix.Codec == "entropy").Select(p => (p.Matrix, slot + (ulong)p.Offset, p.Rg0, p.Rg1)));
         }
-        if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, _decode, entropy, _ctx.MultiprocessorCount);
-        for (int i = j; i < j + n; i++) _ready[i % _slots].Record(_decode);
+        if (entropy.Count > 0) GpuDecoders.DecodeEntropy(_ctx.Kernels, stream, entropy, _ctx.MultiprocessorCount);
+        if (!_inline)
+            for (int i = j; i < j + n; i++) _ready[i % _slots].Record(_decode);
         _enqueued += n;
     }
 

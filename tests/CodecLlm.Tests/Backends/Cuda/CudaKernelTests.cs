@@ -365,6 +365,45 @@ public class CudaKernelTests
                 Assert.Equal(r < rows ? a[t * rows + r] + a[(n + t) * rows + r] : y0[t * ldc + r], got[t * ldc + r]);
     }
 
+    /// <summary>
+    /// The residual add and SwiGLU reading a prefill GEMM's [hi | lo] output ([2n] values, halves on): the same bits as
+    /// those kernels on the halves summed first (the float sums computed in C#, as add_halves would write them).
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ResidualAddAndSwigluSumTheHalvesOfAGemmOutput(int type)
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(21 + type);
+        int n = 1500;
+        float[] a = GpuTest.Gaussian(rnd, 2 * n, 3), b = GpuTest.Gaussian(rnd, 2 * n), y0 = GpuTest.Gaussian(rnd, n);
+        float[] sa = Enumerable.Range(0, n).Select(i => a[i] + a[n + i]).ToArray(), sb = Enumerable.Range(0, n).Select(i => b[i] + b[n + i]).ToArray();
+        using DeviceBuffer ad = s.UploadNew<float>(c.Allocator, a, MemoryCategory.Activations, "a");
+        using DeviceBuffer bd = s.UploadNew<float>(c.Allocator, b, MemoryCategory.Activations, "b");
+        using DeviceBuffer sad = s.UploadNew<float>(c.Allocator, sa, MemoryCategory.Activations, "a summed");
+        using DeviceBuffer sbd = s.UploadNew<float>(c.Allocator, sb, MemoryCategory.Activations, "b summed");
+        using DeviceBuffer yd = s.UploadNew<float>(c.Allocator, y0, MemoryCategory.Activations, "y");
+        using DeviceBuffer want = c.Allocator.Allocate(8L * n, MemoryCategory.Activations, "want");
+        using DeviceBuffer got = c.Allocator.Allocate(8L * n, MemoryCategory.Activations, "got");
+        if (type == 0)
+        {
+            ops.AddInPlace(s, yd.Pointer, ad.Pointer, n, halves: true);
+            float[] y = s.Download<float>(yd, n);
+            for (int i = 0; i < n; i++) Assert.Equal(y0[i] + sa[i], y[i]);
+            ops.Swiglu(s, sad.Pointer, sbd.Pointer, want.Pointer, n);
+            ops.Swiglu(s, ad.Pointer, bd.Pointer, got.Pointer, n, halves: true);
+        }
+        else
+        {
+            ops.SwigluSplit(s, sad.Pointer, sbd.Pointer, want.Pointer, type, n);
+            ops.SwigluSplit(s, ad.Pointer, bd.Pointer, got.Pointer, type, n, halves: true);
+        }
+        // n words: the f32 values, or the 2n u16 hi and lo halves
+        Assert.Equal(s.Download<uint>(want, n), s.Download<uint>(got, n));
+    }
+
     [Fact]
     public void ArgmaxTakesTheLowestIndexOnTies()
     {

@@ -49,11 +49,17 @@ extern "C" __global__ void rmsnorm_bf16(const RmsNormParams p) { rmsnorm<DT_BF16
 extern "C" __global__ void rmsnorm_split_f16(const RmsNormParams p) { rmsnorm<DT_F16, true>(p); }
 extern "C" __global__ void rmsnorm_split_bf16(const RmsNormParams p) { rmsnorm<DT_BF16, true>(p); }
 
-// y[i] += x[i]
-struct AddParams { float* y; const float* x; long long n; };
+// y[i] += x[i], or (halves) y[i] += x[i] + x[n + i]: x is then a prefill GEMM's [2n] output over the [hi | lo]
+// activation pairs (W·hi, then W·lo), summed here as add_halves would sum them (the same bits, one launch fewer).
+struct AddParams { float* y; const float* x; long long n; int halves; };
 extern "C" __global__ void add_inplace(const AddParams p)
 {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) p.y[i] += p.x[i];
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
+    {
+        float v = p.x[i];
+        if (p.halves) v = v + p.x[p.n + i];
+        p.y[i] += v;
+    }
 }
 
 // y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] (t < n, r < rows): the two halves of a prefill GEMM over the
@@ -69,14 +75,20 @@ extern "C" __global__ void add_halves(const HalvesParams p)
     for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < p.rows; r += gridDim.x * blockDim.x) y[r] = hi[r] + lo[r];
 }
 
-// out[i] = silu(gate[i]) * up[i] in f32, or (swiglu_split_*) its f16/bf16 hi and lo halves (store_split).
-struct SwigluParams { const float* gate; const float* up; void* out; long long n; };
+// out[i] = silu(gate[i]) * up[i] in f32, or (swiglu_split_*) its f16/bf16 hi and lo halves (store_split). With halves,
+// gate and up are prefill GEMM outputs over [hi | lo] ([2n] each) and gate[i] + gate[n + i], up[i] + up[n + i] the values.
+struct SwigluParams { const float* gate; const float* up; void* out; long long n; int halves; };
 template <int DT, bool SPLIT> __device__ void swiglu_op(const SwigluParams& p)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
     {
-        float g = p.gate[i];
-        const float v = (g / (1.0f + expf(-g))) * p.up[i];
+        float g = p.gate[i], u = p.up[i];
+        if (p.halves)
+        {
+            g = g + p.gate[p.n + i];
+            u = u + p.up[p.n + i];
+        }
+        const float v = (g / (1.0f + expf(-g))) * u;
         if (SPLIT) store_split<DT>(p.out, i, p.n, v);
         else store_elem<DT>(p.out, i, v);
     }
