@@ -114,17 +114,10 @@ internal sealed class CudaOps
 
     /// <summary>
     /// y[i] += x[i] for i &lt; n; with <paramref name="halves"/>, x is a prefill GEMM's [2n] output over [hi | lo] and
-    /// y[i] += x[i] + x[n + i] (the sum <see cref="AddHalves"/> would write, the same bits).
+    /// y[i] += x[i] + x[n + i] (the W·hi and W·lo halves summed, then added).
     /// </summary>
     public void AddInPlace(CudaStream s, ulong y, ulong x, long n, bool halves = false) =>
         _k.Function("elementwise.cu", "add_inplace").Launch(s, Grid(n), Threads, 0, new AddParams { Y = y, X = x, N = n, Halves = halves ? 1 : 0 });
-
-    /// <summary>
-    /// y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] for t &lt; n, r &lt; rows: the W·hi and W·lo halves of one prefill
-    /// GEMM over [hi | lo] summed into the output rows.
-    /// </summary>
-    public void AddHalves(CudaStream s, ulong y, ulong a, int rows, int n, int ldc) =>
-        _k.Function("elementwise.cu", "add_halves").Launch(s, ((uint)Math.Min((rows + Threads - 1) / Threads, 64), (uint)n, 1u), Threads, 0, new HalvesParams { Y = y, A = a, Rows = rows, N = n, Ldc = ldc });
 
     /// <summary>RMSNorm of <paramref name="rows"/> rows into the f16/bf16 (<paramref name="toType"/> 1/2) hi and lo halves a prefill GEMM reads: output[0..n) hi, output[n..2n) lo, n = rows * dim.</summary>
     public void RmsNormSplit(CudaStream s, ulong x, ulong w, ulong output, int toType, int dim, int rows, float eps) =>
@@ -144,8 +137,12 @@ internal sealed class CudaOps
     public void Swiglu(CudaStream s, ulong gate, ulong up, ulong output, long n, bool halves = false) =>
         _k.Function("elementwise.cu", "swiglu").Launch(s, Grid(n), Threads, 0, new SwigluParams { Gate = gate, Up = up, Out = output, N = n, Halves = halves ? 1 : 0 });
 
-    public void AddBiasRows(CudaStream s, ulong x, ulong bias, int dim, long n) =>
-        _k.Function("elementwise.cu", "add_bias_rows").Launch(s, Grid(n), Threads, 0, new BiasParams { X = x, Bias = bias, Dim = dim, N = n });
+    /// <summary>
+    /// x[i] += bias[i % dim] for i &lt; n; with <paramref name="halves"/>, x is a prefill GEMM's [2n] output over [hi | lo] and
+    /// x[i] = (x[i] + x[n + i]) + bias[i % dim].
+    /// </summary>
+    public void AddBiasRows(CudaStream s, ulong x, ulong bias, int dim, long n, bool halves = false) =>
+        _k.Function("elementwise.cu", "add_bias_rows").Launch(s, Grid(n), Threads, 0, new BiasParams { X = x, Bias = bias, Dim = dim, N = n, Halves = halves ? 1 : 0 });
 
     /// <summary>Element-type conversion f32 to f16/bf16 (toType 1/2) or f16/bf16 to f32 (fromType 1/2, toType 0).</summary>
     public void Convert(CudaStream s, ulong input, int fromType, ulong output, int toType, long n)

@@ -69,12 +69,12 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly List<Step> _decodeSteps, _prefillSteps;
     private readonly CublasHandle _cublas;
     private readonly DeviceBuffer _cublasWorkspace;
-    private readonly DeviceBuffer? _gemmHalves;
 
     /// <summary>
-    /// f16/bf16 prefill GEMMs into o, gate, up and down's outputs (_tmp, _gate, _up) run over [hi | lo] straight into
-    /// [2n, rows] buffers, and their consumers (the residual add, SwiGLU) sum the halves as they read them, in place of
-    /// an <see cref="CudaOps.AddHalves"/> launch each (the same bits). q, k and v keep the halves buffer and AddHalves.
+    /// f16/bf16 prefill GEMMs run once over the activations' [hi | lo] halves (2n columns: the weights read once) straight
+    /// into [2n, rows] outputs (q, k, v, tmp, gate, up hold 2 × the chunk's rows): rows [0, n) W·hi, [n, 2n) W·lo. Their
+    /// consumers sum the two as they read them (RoPE or the bias for q/k/v, the residual add for o and down, SwiGLU for
+    /// gate and up), so no launch sums them alone. Off with CODECLLM_PREFILL_GEMM_PAIRS=0 (two GEMMs, for A/B timings).
     /// </summary>
     private readonly bool _foldHalves;
 
@@ -194,13 +194,13 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _x = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "x");
         int split = _wType == 0 ? 1 : 2; // f16/bf16 GEMM inputs are hi + lo pairs
         _xn = Alloc((long)split * wsz * t * Math.Max(c.HiddenSize, c.IntermediateSize), MemoryCategory.Activations, "xn");
-        _q = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "q");
-        _k = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "k");
-        _v = Alloc(4L * t * c.KvDim, MemoryCategory.Activations, "v");
-        _att = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "att");
-        _attc = Alloc((long)split * wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
         _foldHalves = split == 2 && !PrefillGemmPairsOff;
         int halves = _foldHalves ? 2 : 1;  // [hi | lo] GEMM outputs
+        _q = Alloc(4L * halves * t * c.QDim, MemoryCategory.Activations, "q");
+        _k = Alloc(4L * halves * t * c.KvDim, MemoryCategory.Activations, "k");
+        _v = Alloc(4L * halves * t * c.KvDim, MemoryCategory.Activations, "v");
+        _att = Alloc(4L * t * c.QDim, MemoryCategory.Activations, "att");
+        _attc = Alloc((long)split * wsz * t * c.QDim, MemoryCategory.Activations, "att (gemm input)");
         _tmp = Alloc(4L * halves * t * c.HiddenSize, MemoryCategory.Activations, "tmp");
         _gate = Alloc(4L * halves * t * c.IntermediateSize, MemoryCategory.Activations, "gate");
         _up = Alloc(4L * halves * t * c.IntermediateSize, MemoryCategory.Activations, "up");
@@ -218,10 +218,6 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _gluEpilogue = !GluEpilogueOff && !_decodeSteps.Any(s => s.Pieces != null)
             && _w.Layers.All(l => l.Gate.DType == TensorDType.BF16 && l.Up.DType == TensorDType.BF16);  // the fused matvec's weights
         _prefillSteps = PlanSteps(prefill: true, out long prefillSlot);
-        // The other f16/bf16 prefill GEMMs (q, k, v) run once over [hi | lo] (2n columns) into this buffer, then the halves are summed.
-        int halvesRows = _prefillSteps.Where(st => st.Kind == StepKind.Gemm && !FoldsHalves(st.Out)).Select(st => st.Rows).DefaultIfEmpty(0).Max();
-        if (_foldHalves && halvesRows > 0)
-            _gemmHalves = Alloc(4L * 2 * _chunk * halvesRows, MemoryCategory.Workspace, "prefill GEMM halves");
         long slot = Math.Max(decodeSlot, prefillSlot);
         if (slot > 0)
             _pipeline = new ScratchPipeline(ctx, slot, _decodeSteps.Any(st => st.Scratch != null) ? ScratchSlots : PrefillScratchSlots);
@@ -767,9 +763,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     /// <summary>
     /// Attention of n tokens of sequence <see cref="_seq"/> at positions pos[0].., or (<paramref name="batched"/>) of one
-    /// token of each of sequences 0..n-1, sequence b at position pos[b].
+    /// token of each of sequences 0..n-1, sequence b at position pos[b]. <paramref name="halves"/>: prefill's q, k, v still in
+    /// [hi | lo] halves (bits 0, 1, 2; <see cref="AttnParams.Halves"/>), summed by RoPE.
     /// </summary>
-    private void Attend(int layer, int n, bool programmatic = false, bool batched = false)
+    private void Attend(int layer, int n, bool programmatic = false, bool batched = false, int halves = 0)
     {
         ModelConfig c = _cfg;
         long kvLayer = (long)MaxSequenceLength * c.KvDim * CudaOps.KvElementBytes(_kvType);
@@ -794,6 +791,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         };
         if (n == 1 || batched)
         {
+            if (halves != 0) throw new InvalidOperationException("decode attention reads q, k and v summed");
             // Decode: RoPE and the cache append happen inside the attention kernel.
             attn.FuseRope = 1;
             attn.SeqBytes = batched ? _seqKvBytes : 0;
@@ -801,7 +799,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }
-        _ops.RopeKv(_stream, _kvType, attn);
+        _ops.RopeKv(_stream, _kvType, attn with { Halves = halves });
         _ops.Attention(_stream, _kvType, attn, MaxSequenceLength);
     }
 
@@ -829,16 +827,22 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                         else if (m.Codec == "entropy") // decoded from a group boundary: skip to the slice's first row
                             w = w with { W = w.W + (ulong)(((long)s.Row0 * m.Cols - s.Scratch[0].Rg0 * GpuDecoders.EntropyGroupElements(m)) * m.DType.ByteSize()), Rows = s.Rows };
                         else w = w with { Rows = s.Rows };
-                        if (FoldsHalves(s.Out)) Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, 2 * n, beta: 0, m.Rows);  // [hi | lo] rows, summed by the consumer
-                        else Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, m.Rows);
+                        Gemm(w, xin, s.Out + (ulong)s.Row0 * 4, n, m.Rows);
                         break;
                     }
                 case StepKind.AttnOut:
-                    if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim);
-                    if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                    if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim);
-                    Attend(s.Layer, n);
-                    break;
+                    {
+                        // q, k, v in [hi | lo] halves (bits 0, 1, 2) until the bias or RoPE sums them
+                        int halves = _foldHalves ? 7 : 0;
+                        if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim, _foldHalves);
+                        if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim, _foldHalves);
+                        if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim, _foldHalves);
+                        if (l.QBias != null) halves &= ~1;
+                        if (l.KBias != null) halves &= ~2;
+                        if (l.VBias != null) halves &= ~4;
+                        Attend(s.Layer, n, halves: halves);
+                        break;
+                    }
                 case StepKind.OIn:
                     GemmInput(_att, _attc, (long)n * c.QDim);
                     break;
@@ -858,9 +862,6 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             }
         });
     }
-
-    /// <summary>Whether a prefill GEMM into <paramref name="output"/> writes [hi | lo] rows for its consumer to sum (<see cref="_foldHalves"/>).</summary>
-    private bool FoldsHalves(ulong output) => _foldHalves && (output == _tmp.Pointer || output == _gate.Pointer || output == _up.Pointer);
 
     /// <summary>
     /// RMSNorm of the chunk's n rows of x with <paramref name="weight"/>: f32 into _tmp (f32 weights), or the hi and lo halves
@@ -883,7 +884,8 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     /// <summary>
     /// Y[n, rows] (f32) = X[n, cols] · Wᵀ with W row-major [rows, cols]. For f16/bf16 weights X is the hi half and the lo
-    /// half follows it (n * cols elements on, as GemmInput writes them): Y = W·hi + W·lo.
+    /// half follows it (n * cols elements on, as GemmInput writes them): Y = W·hi + W·lo, or (<see cref="_foldHalves"/>)
+    /// rows [0, n) of Y = W·hi and rows [n, 2n) = W·lo, for the consumer to sum.
     /// </summary>
     private void Gemm(MatvecWeight w, ulong x, ulong y, int n, int ldc)
     {
@@ -892,12 +894,10 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             Gemm(w, x, y, n, beta: 0, ldc);
             return;
         }
-        if (_gemmHalves != null)
+        if (_foldHalves)
         {
-            // hi and lo are one [2n, cols] operand: one GEMM over both (the weights read once, twice the columns a tile) into the
-            // halves buffer (sized for a chunk of the largest slice), then W·hi + W·lo summed into the output rows.
-            Gemm(w, x, _gemmHalves.Pointer, 2 * n, beta: 0, w.Rows);
-            _ops.AddHalves(_stream, y, _gemmHalves.Pointer, w.Rows, n, ldc);
+            // hi and lo are one [2n, cols] operand: one GEMM over both (the weights read once, twice the columns a tile)
+            Gemm(w, x, y, 2 * n, beta: 0, ldc);
             return;
         }
         Gemm(w, x, y, n, beta: 0, ldc);

@@ -28,14 +28,6 @@ internal struct AddParams
     public int Halves;
 }
 
-/// <summary>elementwise.cu HalvesParams: y[t * Ldc + r] = A[t * Rows + r] + A[(N + t) * Rows + r].</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct HalvesParams
-{
-    public ulong Y, A;
-    public int Rows, N, Ldc;
-}
-
 [StructLayout(LayoutKind.Sequential)]
 internal struct SwigluParams
 {
@@ -50,6 +42,7 @@ internal struct BiasParams
     public ulong X, Bias;
     public int Dim;
     public long N;
+    public int Halves;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -74,6 +67,9 @@ internal struct AttnParams
 
     /// <summary>Decode: positions whose key and value rows the kernel stages in shared memory before its wait (0: none).</summary>
     public int StageRows;
+
+    /// <summary>Prefill RoPE (rope_kv): bit 0/1/2 when Q/KNew/VNew are still a prefill GEMM's [hi | lo] output (summed as read).</summary>
+    public int Halves;
 }
 
 [StructLayout(LayoutKind.Sequential)]

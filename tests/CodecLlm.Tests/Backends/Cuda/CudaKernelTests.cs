@@ -347,27 +347,70 @@ public class CudaKernelTests
         Check("swiglu");
     }
 
-    /// <summary>add_halves: the [2n, rows] output of one GEMM over [hi | lo] summed into n rows of a wider output (ldc > rows),
-    /// the elements around them untouched; the reference is the same float sum in C#.</summary>
-    [Fact]
-    public void AddHalvesSumsTheTwoHalvesIntoOutputRows()
+    /// <summary>
+    /// rope_kv reading q, k and v as a prefill GEMM's [hi | lo] output (the AttnParams.Halves bits; 5 = q and v in halves, k
+    /// summed): the same bits in q, k and both caches as rope_kv on the halves summed first in C#.
+    /// </summary>
+    [Theory]
+    [InlineData(7, 0, 0)]
+    [InlineData(5, 2, 1)]
+    [InlineData(2, 1, 0)]
+    public void RopeSumsTheHalvesOfTheQkvGemmOutputs(int halves, int kvType, int style)
     {
         var (c, s, ops) = Setup();
-        var rnd = new Random(5);
-        int rows = 300, n = 7, ldc = 310;
-        float[] a = GpuTest.Gaussian(rnd, 2 * n * rows), y0 = GpuTest.Gaussian(rnd, n * ldc);
-        using DeviceBuffer ad = s.UploadNew<float>(c.Allocator, a, MemoryCategory.Activations, "a");
-        using DeviceBuffer yd = s.UploadNew<float>(c.Allocator, y0, MemoryCategory.Activations, "y");
-        ops.AddHalves(s, yd.Pointer, ad.Pointer, rows, n, ldc);
-        float[] got = s.Download<float>(yd, n * ldc);
-        for (int t = 0; t < n; t++)
-            for (int r = 0; r < ldc; r++)
-                Assert.Equal(r < rows ? a[t * rows + r] + a[(n + t) * rows + r] : y0[t * ldc + r], got[t * ldc + r]);
+        var rnd = new Random(31 + halves);
+        int T = 5, nh = 4, nkv = 2, hd = 16, pos0 = 3, maxSeq = 16, qdim = nh * hd, kvdim = nkv * hd, esz = kvType == 0 ? 4 : 2;
+        float[] Input(int dim, int bit, out float[] summed)
+        {
+            float[] a = GpuTest.Gaussian(rnd, 2 * T * dim);
+            summed = Enumerable.Range(0, T * dim).Select(i => a[i] + a[T * dim + i]).ToArray();
+            return (halves & bit) != 0 ? a : summed;  // an input not in halves is the sum itself
+        }
+        float[] q = Input(qdim, 1, out float[] qs), k = Input(kvdim, 2, out float[] ks), v = Input(kvdim, 4, out float[] vs);
+        float[] invFreq = Enumerable.Range(0, hd / 2).Select(i => (float)(1 / Math.Pow(10000, 2.0 * i / hd))).ToArray();
+        using DeviceBuffer fd = s.UploadNew<float>(c.Allocator, invFreq, MemoryCategory.Workspace, "freq");
+        using DeviceBuffer pd = s.UploadNew<int>(c.Allocator, [pos0], MemoryCategory.Workspace, "pos");
+        (float[] Q, float[] K, byte[] KCache, byte[] VCache) Run(float[] qin, float[] kin, float[] vin, int bits)
+        {
+            using DeviceBuffer qd = s.UploadNew<float>(c.Allocator, qin, MemoryCategory.Activations, "q");
+            using DeviceBuffer kd = s.UploadNew<float>(c.Allocator, kin, MemoryCategory.Activations, "k");
+            using DeviceBuffer vd = s.UploadNew<float>(c.Allocator, vin, MemoryCategory.Activations, "v");
+            using DeviceBuffer kc = s.UploadNew<byte>(c.Allocator, new byte[maxSeq * kvdim * esz], MemoryCategory.KvCache, "k cache");
+            using DeviceBuffer vc = s.UploadNew<byte>(c.Allocator, new byte[maxSeq * kvdim * esz], MemoryCategory.KvCache, "v cache");
+            ops.RopeKv(s, kvType, new AttnParams
+            {
+                Q = qd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd,
+                KNew = kd.Pointer, VNew = vd.Pointer, InvFreq = fd.Pointer, Style = style, Halves = bits,
+            });
+            return (s.Download<float>(qd, T * qdim), s.Download<float>(kd, T * kvdim), s.Download<byte>(kc, maxSeq * kvdim * esz), s.Download<byte>(vc, maxSeq * kvdim * esz));
+        }
+        var want = Run(qs, ks, vs, 0);
+        var got = Run(q, k, v, halves);
+        Assert.Equal(want.Q, got.Q);
+        Assert.Equal(want.K, got.K);
+        Assert.Equal(want.KCache, got.KCache);
+        Assert.Equal(want.VCache, got.VCache);
+        Assert.Contains(want.VCache, b => b != 0);  // the new rows were written
+    }
+
+    /// <summary>The q/k/v bias added to a prefill GEMM's [hi | lo] output: (hi + lo) + bias, the float sums in C#.</summary>
+    [Fact]
+    public void BiasIsAddedToTheSumOfTheHalves()
+    {
+        var (c, s, ops) = Setup();
+        var rnd = new Random(41);
+        int dim = 96, rows = 7, n = dim * rows;
+        float[] x = GpuTest.Gaussian(rnd, 2 * n), bias = GpuTest.Gaussian(rnd, dim);
+        using DeviceBuffer xd = s.UploadNew<float>(c.Allocator, x, MemoryCategory.Activations, "x");
+        using DeviceBuffer bd = s.UploadNew<float>(c.Allocator, bias, MemoryCategory.Activations, "bias");
+        ops.AddBiasRows(s, xd.Pointer, bd.Pointer, dim, n, halves: true);
+        float[] got = s.Download<float>(xd, n);
+        for (int i = 0; i < n; i++) Assert.Equal(x[i] + x[n + i] + bias[i % dim], got[i]);
     }
 
     /// <summary>
     /// The residual add and SwiGLU reading a prefill GEMM's [hi | lo] output ([2n] values, halves on): the same bits as
-    /// those kernels on the halves summed first (the float sums computed in C#, as add_halves would write them).
+    /// those kernels on the halves summed first (the float sums computed in C#).
     /// </summary>
     [Theory]
     [InlineData(0)]

@@ -423,7 +423,8 @@ extern "C" __global__ void __launch_bounds__(512) attention_bf16(const AttnParam
 // Prefill: rotates q and k_new of T tokens at positions pos0 .. pos0+T-1 in place and appends k_new, v_new to the
 // cache (the AttnParams fields the attention launch that follows uses too). style 0: adjacent pairs (2i, 2i+1); style
 // 1: split halves (i, i + hd/2).
-// Grid (T, n_heads + n_kv_heads): one block per token and head; kv-head blocks also append v.
+// Grid (T, n_heads + n_kv_heads): one block per token and head; kv-head blocks also append v. Inputs still in [hi | lo]
+// halves (p.halves) are summed as they are read (hi + lo, as add_halves did), and q and k_new written back summed.
 template <int KV> __device__ void rope_kv(const AttnParams& p)
 {
     int t = blockIdx.x, head = blockIdx.y;
@@ -432,12 +433,19 @@ template <int KV> __device__ void rope_kv(const AttnParams& p)
     bool isq = head < p.n_heads;
     int kvh = head - p.n_heads;
     float* base = isq ? p.q + (long long)t * qdim + head * p.head_dim : p.k_new + (long long)t * kvdim + kvh * p.head_dim;
+    const bool halves = (p.halves & (isq ? 1 : 2)) != 0;
+    const long long lo = (long long)p.T * (isq ? qdim : kvdim);  // the lo half's rows follow the T hi rows
     for (int i = threadIdx.x; i < half; i += blockDim.x)
     {
         int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
         float s, c;
         sincosf((float)pos * p.inv_freq[i], &s, &c);
         float x0 = base[a], x1 = base[b];
+        if (halves)
+        {
+            x0 = x0 + base[lo + a];
+            x1 = x1 + base[lo + b];
+        }
         float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
         base[a] = r0;
         base[b] = r1;
@@ -450,7 +458,12 @@ template <int KV> __device__ void rope_kv(const AttnParams& p)
     }
     if (!isq)
         for (int i = threadIdx.x; i < p.head_dim; i += blockDim.x)
-            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, p.v_new[(long long)t * kvdim + kvh * p.head_dim + i]);
+        {
+            const long long j = (long long)t * kvdim + kvh * p.head_dim + i;
+            float v = p.v_new[j];
+            if (p.halves & 4) v = v + p.v_new[(long long)p.T * kvdim + j];
+            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, v);
+        }
 }
 extern "C" __global__ void rope_kv_f32(const AttnParams p) { rope_kv<DT_F32>(p); }
 extern "C" __global__ void rope_kv_f16(const AttnParams p) { rope_kv<DT_F16>(p); }

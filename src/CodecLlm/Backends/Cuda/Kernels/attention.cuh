@@ -44,4 +44,7 @@ struct AttnParams
     // Decode: positions whose key and value rows are copied into shared memory before the wait (the host sizes the
     // dynamic shared memory for them); 0 for prefill.
     int stage_rows;
+    // Prefill (rope_kv): bit 0/1/2 set when q/k_new/v_new are still a prefill GEMM's [hi | lo] output (T rows of W·hi,
+    // then T rows of W·lo); rope_kv sums them as it reads them. 0 everywhere else.
+    int halves;
 };

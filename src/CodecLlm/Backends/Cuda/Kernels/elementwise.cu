@@ -50,7 +50,8 @@ extern "C" __global__ void rmsnorm_split_f16(const RmsNormParams p) { rmsnorm<DT
 extern "C" __global__ void rmsnorm_split_bf16(const RmsNormParams p) { rmsnorm<DT_BF16, true>(p); }
 
 // y[i] += x[i], or (halves) y[i] += x[i] + x[n + i]: x is then a prefill GEMM's [2n] output over the [hi | lo]
-// activation pairs (W·hi, then W·lo), summed here as add_halves would sum them (the same bits, one launch fewer).
+// activation pairs (W·hi, then W·lo; one GEMM reads the weights once for ~16 mantissa bits of the activations), summed
+// as it is read.
 struct AddParams { float* y; const float* x; long long n; int halves; };
 extern "C" __global__ void add_inplace(const AddParams p)
 {
@@ -60,19 +61,6 @@ extern "C" __global__ void add_inplace(const AddParams p)
         if (p.halves) v = v + p.x[p.n + i];
         p.y[i] += v;
     }
-}
-
-// y[t * ldc + r] = a[t * rows + r] + a[(n + t) * rows + r] (t < n, r < rows): the two halves of a prefill GEMM over the
-// [hi | lo] activation pairs (W·hi and W·lo, [2n, rows]) summed into rows of the output.
-// Grid (x, n): row t = blockIdx.y, its elements strided over the x blocks (no division an element).
-struct HalvesParams { float* y; const float* a; int rows; int n; int ldc; };
-extern "C" __global__ void add_halves(const HalvesParams p)
-{
-    const int t = blockIdx.y;
-    const float* hi = p.a + (long long)t * p.rows;
-    const float* lo = hi + (long long)p.n * p.rows;
-    float* y = p.y + (long long)t * p.ldc;
-    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < p.rows; r += gridDim.x * blockDim.x) y[r] = hi[r] + lo[r];
 }
 
 // out[i] = silu(gate[i]) * up[i] in f32, or (swiglu_split_*) its f16/bf16 hi and lo halves (store_split). With halves,
@@ -97,11 +85,16 @@ extern "C" __global__ void swiglu(const SwigluParams p) { swiglu_op<DT_F32, fals
 extern "C" __global__ void swiglu_split_f16(const SwigluParams p) { swiglu_op<DT_F16, true>(p); }
 extern "C" __global__ void swiglu_split_bf16(const SwigluParams p) { swiglu_op<DT_BF16, true>(p); }
 
-// x[t, i] += bias[i] for rows t
-struct BiasParams { float* x; const float* bias; int dim; long long n; };
+// x[t, i] += bias[i] for rows t, or (halves: x a prefill GEMM's [hi | lo] output, [2n]) x[i] = (x[i] + x[n + i]) + bias.
+struct BiasParams { float* x; const float* bias; int dim; long long n; int halves; };
 extern "C" __global__ void add_bias_rows(const BiasParams p)
 {
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x) p.x[i] += p.bias[i % p.dim];
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
+    {
+        float v = p.x[i];
+        if (p.halves) v = v + p.x[p.n + i];
+        p.x[i] = v + p.bias[i % p.dim];
+    }
 }
 
 // f32 -> f16 / bf16 (GEMM inputs)
