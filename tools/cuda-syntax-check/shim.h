@@ -48,6 +48,8 @@ __device__ unsigned __float_as_uint(float);
 __device__ int __float_as_int(float);
 __device__ float __int_as_float(int);
 __device__ void __syncthreads();
+__device__ void __threadfence();
+__device__ float __ldcg(const float*);
 __device__ void __syncwarp(unsigned = 0xffffffffu);
 __device__ float expf(float);
 __device__ float sqrtf(float);

@@ -178,11 +178,27 @@ internal sealed class CudaOps
                 PrefillAttentionThreads, (uint)PrefillAttentionBytes(p.HeadDim), p);
             return;
         }
-        uint shared = (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + AttentionFloats(p.HeadDim, maxPositions) * sizeof(float));
-        bool decode = p.FuseRope != 0 && p.HeadDim is 64 or 128 && !GeneralDecodeAttention;
+        bool decode = UsesDecodeAttention(p);
+        int floats = decode
+            ? DecodeAttentionFloats(p.HeadDim, p.SplitLen > 0 ? Math.Min(p.SplitLen, maxPositions) : maxPositions)  // a split block scores its positions only
+            : AttentionFloats(p.HeadDim, maxPositions);
+        uint shared = (uint)(AttentionStageBytes(kvType, p.HeadDim, p.StageRows) + floats * sizeof(float));
         CudaFunction f = _k.Function("attention.cu", decode ? $"attention_decode_{Suffix(kvType)}_h{p.HeadDim}" : "attention_" + Suffix(kvType));
-        f.Launch(s, ((uint)p.NHeads, (uint)p.T, 1u), decode ? DecodeAttentionThreads : AttentionThreads, shared, p, programmatic && UseStepProgrammaticLaunch);
+        uint splits = decode && p.SplitLen > 0 ? (uint)p.SplitMax : 1u;
+        f.Launch(s, ((uint)p.NHeads, (uint)p.T, splits), decode ? DecodeAttentionThreads : AttentionThreads, shared, p, programmatic && UseStepProgrammaticLaunch);
     }
+
+    /// <summary>Whether <see cref="Attention"/> runs attention_decode (decode, RoPE fused, head dim 64 or 128) for these parameters.</summary>
+    internal static bool UsesDecodeAttention(in AttnParams p) => p.FuseRope != 0 && p.HeadDim is 64 or 128 && !GeneralDecodeAttention;
+
+    /// <summary>
+    /// Positions a block of attention_decode takes (AttnParams.SplitLen): a head's positions beyond this are split over
+    /// more blocks, whose partial outputs the last one combines, so a long context keeps every SM busy (one block a head
+    /// read 2000 positions' keys and values one pass at a time: 1.75 ms of a 2.7 ms TinyLlama step on an H100). 256
+    /// measured faster than 128 at 2000 positions (733 against 703 tok/s) and, with fewer blocks that find no positions,
+    /// at 160 (1077-1079 against 1058-1062, as unsplit). CODECLLM_ATTN_SPLIT overrides it (0: one block a head, for A/B timing).
+    /// </summary>
+    internal static readonly int DecodeAttentionSplit = (int)(TuningEnvironment.AtLeast("CODECLLM_ATTN_SPLIT", 0) ?? 256);
 
     private const string PrefillAttentionModule = "attention_prefill.cu";
     private const int PrefillQueries = 32;  // PF_BQ
@@ -222,6 +238,9 @@ internal sealed class CudaOps
     /// </summary>
     internal static int AttentionFloats(int headDim, int maxPositions) =>
         3 * headDim + Math.Max(Math.Max(headDim, 4 * (int)AttentionThreads), (int)DecodeAttentionThreads / 32 * headDim) + maxPositions;
+
+    /// <summary>attention_decode's floats after the staged rows: q, the new key and value, a head's width a warp, the scores.</summary>
+    private static int DecodeAttentionFloats(int headDim, int positions) => (3 + (int)DecodeAttentionThreads / 32) * headDim + positions;
 
     /// <summary>Bytes of one KV-cache element of type code <paramref name="kvType"/> (0 f32, 1 f16, 2 bf16).</summary>
     internal static int KvElementBytes(int kvType) => kvType == 0 ? 4 : 2;

@@ -59,6 +59,11 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
 
     /// <summary>Positions whose cache rows the decode attention stages in shared memory before its wait.</summary>
     private readonly int _attnStageRows;
+
+    /// <summary>Decode attention split over positions (<see cref="CudaOps.DecodeAttentionSplit"/>): positions a block, blocks a head at most, and the workspace and counters of the combine (null: one block a head).</summary>
+    private readonly int _attnSplitLen, _attnSplitMax;
+
+    private readonly DeviceBuffer? _attnSplitWs, _attnSplitCount;
     private readonly List<DeviceBuffer> _buffers = [];
     private readonly DeviceBuffer _x, _xn, _q, _k, _v, _att, _attc, _tmp, _gate, _up, _hc, _logits, _tokens, _pos, _next;
 
@@ -189,6 +194,14 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
         _vCache = Alloc(_seqKvBytes * MaxBatch, MemoryCategory.KvCache, "V cache");
         _invFreq = _stream.UploadNew<float>(ctx.Allocator, RopeFrequencies(c), MemoryCategory.Workspace, "rope frequencies");
         _buffers.Add(_invFreq);
+        if (CudaOps.DecodeAttentionSplit > 0 && MaxSequenceLength > CudaOps.DecodeAttentionSplit && CudaOps.UsesDecodeAttention(new AttnParams { FuseRope = 1, HeadDim = c.HeadDim }))
+        {
+            _attnSplitLen = CudaOps.DecodeAttentionSplit;
+            _attnSplitMax = (MaxSequenceLength + _attnSplitLen - 1) / _attnSplitLen;
+            _attnSplitWs = Alloc(4L * MaxBatch * c.NumHeads * _attnSplitMax * (c.HeadDim + 2), MemoryCategory.Workspace, "attention split partials");
+            _attnSplitCount = Alloc(4L * MaxBatch * c.NumHeads, MemoryCategory.Workspace, "attention split counters");
+            _stream.Fill(_attnSplitCount, 0);
+        }
         // Activation rows: a prefill chunk's tokens, or the rows a batched matvec kernel reads (it computes whole 2/4/8-row batches).
         int t = Math.Max(_chunk, MaxBatch == 1 ? 1 : CudaOps.BatchKernelRows(MaxBatch)), wsz = _wType == 0 ? 4 : 2;
         _x = Alloc(4L * t * c.HiddenSize, MemoryCategory.Activations, "x");
@@ -796,6 +809,14 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             attn.FuseRope = 1;
             attn.SeqBytes = batched ? _seqKvBytes : 0;
             attn.StageRows = _attnStageRows;
+            if (_attnSplitCount != null)
+            {
+                attn.StageRows = Math.Min(_attnStageRows, _attnSplitLen);  // a block stages rows of its own positions only
+                attn.SplitWs = _attnSplitWs!.Pointer;
+                attn.SplitCount = _attnSplitCount.Pointer;
+                attn.SplitLen = _attnSplitLen;
+                attn.SplitMax = _attnSplitMax;
+            }
             _ops.Attention(_stream, _kvType, attn, MaxSequenceLength, programmatic);
             return;
         }

@@ -70,6 +70,15 @@ internal struct AttnParams
 
     /// <summary>Prefill RoPE (rope_kv): bit 0/1/2 when Q/KNew/VNew are still a prefill GEMM's [hi | lo] output (summed as read).</summary>
     public int Halves;
+
+    /// <summary>
+    /// Decode (attention_decode) split over positions: SplitLen positions a block (grid z; 0: one block a head), SplitMax
+    /// blocks a head at most; SplitWs: [batch][heads][SplitMax][head dim + 2] floats of partial outputs, maxima and sums;
+    /// SplitCount: [batch][heads] ints, zero between launches.
+    /// </summary>
+    public ulong SplitWs, SplitCount;
+
+    public int SplitLen, SplitMax;
 }
 
 [StructLayout(LayoutKind.Sequential)]

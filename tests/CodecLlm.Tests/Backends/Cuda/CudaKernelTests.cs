@@ -175,7 +175,23 @@ public class CudaKernelTests
     public void DecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0, int stage) =>
         CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true, stage: stage);
 
-    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode, int stage = 0)
+    /// <summary>
+    /// The decode kernel split over positions (AttnParams.SplitLen positions a block, the last block to finish combining
+    /// the partial outputs): several splits with staged and unstaged rows, the new position alone in its split (pos0 =
+    /// 128), one split exactly full (pos0 = 127), hd 128, every cache type; a rerun gives the same bits (the counters
+    /// back at zero).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 0, 64, 600, -1, 128)]
+    [InlineData(0, 2, 64, 700, 7, 128)]
+    [InlineData(1, 1, 128, 300, 0, 64)]
+    [InlineData(0, 0, 64, 128, 100, 128)]
+    [InlineData(0, 0, 64, 127, 60, 128)]
+    [InlineData(1, 0, 64, 1000, 40, 32)]
+    public void SplitDecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0, int stage, int split) =>
+        CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true, stage: stage, split: split);
+
+    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode, int stage = 0, int split = 0)
     {
         var (c, s, ops) = Setup();
         var rnd = new Random(11 + style + 3 * hd + pos0);
@@ -209,6 +225,9 @@ public class CudaKernelTests
         using DeviceBuffer fd = s.UploadNew<float>(c.Allocator, invFreq, MemoryCategory.Workspace, "freq");
         using DeviceBuffer pd = s.UploadNew<int>(c.Allocator, [pos0], MemoryCategory.Workspace, "pos");
         using DeviceBuffer od = c.Allocator.Allocate(T * qdim * 4L, MemoryCategory.Activations, "o");
+        int splitMax = split > 0 ? (maxSeq + split - 1) / split : 0;
+        using DeviceBuffer ws = c.Allocator.Allocate(Math.Max(1, T * nh * splitMax * (hd + 2)) * 4L, MemoryCategory.Workspace, "split partials");
+        using DeviceBuffer counts = s.UploadNew<int>(c.Allocator, new int[T * nh], MemoryCategory.Workspace, "split counters");
         var attn = new AttnParams
         {
             Q = qd.Pointer,
@@ -226,12 +245,22 @@ public class CudaKernelTests
             InvFreq = fd.Pointer,
             Style = style,
             FuseRope = decode ? 1 : 0,
+            SplitWs = ws.Pointer,
+            SplitCount = counts.Pointer,
+            SplitLen = split,
+            SplitMax = splitMax,
         };
         attn.StageRows = stage < 0 ? CudaOps.AttentionStageRows(c.MaxSharedMemoryPerBlock, kvType, hd, maxSeq) : stage;
         if (stage < 0 && pos0 > 100) Assert.InRange(attn.StageRows, 1, pos0 - 1);  // both staged and unstaged rows
         if (!decode) ops.RopeKv(s, kvType, attn);
         ops.Attention(s, kvType, attn, maxSeq);
         float[] got = s.Download<float>(od, T * qdim);
+        if (split > 0)
+        {
+            Assert.All(s.Download<int>(counts, T * nh), n => Assert.Equal(0, n));
+            ops.Attention(s, kvType, attn, maxSeq);  // the same inputs again (the same new row appended again): the same bits
+            Assert.Equal(got, s.Download<float>(od, T * qdim));
+        }
         if (!decode)
         {
             ops.Attention(s, kvType, attn, maxSeq);  // the same inputs again: the same bits

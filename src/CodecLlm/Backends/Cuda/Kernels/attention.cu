@@ -266,6 +266,42 @@ template <int KV, int N> __device__ __forceinline__ void load_n(const void* p, l
 // butterfly over the 8 lanes. Softmax: block max, then exp and a block sum (each warp's butterfly, then the warps in
 // order). Output: groups of HD / 4 threads, 4 dimensions a thread, group g summing positions g, g + NG, ...; the groups'
 // sums added by a shuffle within a warp, then the warps' in order. Every sum has a fixed order: reproducible results.
+// Decode split over positions (AttnParams.split_*): block z of nsplit writes its unnormalised output `acc` (thread d < HD
+// holds dimension d), its max `mx` and exp sum `sum` to the workspace; the last of the nsplit blocks to finish (a counter,
+// reset to 0 by that block) reads all of them and returns true with acc = the combined output of dimension d: the
+// blocks' outputs and sums scaled by exp(max_z - max), added in block order, divided by the total (reproducible).
+template <int HD>
+__device__ __forceinline__ bool attention_split_combine(const AttnParams& p, int t, int h, int z, int nsplit, float& acc, float mx, float sum)
+{
+    __shared__ int last;
+    float* ws = p.split_ws + (long long)(t * p.n_heads + h) * p.split_max * (HD + 2);
+    if ((int)threadIdx.x < HD) ws[z * (HD + 2) + threadIdx.x] = acc;
+    if (threadIdx.x == 0)
+    {
+        ws[z * (HD + 2) + HD] = mx;
+        ws[z * (HD + 2) + HD + 1] = sum;
+    }
+    __threadfence();
+    __syncthreads();
+    int* count = p.split_count + t * p.n_heads + h;
+    if (threadIdx.x == 0) last = atomicAdd(count, 1) == nsplit - 1;
+    __syncthreads();
+    if (!last) return false;
+    __threadfence();
+    if (threadIdx.x == 0) *count = 0;
+    float m = __int_as_float(0xff800000);
+    for (int k = 0; k < nsplit; k++) m = fmaxf(m, __ldcg(ws + k * (HD + 2) + HD));
+    float total = 0.f, o = 0.f;
+    for (int k = 0; k < nsplit; k++)
+    {
+        const float sc = expf(__ldcg(ws + k * (HD + 2) + HD) - m);
+        total += __ldcg(ws + k * (HD + 2) + HD + 1) * sc;
+        if ((int)threadIdx.x < HD) o += __ldcg(ws + k * (HD + 2) + threadIdx.x) * sc;
+    }
+    acc = o / total;
+    return true;
+}
+
 #ifndef ATTN_TL_PHASE  // timeline diagnostics: attention_decode's end mark after phase 1 (RoPE, append), 2 (scores, max), 3 (softmax sum), 4 (partial outputs); 0: the end
 #define ATTN_TL_PHASE 0
 #endif
@@ -290,13 +326,18 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     char* kst = reinterpret_cast<char*>(sm);
     char* vst = kst + (long long)p.stage_rows * STRIDE;
     const int pos = batched ? p.pos0[t] : *p.pos0 + t;
+    // This block's positions [j0, jn): split z of split_len, or all of them (split_len 0); blocks past pos have none.
+    const bool split = p.split_len > 0;
+    const int j0 = split ? (int)blockIdx.z * p.split_len : 0;
+    if (j0 > pos) return;
+    const int jn = split ? min(pos + 1, j0 + p.split_len) : pos + 1, nsplit = split ? pos / p.split_len + 1 : 1;
+    const bool mine = jn == pos + 1;  // the block holding the new position (appends the new key and value)
     float rs = 0.f, rc = 1.f;
     if ((int)threadIdx.x < HD / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);
-    const int staged = min(pos, p.stage_rows);
-    stage_kv(kst, vst, kcache, vcache, staged, CHUNKS, STRIDE, kvdim, kbase, EB, NT);
+    const int staged = min(min(pos, jn) - j0, p.stage_rows);  // rows j0 .. j0 + staged - 1, at kst row j - j0
+    stage_kv(kst, vst, kcache, vcache, staged, CHUNKS, STRIDE, kvdim, kbase + (long long)j0 * kvdim, EB, NT);
     asm volatile("griddepcontrol.wait;" ::: "memory");
     tl_wait(tl);
-    const int n = pos + 1;
     const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
     const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
     float* qs = reinterpret_cast<float*>(kst + 2LL * p.stage_rows * STRIDE);
@@ -305,7 +346,7 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     float* part = vnew + HD;  // NW x HD partial outputs
     float* att = part + NW * HD;
     const float* q = p.q + (long long)t * qdim + h * HD;
-    const bool writer = h % (p.n_heads / p.n_kv_heads) == 0;
+    const bool writer = mine && h % (p.n_heads / p.n_kv_heads) == 0;
     if ((int)threadIdx.x < HD / 2)  // RoPE of q and the new key, the key appended
         rope_pair<KV>(threadIdx.x, HD, p.style, rs, rc, q, k_new + kvh * HD, kcache, (long long)pos * kvdim + kvh * HD, writer, qs, knew);
     else if ((int)threadIdx.x >= NT - HD)  // the new value appended
@@ -324,17 +365,17 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
 #pragma unroll
     for (int u = 0; u < L; u++) qv[u] = qs[c * L + u];
     float mx = __int_as_float(0xff800000);
-    for (int j0 = warp * 4; j0 < n; j0 += NW * 4)
+    for (int jw = j0 + warp * 4; jw < jn; jw += NW * 4)
     {
-        const int j = j0 + (lane >> 3);
+        const int j = jw + (lane >> 3);
         float kv[L];
         if (j == pos)
         {
 #pragma unroll
             for (int u = 0; u < L; u++) kv[u] = knew[c * L + u];
         }
-        else if (j < staged) load_n<KV, L>(kst + (long long)j * STRIDE, c * L, kv);
-        else if (j < n) load_n<KV, L>(kcache, (long long)j * kvdim + kbase + c * L, kv);
+        else if (j - j0 < staged) load_n<KV, L>(kst + (long long)(j - j0) * STRIDE, c * L, kv);
+        else if (j < jn) load_n<KV, L>(kcache, (long long)j * kvdim + kbase + c * L, kv);
         else
         {
 #pragma unroll
@@ -347,9 +388,9 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
         s += __shfl_xor_sync(0xffffffffu, s, 2);
         s += __shfl_xor_sync(0xffffffffu, s, 1);
         s *= p.scale;
-        if (j < n)
+        if (j < jn)
         {
-            if (c == 0) att[j] = s;
+            if (c == 0) att[j - j0] = s;
             mx = fmaxf(mx, s);
         }
     }
@@ -361,7 +402,7 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     for (int w = 1; w < NW; w++) mx = fmaxf(mx, red[0][w]);
     if (ATTN_TL_PHASE == 2) tl_end(tl, 3001);
     float sum = 0.f;
-    for (int j = threadIdx.x; j < n; j += NT)
+    for (int j = threadIdx.x; j < jn - j0; j += NT)
     {
         const float e = expf(att[j] - mx);
         att[j] = e;
@@ -373,18 +414,18 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     sum = red[1][0];
 #pragma unroll
     for (int w = 1; w < NW; w++) sum += red[1][w];
-    const float inv = 1.0f / sum;
+    const float inv = nsplit == 1 ? 1.0f / sum : 1.0f;  // split: the partial output unnormalised (the combine scales it)
     if (ATTN_TL_PHASE == 3) tl_end(tl, 3001);
     // Output: group g = threadIdx.x / GT sums positions g, g + NG, ... of dimensions d .. d + 3.
     const int g = threadIdx.x / GT, d = (threadIdx.x % GT) * 4;
     float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
 #pragma unroll 4
-    for (int j = g; j < n; j += NG)
+    for (int j = j0 + g; j < jn; j += NG)
     {
-        const float w = att[j] * inv;
+        const float w = att[j - j0] * inv;
         float v4[4];
         if (j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
-        else if (j < staged) load4<KV>(vst + (long long)j * STRIDE, d, v4);
+        else if (j - j0 < staged) load4<KV>(vst + (long long)(j - j0) * STRIDE, d, v4);
         else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
         a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
     }
@@ -398,13 +439,19 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     if (lane < GT) *reinterpret_cast<float4*>(part + warp * HD + d) = make_float4(a0, a1, a2, a3);
     __syncthreads();
     if (ATTN_TL_PHASE == 4) tl_end(tl, 3001);
+    float acc = 0.f;
     if ((int)threadIdx.x < HD)
     {
-        float acc = part[threadIdx.x];
+        acc = part[threadIdx.x];
 #pragma unroll
         for (int w = 1; w < NW; w++) acc += part[w * HD + threadIdx.x];
-        p.out[(long long)t * qdim + h * HD + threadIdx.x] = acc;
     }
+    if (nsplit == 1)
+    {
+        if ((int)threadIdx.x < HD) p.out[(long long)t * qdim + h * HD + threadIdx.x] = acc;
+    }
+    else if (attention_split_combine<HD>(p, t, h, (int)blockIdx.z, nsplit, acc, mx, sum) && (int)threadIdx.x < HD)
+        p.out[(long long)t * qdim + h * HD + threadIdx.x] = acc;
     if (ATTN_TL_PHASE == 0) tl_end(tl, 3001);
 }
 #define ATTN_DECODE(NAME, KV, HD) \

@@ -47,4 +47,9 @@ struct AttnParams
     // Prefill (rope_kv): bit 0/1/2 set when q/k_new/v_new are still a prefill GEMM's [hi | lo] output (T rows of W·hi,
     // then T rows of W·lo); rope_kv sums them as it reads them. 0 everywhere else.
     int halves;
+    // Decode (attention_decode) split over positions: a block (grid z) takes split_len positions (0: all of them, one
+    // block a head); with more than one block holding positions, each writes its partial output, max and exp sum to
+    // split_ws ([batch][heads][split_max][head_dim + 2] floats) and the last to finish (split_count, [batch][heads] ints,
+    // zero between launches) combines them in block order.
+    float* split_ws; int* split_count; int split_len; int split_max;
 };
