@@ -408,8 +408,19 @@ public class CudaKernelTests
             using DeviceBuffer vc = s.UploadNew<byte>(c.Allocator, new byte[maxSeq * kvdim * esz], MemoryCategory.KvCache, "v cache");
             ops.RopeKv(s, kvType, new AttnParams
             {
-                Q = qd.Pointer, KCache = kc.Pointer, VCache = vc.Pointer, Pos0 = pd.Pointer, T = T, NHeads = nh, NKvHeads = nkv, HeadDim = hd,
-                KNew = kd.Pointer, VNew = vd.Pointer, InvFreq = fd.Pointer, Style = style, Halves = bits,
+                Q = qd.Pointer,
+                KCache = kc.Pointer,
+                VCache = vc.Pointer,
+                Pos0 = pd.Pointer,
+                T = T,
+                NHeads = nh,
+                NKvHeads = nkv,
+                HeadDim = hd,
+                KNew = kd.Pointer,
+                VNew = vd.Pointer,
+                InvFreq = fd.Pointer,
+                Style = style,
+                Halves = bits,
             });
             return (s.Download<float>(qd, T * qdim), s.Download<float>(kd, T * kvdim), s.Download<byte>(kc, maxSeq * kvdim * esz), s.Download<byte>(vc, maxSeq * kvdim * esz));
         }
