@@ -132,3 +132,10 @@ ncu_prefill() {
   echo "== ncu rc=$? t=$SECONDS"
   python3 dev/perf/prefill_kernels.py "$OUT/ncu_prefill.csv"
 }
+# ctx NAME PROMPT NEW [VAR=VALUE...]: one `fixed` bench of TinyLlama with a PROMPT-token prompt and NEW new tokens into
+# $OUT/bench_NAME.txt, its three variants' lines printed (the variables are the label; session 23: decode at long context).
+ctx() {
+  local n=$1 pt=$2 nt=$3; shift 3
+  (export "$@"; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens $pt --synthetic tinyllama-1.1b --new-tokens $nt --codec fixed > "$OUT/bench_$n.txt" 2>&1)
+  echo "== $n [$*] t=$SECONDS"; sed -n '/^variant/,/^$/p' "$OUT/bench_$n.txt" | sed -n 2,4p
+}

@@ -6,11 +6,6 @@ set -uo pipefail
 source dev/perf/device_env.sh
 q
 TEST_TIMEOUT=260 classes $D k CudaKernelTests CudaSessionTests CudaF16F32SessionTests CudaBatchTests
-ctx() {  # ctx NAME PROMPT NEW [VAR=VALUE...]
-  local n=$1 pt=$2 nt=$3; shift 3
-  (export "$@"; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens $pt --synthetic tinyllama-1.1b --new-tokens $nt --codec fixed > "$OUT/bench_$n.txt" 2>&1)
-  echo "== $n [$*] t=$SECONDS"; sed -n '/^variant/,/^$/p' "$OUT/bench_$n.txt" | head -4
-}
 for i in 1 2; do
   ctx c2000_split$i 2000 32 X=split
   ctx c2000_off$i 2000 32 CODECLLM_ATTN_SPLIT=0

@@ -7,11 +7,6 @@ q
 cuda_tests 340
 grep -E "Total:" "$OUT/tests.log" > "$OUT/tests_summary.txt"
 overlay /tmp/old .devrun-v/old
-ctx() {  # ctx NAME PROMPT NEW [VAR=VALUE...]
-  local n=$1 pt=$2 nt=$3; shift 3
-  (export "$@"; timeout 200 dotnet $D/CodecLlm.Cli.dll bench --device cuda --prompt-tokens $pt --synthetic tinyllama-1.1b --new-tokens $nt --codec fixed > "$OUT/bench_$n.txt" 2>&1)
-  echo "== $n [$*] t=$SECONDS"; sed -n '/^variant/,/^$/p' "$OUT/bench_$n.txt" | sed -n 2,4p
-}
 for i in 1 2; do
   ctx c32_128_$i 32 128 X=128
   D=/tmp/old ctx c32_old_$i 32 128 X=old
