@@ -57,7 +57,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
     private readonly DeviceBuffer _kCache, _vCache, _invFreq;
     private readonly int _kvType, _wType, _chunk;
 
-    /// <summary>Positions whose cache rows the decode attention stages in shared memory before its wait.</summary>
+    /// <summary>Positions whose cache rows the decode attention stages in shared memory before its wait (split: of a block's own positions).</summary>
     private readonly int _attnStageRows;
 
     /// <summary>Decode attention split over positions (<see cref="CudaOps.DecodeAttentionSplit"/>): positions a block, blocks a head at most, and the workspace and counters of the combine (null: one block a head).</summary>
@@ -201,6 +201,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             _attnSplitWs = Alloc(4L * MaxBatch * c.NumHeads * _attnSplitMax * (c.HeadDim + 2), MemoryCategory.Workspace, "attention split partials");
             _attnSplitCount = Alloc(4L * MaxBatch * c.NumHeads, MemoryCategory.Workspace, "attention split counters");
             _stream.Fill(_attnSplitCount, 0);
+            _attnStageRows = Math.Min(_attnStageRows, _attnSplitLen);  // a block stages rows of its own positions only
         }
         // Activation rows: a prefill chunk's tokens, or the rows a batched matvec kernel reads (it computes whole 2/4/8-row batches).
         int t = Math.Max(_chunk, MaxBatch == 1 ? 1 : CudaOps.BatchKernelRows(MaxBatch)), wsz = _wType == 0 ? 4 : 2;
@@ -811,7 +812,6 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             attn.StageRows = _attnStageRows;
             if (_attnSplitCount != null)
             {
-                attn.StageRows = Math.Min(_attnStageRows, _attnSplitLen);  // a block stages rows of its own positions only
                 attn.SplitWs = _attnSplitWs!.Pointer;
                 attn.SplitCount = _attnSplitCount.Pointer;
                 attn.SplitLen = _attnSplitLen;
@@ -855,12 +855,12 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
                     {
                         // q, k, v in [hi | lo] halves (bits 0, 1, 2) until the bias or RoPE sums them
                         int halves = _foldHalves ? 7 : 0;
-                        if (l.QBias != null) _ops.AddBiasRows(_stream, _q.Pointer, l.QBias.Pointer, c.QDim, (long)n * c.QDim, _foldHalves);
-                        if (l.KBias != null) _ops.AddBiasRows(_stream, _k.Pointer, l.KBias.Pointer, c.KvDim, (long)n * c.KvDim, _foldHalves);
-                        if (l.VBias != null) _ops.AddBiasRows(_stream, _v.Pointer, l.VBias.Pointer, c.KvDim, (long)n * c.KvDim, _foldHalves);
-                        if (l.QBias != null) halves &= ~1;
-                        if (l.KBias != null) halves &= ~2;
-                        if (l.VBias != null) halves &= ~4;
+                        foreach ((DeviceBuffer? bias, DeviceBuffer x, int dim, int bit) in new[] { (l.QBias, _q, c.QDim, 1), (l.KBias, _k, c.KvDim, 2), (l.VBias, _v, c.KvDim, 4) })
+                        {
+                            if (bias == null) continue;
+                            _ops.AddBiasRows(_stream, x.Pointer, bias.Pointer, dim, (long)n * dim, _foldHalves);
+                            halves &= ~bit;
+                        }
                         Attend(s.Layer, n, halves: halves);
                         break;
                     }

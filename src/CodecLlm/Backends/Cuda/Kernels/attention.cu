@@ -487,12 +487,7 @@ template <int KV> __device__ void rope_kv(const AttnParams& p)
         int a = p.style == 0 ? 2 * i : i, b = p.style == 0 ? 2 * i + 1 : i + half;
         float s, c;
         sincosf((float)pos * p.inv_freq[i], &s, &c);
-        float x0 = base[a], x1 = base[b];
-        if (halves)
-        {
-            x0 = x0 + base[lo + a];
-            x1 = x1 + base[lo + b];
-        }
+        const float x0 = gemm_out(base, a, lo, halves), x1 = gemm_out(base, b, lo, halves);
         float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
         base[a] = r0;
         base[b] = r1;
@@ -505,12 +500,8 @@ template <int KV> __device__ void rope_kv(const AttnParams& p)
     }
     if (!isq)
         for (int i = threadIdx.x; i < p.head_dim; i += blockDim.x)
-        {
-            const long long j = (long long)t * kvdim + kvh * p.head_dim + i;
-            float v = p.v_new[j];
-            if (p.halves & 4) v = v + p.v_new[(long long)p.T * kvdim + j];
-            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i, v);
-        }
+            store_elem<KV>(p.vcache, (long long)pos * kvdim + kvh * p.head_dim + i,
+                           gemm_out(p.v_new, (long long)t * kvdim + kvh * p.head_dim + i, (long long)p.T * kvdim, (p.halves & 4) != 0));
 }
 extern "C" __global__ void rope_kv_f32(const AttnParams p) { rope_kv<DT_F32>(p); }
 extern "C" __global__ void rope_kv_f16(const AttnParams p) { rope_kv<DT_F16>(p); }

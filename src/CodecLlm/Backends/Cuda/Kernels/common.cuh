@@ -44,6 +44,14 @@ template <int DT> __device__ __forceinline__ float load_elem(const void* p, long
     return bf16_to_f32(((const u16*)p)[i]);
 }
 
+// Element i of a prefill GEMM's f32 output: with `halves` the GEMM ran over the activations' [hi | lo] halves and wrote
+// W·hi, then W·lo `lo` elements further on; the value is their sum (hi + lo, in that order).
+__device__ __forceinline__ float gemm_out(const float* x, long long i, long long lo, bool halves)
+{
+    const float v = x[i];
+    return halves ? v + x[lo + i] : v;
+}
+
 template <int DT> __device__ __forceinline__ void store_elem(void* p, long long i, float v)
 {
     if (DT == DT_F32) ((float*)p)[i] = v;

@@ -56,11 +56,7 @@ struct AddParams { float* y; const float* x; long long n; int halves; };
 extern "C" __global__ void add_inplace(const AddParams p)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float v = p.x[i];
-        if (p.halves) v = v + p.x[p.n + i];
-        p.y[i] += v;
-    }
+        p.y[i] += gemm_out(p.x, i, p.n, p.halves);
 }
 
 // out[i] = silu(gate[i]) * up[i] in f32, or (swiglu_split_*) its f16/bf16 hi and lo halves (store_split). With halves,
@@ -70,12 +66,7 @@ template <int DT, bool SPLIT> __device__ void swiglu_op(const SwigluParams& p)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
     {
-        float g = p.gate[i], u = p.up[i];
-        if (p.halves)
-        {
-            g = g + p.gate[p.n + i];
-            u = u + p.up[p.n + i];
-        }
+        const float g = gemm_out(p.gate, i, p.n, p.halves), u = gemm_out(p.up, i, p.n, p.halves);
         const float v = (g / (1.0f + expf(-g))) * u;
         if (SPLIT) store_split<DT>(p.out, i, p.n, v);
         else store_elem<DT>(p.out, i, v);
@@ -90,11 +81,7 @@ struct BiasParams { float* x; const float* bias; int dim; long long n; int halve
 extern "C" __global__ void add_bias_rows(const BiasParams p)
 {
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < p.n; i += (long long)gridDim.x * blockDim.x)
-    {
-        float v = p.x[i];
-        if (p.halves) v = v + p.x[p.n + i];
-        p.x[i] = v + p.bias[i % p.dim];
-    }
+        p.x[i] = gemm_out(p.x, i, p.n, p.halves) + p.bias[i % p.dim];
 }
 
 // f32 -> f16 / bf16 (GEMM inputs)
