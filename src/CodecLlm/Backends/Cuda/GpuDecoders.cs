@@ -170,6 +170,14 @@ internal static class GpuDecoders
     /// <summary>Elements per entropy group (32 lanes × K symbols).</summary>
     public static long EntropyGroupElements(GpuMatrix m) => 32L * m.EntropyLaneSymbols;
 
+    /// <summary>
+    /// Blocks of fixed_decode a multiprocessor at most (CODECLLM_FIXED_DECODE_GRID; default 16). At 16 a TinyLlama
+    /// matrix ([5632, 2048]: 11264 tiles, 1408 blocks) gives each warp one tile, so the kernel's fetch of its next tile
+    /// while it decodes the current one never runs and every warp waits out its loads alone; the occupancy (~4 blocks a
+    /// multiprocessor) would give each warp 2-3 tiles. A knob for that measurement (session 24's analysis, not yet run).
+    /// </summary>
+    private static readonly int FixedDecodeBlocksPerSm = (int)(TuningEnvironment.AtLeast("CODECLLM_FIXED_DECODE_GRID", 1) ?? 16);
+
     /// <summary>The kernel module of the `fixed` decoders to scratch and of the embedding gather (fixed_embed).</summary>
     internal const string FixedModule = "fixed_decode.cu";
 
@@ -195,7 +203,7 @@ internal static class GpuDecoders
             long tiles = (long)(rg1 - rg0) * ((m.Cols + 127) / 128);
             if (tiles > int.MaxValue)
                 throw new UnsupportedModelException($"{m.Rows} x {m.Cols}: more than 2^31 tiles of 1024 weights in one decode");
-            uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * 16);  // 8 warps per block, one tile per warp
+            uint grid = (uint)Math.Clamp((tiles + 7) / 8, 1, smCount * FixedDecodeBlocksPerSm);  // 8 warps per block, a tile a warp at a time
             kernels.Function(FixedModule, FixedDecodeKernel(m.DType)).Launch(stream, grid, 256, 0,
                 new FmDecodeParams
                 {
