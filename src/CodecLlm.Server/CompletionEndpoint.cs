@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CodecLlm.Chat;
+using CodecLlm.Engine;
 using CodecLlm.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
@@ -56,8 +57,9 @@ internal static class CompletionEndpoint
                 throw OpenAiError.BadRequest(ex.Message, kind == OpenAiJson.Kind.Chat ? "messages" : "prompt", "context_length_exceeded");
             }
 
-            if (request.Stream) await StreamAsync(context.Response, e, any, kind, id, created, modelId, request.IncludeUsage, aborted);
-            else await WriteWholeAsync(context.Response, e, any, kind, id, created, modelId, aborted);
+            bool logprobs = request.TopLogprobs != null;
+            if (request.Stream) await StreamAsync(context.Response, e, any, kind, id, created, modelId, request.IncludeUsage, logprobs, aborted);
+            else await WriteWholeAsync(context.Response, e, any, kind, id, created, modelId, logprobs, aborted);
             state.Counters.EndCompleted();
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -76,22 +78,27 @@ internal static class CompletionEndpoint
     }
 
     private static async Task WriteWholeAsync(HttpResponse response, IAsyncEnumerator<ChatResponseUpdate> e, bool any,
-        OpenAiJson.Kind kind, string id, long created, string model, CancellationToken ct)
+        OpenAiJson.Kind kind, string id, long created, string model, bool logprobs, CancellationToken ct)
     {
         StringBuilder text = new();
         string finish = "stop";
         Usage usage = default;
+        List<TokenLogprobs>? tokens = logprobs ? [] : null;
         for (bool more = any; more; more = await e.MoveNextAsync())
         {
-            Accumulate(e.Current, text, ref finish, ref usage);
+            Accumulate(e.Current, text, ref finish, ref usage, tokens);
         }
 
         response.ContentType = "application/json";
-        await response.Body.WriteAsync(OpenAiJson.Completion(kind, id, created, model, text.ToString(), finish, usage), ct);
+        await response.Body.WriteAsync(OpenAiJson.Completion(kind, id, created, model, text.ToString(), finish, usage, tokens), ct);
     }
 
+    /// <summary>
+    /// A chunk a token with text; with log probabilities, those of tokens without text yet (a character split between
+    /// tokens, text held back as a possible stop sequence) go with the next chunk that has text, or with the last one.
+    /// </summary>
     private static async Task StreamAsync(HttpResponse response, IAsyncEnumerator<ChatResponseUpdate> e, bool any,
-        OpenAiJson.Kind kind, string id, long created, string model, bool includeUsage, CancellationToken ct)
+        OpenAiJson.Kind kind, string id, long created, string model, bool includeUsage, bool logprobs, CancellationToken ct)
     {
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
@@ -100,22 +107,29 @@ internal static class CompletionEndpoint
 
         string finish = "stop";
         Usage usage = default;
+        List<TokenLogprobs>? pending = logprobs ? [] : null;
+        int offset = 0;  // the completion's length before the pending tokens (text_offset)
         for (bool more = any; more; more = await e.MoveNextAsync())
         {
             ChatResponseUpdate u = e.Current;
             StringBuilder delta = new();
-            Accumulate(u, delta, ref finish, ref usage);
-            if (delta.Length > 0) await SendAsync(response, OpenAiJson.Chunk(kind, id, created, model, delta.ToString(), withRole: false, null), ct);
+            Accumulate(u, delta, ref finish, ref usage, pending);
+            if (delta.Length == 0) continue;
+            await SendAsync(response, OpenAiJson.Chunk(kind, id, created, model, delta.ToString(), withRole: false, null, pending?.ToList(), offset), ct);
+            if (pending != null) offset += pending.Sum(lp => OpenAiJson.TokenText(lp.Chosen).Length);
+            pending?.Clear();
         }
 
-        await SendAsync(response, OpenAiJson.Chunk(kind, id, created, model, null, withRole: false, finish), ct);
+        await SendAsync(response, OpenAiJson.Chunk(kind, id, created, model, null, withRole: false, finish, pending?.Count > 0 ? pending : null, offset), ct);
         if (includeUsage) await SendAsync(response, OpenAiJson.UsageChunk(kind, id, created, model, usage), ct);
         await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), ct);
         await response.Body.FlushAsync(ct);
     }
 
-    private static void Accumulate(ChatResponseUpdate u, StringBuilder text, ref string finish, ref Usage usage)
+    private static void Accumulate(ChatResponseUpdate u, StringBuilder text, ref string finish, ref Usage usage, List<TokenLogprobs>? logprobs)
     {
+        if (logprobs != null && u.AdditionalProperties?.TryGetValue(CodecLlmChatClient.LogprobsProperty, out object? lp) == true && lp is TokenLogprobs token)
+            logprobs.Add(token);
         foreach (AIContent c in u.Contents)
         {
             if (c is TextContent t) text.Append(t.Text);

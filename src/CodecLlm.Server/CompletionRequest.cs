@@ -7,6 +7,8 @@ namespace CodecLlm.Server;
 /// <summary>
 /// A validated /v1/chat/completions or /v1/completions request. Parse errors and out-of-range parameters
 /// throw <see cref="OpenAiError"/> 400 naming the parameter; unknown fields are ignored, as OpenAI does.
+/// <see cref="TopLogprobs"/>: null, or the alternatives a token that log probabilities were asked with (chat:
+/// "logprobs": true and "top_logprobs" 0-20; completions: "logprobs" 0-5); the options carry it to the chat client.
 /// </summary>
 internal sealed record CompletionRequest(
     string? Model,
@@ -14,7 +16,8 @@ internal sealed record CompletionRequest(
     string? Prompt,
     ChatOptions Options,
     bool Stream,
-    bool IncludeUsage)
+    bool IncludeUsage,
+    int? TopLogprobs)
 {
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
@@ -47,6 +50,8 @@ internal sealed record CompletionRequest(
             StopSequences = ParseStop(root),
         };
         if (options.TopP == 0) throw OpenAiError.BadRequest("top_p must be greater than 0", "top_p");
+        int? topLogprobs = chat ? ParseChatLogprobs(root) : OptionalInt(root, "logprobs", 0, 5);
+        if (topLogprobs != null) (options.AdditionalProperties ??= [])[CodecLlmChatClient.TopLogprobsOption] = topLogprobs.Value;
 
         bool stream = OptionalBool(root, "stream") ?? false;
         bool includeUsage = false;
@@ -56,7 +61,16 @@ internal sealed record CompletionRequest(
             includeUsage = OptionalBool(so, "include_usage", "stream_options.include_usage") ?? false;
         }
 
-        return new CompletionRequest(model, messages, prompt, options, stream, includeUsage);
+        return new CompletionRequest(model, messages, prompt, options, stream, includeUsage, topLogprobs);
+    }
+
+    /// <summary>Chat: "logprobs" (true asks for them) and "top_logprobs" (0-20 alternatives a token, only with logprobs).</summary>
+    private static int? ParseChatLogprobs(JsonElement root)
+    {
+        bool logprobs = OptionalBool(root, "logprobs") ?? false;
+        int? top = OptionalInt(root, "top_logprobs", 0, 20);
+        if (top != null && !logprobs) throw OpenAiError.BadRequest("top_logprobs needs logprobs to be true", "top_logprobs");
+        return logprobs ? top ?? 0 : null;
     }
 
     private static List<ChatMessageText> ParseMessages(JsonElement root)
@@ -135,7 +149,8 @@ internal sealed record CompletionRequest(
     {
         if (!obj.TryGetProperty(name, out JsonElement e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v)) throw OpenAiError.BadRequest($"'{name}' must be an integer", name);
-        if (v < min || v > max) throw OpenAiError.BadRequest($"'{name}' must be at least {min}", name);
+        if (v < min || v > max)
+            throw OpenAiError.BadRequest(max == int.MaxValue ? $"'{name}' must be at least {min}" : $"'{name}' must be between {min} and {max}", name);
         return v;
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using CodecLlm.Engine;
 
 namespace CodecLlm.Server;
 
@@ -58,8 +60,9 @@ internal static class OpenAiJson
         WriteNullableString(w, "model", modelId);
     });
 
-    /// <summary>A whole (non-streamed) chat.completion or text_completion.</summary>
-    public static byte[] Completion(Kind kind, string id, long created, string model, string text, string finishReason, Usage usage) => Write(w =>
+    /// <summary>A whole (non-streamed) chat.completion or text_completion; <paramref name="logprobs"/>: each token's, when asked for.</summary>
+    public static byte[] Completion(Kind kind, string id, long created, string model, string text, string finishReason, Usage usage,
+        IReadOnlyList<TokenLogprobs>? logprobs = null) => Write(w =>
     {
         WriteHeader(w, id, kind == Kind.Chat ? "chat.completion" : "text_completion", created, model);
         w.WriteStartArray("choices");
@@ -77,15 +80,19 @@ internal static class OpenAiJson
             w.WriteString("text", text);
         }
 
-        w.WriteNull("logprobs");
+        WriteLogprobs(w, kind, logprobs, 0);
         w.WriteString("finish_reason", finishReason);
         w.WriteEndObject();
         w.WriteEndArray();
         WriteUsage(w, usage);
     });
 
-    /// <summary>One streamed chunk with one choice: a text delta, and/or the finish reason.</summary>
-    public static byte[] Chunk(Kind kind, string id, long created, string model, string? text, bool withRole, string? finishReason) => Write(w =>
+    /// <summary>
+    /// One streamed chunk with one choice: a text delta, and/or the finish reason; <paramref name="logprobs"/>: the tokens
+    /// since the previous chunk, when asked for (<paramref name="textOffset"/>: the completion's length before them).
+    /// </summary>
+    public static byte[] Chunk(Kind kind, string id, long created, string model, string? text, bool withRole, string? finishReason,
+        IReadOnlyList<TokenLogprobs>? logprobs = null, int textOffset = 0) => Write(w =>
     {
         WriteHeader(w, id, kind == Kind.Chat ? "chat.completion.chunk" : "text_completion", created, model);
         w.WriteStartArray("choices");
@@ -103,7 +110,7 @@ internal static class OpenAiJson
             w.WriteString("text", text ?? "");
         }
 
-        w.WriteNull("logprobs");
+        WriteLogprobs(w, kind, logprobs, textOffset);
         WriteNullableString(w, "finish_reason", finishReason);
         w.WriteEndObject();
         w.WriteEndArray();
@@ -117,6 +124,94 @@ internal static class OpenAiJson
         w.WriteEndArray();
         WriteUsage(w, usage);
     });
+
+    /// <summary>
+    /// A choice's "logprobs": null when not asked for. Chat: {"content": [{token, logprob, bytes, top_logprobs: [{token,
+    /// logprob, bytes}]}], "refusal": null}. Completions: {tokens, token_logprobs, top_logprobs: [{token: logprob}],
+    /// text_offset} (a token's text offset counts from <paramref name="textOffset"/>; of alternatives with the same text
+    /// only the likelier is kept). A token's text is its bytes as UTF-8 (U+FFFD where a character is split between tokens);
+    /// log probabilities below -9999 are written as -9999, as OpenAI does.
+    /// </summary>
+    private static void WriteLogprobs(Utf8JsonWriter w, Kind kind, IReadOnlyList<TokenLogprobs>? logprobs, int textOffset)
+    {
+        if (logprobs == null)
+        {
+            w.WriteNull("logprobs");
+            return;
+        }
+
+        w.WriteStartObject("logprobs");
+        if (kind == Kind.Chat)
+        {
+            w.WriteStartArray("content");
+            foreach (TokenLogprobs lp in logprobs)
+            {
+                w.WriteStartObject();
+                WriteTokenChoice(w, lp.Chosen);
+                w.WriteStartArray("top_logprobs");
+                foreach (TokenChoice alt in lp.Top)
+                {
+                    w.WriteStartObject();
+                    WriteTokenChoice(w, alt);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNull("refusal");
+        }
+        else
+        {
+            w.WriteStartArray("tokens");
+            foreach (TokenLogprobs lp in logprobs) w.WriteStringValue(TokenText(lp.Chosen));
+            w.WriteEndArray();
+            w.WriteStartArray("token_logprobs");
+            foreach (TokenLogprobs lp in logprobs) w.WriteNumberValue(Logprob(lp.Chosen));
+            w.WriteEndArray();
+            w.WriteStartArray("top_logprobs");
+            foreach (TokenLogprobs lp in logprobs)
+            {
+                w.WriteStartObject();
+                HashSet<string> seen = [];
+                foreach (TokenChoice alt in lp.Top)
+                {
+                    if (seen.Add(TokenText(alt))) w.WriteNumber(TokenText(alt), Logprob(alt));
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("text_offset");
+            int offset = textOffset;
+            foreach (TokenLogprobs lp in logprobs)
+            {
+                w.WriteNumberValue(offset);
+                offset += TokenText(lp.Chosen).Length;
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteTokenChoice(Utf8JsonWriter w, TokenChoice c)
+    {
+        w.WriteString("token", TokenText(c));
+        w.WriteNumber("logprob", Logprob(c));
+        w.WriteStartArray("bytes");
+        foreach (byte b in c.Bytes) w.WriteNumberValue(b);
+        w.WriteEndArray();
+    }
+
+    /// <summary>A token's text: its bytes as UTF-8.</summary>
+    public static string TokenText(TokenChoice c) => Encoding.UTF8.GetString(c.Bytes);
+
+    private static double Logprob(TokenChoice c) => Math.Max(c.Logprob, -9999.0);
 
     private static void WriteHeader(Utf8JsonWriter w, string id, string objectName, long created, string model)
     {

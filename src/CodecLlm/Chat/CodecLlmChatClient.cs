@@ -13,10 +13,18 @@ namespace CodecLlm.Chat;
 /// ends with an update carrying <see cref="UsageContent"/> and the <see cref="ChatFinishReason"/>. Requests may
 /// come from many threads: each runs in a session from a small pool (<see cref="CodecLlmChatClientOptions.MaxConcurrentRequests"/>)
 /// and the rest wait in a queue. Cancelling a request's token stops its generation before the next token.
-/// Dispose releases the sessions and the model.
+/// Dispose releases the sessions and the model. Log probabilities: <see cref="ChatOptions.AdditionalProperties"/>
+/// [<see cref="TopLogprobsOption"/>] = N (0 to 20, an int) puts each token's <see cref="TokenLogprobs"/> (with the N most
+/// likely alternatives) in its update's AdditionalProperties[<see cref="LogprobsProperty"/>].
 /// </summary>
 public sealed class CodecLlmChatClient : IChatClient
 {
+    /// <summary>The ChatOptions.AdditionalProperties key that asks for log probabilities: how many alternatives a token (an int, 0 to 20).</summary>
+    public const string TopLogprobsOption = "top_logprobs";
+
+    /// <summary>The ChatResponseUpdate.AdditionalProperties key of a token's <see cref="TokenLogprobs"/>.</summary>
+    public const string LogprobsProperty = "logprobs";
+
     private readonly LoadedModel _model;
     private readonly ITokenizer _tokenizer;
     private readonly SessionPool _pool;
@@ -142,6 +150,7 @@ public sealed class CodecLlmChatClient : IChatClient
                     MessageId = responseId,
                     CreatedAt = created,
                     ModelId = ModelInfo.ModelId,
+                    AdditionalProperties = token.Logprobs is { } lp ? new AdditionalPropertiesDictionary { [LogprobsProperty] = lp } : null,
                 };
                 if (TokenPacing > TimeSpan.Zero) await Task.Delay(TokenPacing, ct);
             }
@@ -172,8 +181,13 @@ public sealed class CodecLlmChatClient : IChatClient
     {
         if (options?.ModelId is { Length: > 0 } requested && requested != ModelInfo.ModelId)
             throw new CodecLlmException($"model '{requested}' is not loaded (this client serves '{ModelInfo.ModelId}')");
+        int? topLogprobs = null;
+        if (options?.AdditionalProperties is { } extra && extra.TryGetValue(TopLogprobsOption, out object? top) && top != null)
+            topLogprobs = top is int n and >= 0 and <= TokenLogprobs.MaxTop ? n
+                : throw new CodecLlmException($"{TopLogprobsOption} must be an int from 0 to {TokenLogprobs.MaxTop}");
         return new GenerationOptions
         {
+            TopLogprobs = topLogprobs,
             MaxTokens = options?.MaxOutputTokens ?? _options.DefaultMaxOutputTokens,
             StopSequences = options?.StopSequences?.ToList() ?? [],
             Sampling = new SamplingOptions

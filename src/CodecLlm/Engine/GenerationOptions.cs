@@ -27,6 +27,13 @@ public sealed record GenerationOptions
 
     /// <summary>Prepend BOS to the prompt.</summary>
     public bool AddBos { get; init; } = true;
+
+    /// <summary>
+    /// Report each generated token's log probability and this many most likely alternatives (0 to
+    /// <see cref="TokenLogprobs.MaxTop"/>) in <see cref="GeneratedToken.Logprobs"/>; null reports none. The logits are
+    /// then read on the host at every step (no sampling on the session's device).
+    /// </summary>
+    public int? TopLogprobs { get; init; }
 }
 
 public enum FinishReason
@@ -42,7 +49,11 @@ public enum FinishReason
 }
 
 /// <summary>One streamed step: the token and the text it completes (empty while a UTF-8 character is incomplete).</summary>
-public sealed record GeneratedToken(int TokenId, string Text);
+public sealed record GeneratedToken(int TokenId, string Text)
+{
+    /// <summary>The token's log probability and the step's most likely tokens, when <see cref="GenerationOptions.TopLogprobs"/> asks.</summary>
+    public TokenLogprobs? Logprobs { get; init; }
+}
 
 /// <summary>Statistics of a finished generation.</summary>
 public sealed record GenerationStats(

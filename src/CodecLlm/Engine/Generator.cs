@@ -35,6 +35,8 @@ public static class Generator
         }
         if (promptIds.Count >= session.MaxSequenceLength)
             throw new CodecLlmException($"the prompt has {promptIds.Count} tokens; the context holds {session.MaxSequenceLength} (prompt plus at least one new token)");
+        if (options.TopLogprobs is < 0 or > TokenLogprobs.MaxTop)
+            throw new ArgumentOutOfRangeException(nameof(options), $"TopLogprobs must be between 0 and {TokenLogprobs.MaxTop}");
         result.PromptIds = promptIds;
         await Task.Yield(); // the caller gets its enumerator back before any compute
 
@@ -45,8 +47,9 @@ public static class Generator
         StopSequenceFilter stops = new(options.StopSequences);
         float[] logits = new float[session.Config.VocabSize];
         int[] one = new int[1];
-        // Non-greedy choices on the session's device when it can (same random numbers, same algorithm).
-        IDeviceSampler? device = sampler.IsGreedy ? null : session as IDeviceSampler;
+        // Non-greedy choices on the session's device when it can (same random numbers, same algorithm); log probabilities
+        // need the logits here.
+        IDeviceSampler? device = sampler.IsGreedy || options.TopLogprobs != null ? null : session as IDeviceSampler;
         int deviceToken = -1;
 
         Stopwatch clock = Stopwatch.StartNew();
@@ -80,7 +83,11 @@ public static class Generator
                 string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
                 if (last) text += stops.Flush();
                 result.AddText(text);
-                yield return new GeneratedToken(token, text);
+                int before = previous;
+                yield return new GeneratedToken(token, text)
+                {
+                    Logprobs = options.TopLogprobs is int top ? TokenLogprobs.Compute(logits, token, top, id => tokenizer.GetTokenBytes(id, before)) : null,
+                };
                 if (stops.Stopped)
                 {
                     reason = FinishReason.Stop;

@@ -108,6 +108,83 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.True(updates > 20, "streamed token by token");
     }
 
+    /// <summary>
+    /// Chat log probabilities through the OpenAI SDK, whole and streamed: a token each for every generated token, their bytes
+    /// spelling the text, two alternatives each, the greedy token the likeliest, the same values both ways; none unasked.
+    /// </summary>
+    [Fact]
+    public async Task OpenAiSdk_ChatLogprobs_PlainAndStreaming()
+    {
+        ChatClient client = SdkClient();
+        ChatCompletionOptions options = new() { Temperature = 0, MaxOutputTokenCount = 30, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+        ChatCompletion completion = (await client.CompleteChatAsync([new UserChatMessage("Lily had a cat")], options, Ct)).Value;
+        IReadOnlyList<ChatTokenLogProbabilityDetails> tokens = completion.ContentTokenLogProbabilities;
+        Assert.Equal(30, tokens.Count);
+        Assert.Equal(completion.Content[0].Text, Encoding.UTF8.GetString(tokens.SelectMany(t => (t.Utf8Bytes ?? ReadOnlyMemory<byte>.Empty).ToArray()).ToArray()));
+        foreach (ChatTokenLogProbabilityDetails t in tokens)
+        {
+            Assert.True(t.LogProbability <= 0);
+            Assert.Equal(2, t.TopLogProbabilities.Count);
+            Assert.Equal(t.Token, t.TopLogProbabilities[0].Token);
+            Assert.Equal(t.LogProbability, t.TopLogProbabilities[0].LogProbability);
+            Assert.True(t.TopLogProbabilities[0].LogProbability >= t.TopLogProbabilities[1].LogProbability);
+        }
+
+        List<ChatTokenLogProbabilityDetails> streamed = [];
+        await foreach (StreamingChatCompletionUpdate u in client.CompleteChatStreamingAsync([new UserChatMessage("Lily had a cat")], options, Ct))
+            streamed.AddRange(u.ContentTokenLogProbabilities);
+        Assert.Equal(tokens.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
+
+        ChatCompletion plain = (await client.CompleteChatAsync([new UserChatMessage("Lily had a cat")], SdkGreedy(5), Ct)).Value;
+        Assert.Empty(plain.ContentTokenLogProbabilities);
+    }
+
+    /// <summary>
+    /// Completions log probabilities ("logprobs": 3), whole and streamed: tokens spelling the text, their offsets in it,
+    /// up to three alternatives each with the chosen token's value among them (greedy), and the same values both ways.
+    /// </summary>
+    [Fact]
+    public async Task Completions_Logprobs_PlainAndStreamed()
+    {
+        const string request = """{"prompt": "Once upon a time", "max_tokens": 25, "temperature": 0, "logprobs": 3}""";
+        (HttpStatusCode status, JsonElement body) = await ServerHttp.PostJsonAsync(fixture.Http, "/v1/completions", request, Ct);
+        Assert.Equal(HttpStatusCode.OK, status);
+        JsonElement choice = body.GetProperty("choices")[0], lp = choice.GetProperty("logprobs");
+        string text = choice.GetProperty("text").GetString()!;
+        string[] tokens = lp.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToArray();
+        double[] values = lp.GetProperty("token_logprobs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        int[] offsets = lp.GetProperty("text_offset").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        JsonElement[] tops = lp.GetProperty("top_logprobs").EnumerateArray().ToArray();
+        Assert.Equal(25, tokens.Length);
+        Assert.Equal(text, string.Concat(tokens));
+        Assert.Equal(25, values.Length);
+        Assert.Equal(25, tops.Length);
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            Assert.Equal(text.IndexOf(tokens[i], offsets[i], StringComparison.Ordinal), offsets[i]);
+            Assert.InRange(tops[i].EnumerateObject().Count(), 1, 3);
+            Assert.Equal(values[i], tops[i].GetProperty(tokens[i]).GetDouble());
+            Assert.Equal(values[i], tops[i].EnumerateObject().Max(p => p.Value.GetDouble()));
+        }
+
+        List<JsonElement> chunks = await ServerHttp.PostStreamAsync(fixture.Http, "/v1/completions", request.Replace("}", ", \"stream\": true}"), Ct);
+        List<string> streamedTokens = [];
+        List<double> streamedValues = [];
+        List<int> streamedOffsets = [];
+        foreach (JsonElement c in chunks)
+        {
+            JsonElement l = c.GetProperty("choices")[0].GetProperty("logprobs");
+            if (l.ValueKind == JsonValueKind.Null) continue;
+            streamedTokens.AddRange(l.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!));
+            streamedValues.AddRange(l.GetProperty("token_logprobs").EnumerateArray().Select(v => v.GetDouble()));
+            streamedOffsets.AddRange(l.GetProperty("text_offset").EnumerateArray().Select(v => v.GetInt32()));
+        }
+
+        Assert.Equal(tokens, streamedTokens);
+        Assert.Equal(values, streamedValues);
+        Assert.Equal(offsets, streamedOffsets);
+    }
+
     [Fact]
     public async Task MicrosoftExtensionsAiOpenAiClient_PlainAndStreaming()
     {
@@ -203,6 +280,10 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
         { "/v1/completions", """{"max_tokens": 3}""", 400, "prompt", null },
         { "/v1/completions", """{"prompt": ["a", "b"]}""", 400, "prompt", null },
         { "/v1/completions", """{"prompt": "x", "echo": true}""", 400, "echo", null },
+        { "/v1/completions", """{"prompt": "x", "logprobs": 6}""", 400, "logprobs", null },
+        { "/v1/chat/completions", """{"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2}""", 400, "top_logprobs", null },
+        { "/v1/chat/completions", """{"messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 21}""", 400, "top_logprobs", null },
+        { "/v1/chat/completions", """{"messages": [{"role": "user", "content": "x"}], "logprobs": 1}""", 400, "logprobs", null },
         { "/v1/completions", """{"model": "nope", "prompt": "x"}""", 404, "model", "model_not_found" },
         { "/v1/completions", "{\"prompt\": \"" + string.Concat(Enumerable.Repeat("a ", 600)) + "\"}", 400, "prompt", "context_length_exceeded" },
         { "/v1/nothing/here", "{}", 404, null, "not_found" },
