@@ -1,4 +1,5 @@
 using CodecLlm.Chat;
+using CodecLlm.Engine;
 using CodecLlm.Model;
 using Microsoft.Extensions.AI;
 
@@ -105,6 +106,43 @@ public class CodecLlmChatClientTests
             Task.Run(async () => (await client.GetResponseAsync([new ChatMessage(ChatRole.User, p)], Greedy(40), Ct)).Text, Ct)));
         Assert.Equal(sequential, concurrent);
         Assert.True(sequential.Distinct().Count() > 4, "different prompts should give different texts");
+    }
+
+    /// <summary>
+    /// top_logprobs through the chat client, from a pool of single sessions and from a batched one (two requests at a
+    /// time): a TokenLogprobs on every token update, with the asked-for alternatives, the same tokens and values both ways
+    /// (within 1e-5: the batched decode step sums in its own order); an out-of-range value is refused.
+    /// </summary>
+    [Fact]
+    public async Task TopLogprobs_OnEveryTokenUpdate_SingleAndBatchedSessions()
+    {
+        async Task<List<TokenLogprobs>> Run(bool batch)
+        {
+            using CodecLlmChatClient client = ChatTestModels.Stories260K(concurrency: 2, batch: batch);
+            ChatOptions options = Greedy(20);
+            options.AdditionalProperties = new() { [CodecLlmChatClient.TopLogprobsOption] = 4 };
+            async Task<List<TokenLogprobs>> One(string prompt)
+            {
+                List<TokenLogprobs> lps = [];
+                await foreach (ChatResponseUpdate u in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, prompt)], options, Ct))
+                    if (u.AdditionalProperties?.TryGetValue(CodecLlmChatClient.LogprobsProperty, out object? lp) == true) lps.Add((TokenLogprobs)lp!);
+                return lps;
+            }
+
+            List<TokenLogprobs>[] both = await Task.WhenAll(One("Lily had a cat"), One("Tom ran"));
+            return both[0];
+        }
+
+        List<TokenLogprobs> single = await Run(batch: false), batched = await Run(batch: true);
+        Assert.Equal(20, single.Count);
+        Assert.All(single, lp => Assert.Equal(4, lp.Top.Count));
+        Assert.Equal(single.Select(lp => lp.Chosen.TokenId), batched.Select(lp => lp.Chosen.TokenId));
+        for (int i = 0; i < single.Count; i++) Assert.Equal(single[i].Chosen.Logprob, batched[i].Chosen.Logprob, 1e-5);
+
+        using CodecLlmChatClient plain = ChatTestModels.Stories260K();
+        ChatOptions bad = Greedy(3);
+        bad.AdditionalProperties = new() { [CodecLlmChatClient.TopLogprobsOption] = 21 };
+        await Assert.ThrowsAsync<CodecLlmException>(async () => await plain.GetResponseAsync([new ChatMessage(ChatRole.User, "x")], bad, Ct));
     }
 
     [Fact]
