@@ -178,7 +178,8 @@ internal static class OpenAiJson
                 HashSet<string> seen = [];
                 foreach (TokenChoice alt in lp.Top)
                 {
-                    if (seen.Add(TokenText(alt))) w.WriteNumber(TokenText(alt), Logprob(alt));
+                    string token = TokenText(alt);
+                    if (seen.Add(token)) w.WriteNumber(token, Logprob(alt));
                 }
 
                 w.WriteEndObject();

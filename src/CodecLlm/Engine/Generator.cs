@@ -83,10 +83,9 @@ public static class Generator
                 string text = stops.Push(utf8.Push(tokenizer.GetTokenBytes(token, previous)) + (last ? utf8.Flush() : ""));
                 if (last) text += stops.Flush();
                 result.AddText(text);
-                int before = previous;
                 yield return new GeneratedToken(token, text)
                 {
-                    Logprobs = options.TopLogprobs is int top ? TokenLogprobs.Compute(logits, token, top, id => tokenizer.GetTokenBytes(id, before)) : null,
+                    Logprobs = options.TopLogprobs is int top ? Logprobs(logits, token, top, tokenizer, previous) : null,
                 };
                 if (stops.Stopped)
                 {
@@ -116,4 +115,8 @@ public static class Generator
             result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
         }
     }
+
+    /// <summary>A step's log probabilities, the tokens' bytes as the tokenizer writes them after <paramref name="previous"/>.</summary>
+    private static TokenLogprobs Logprobs(float[] logits, int token, int top, ITokenizer tokenizer, int previous) =>
+        TokenLogprobs.Compute(logits, token, top, id => tokenizer.GetTokenBytes(id, previous));
 }
