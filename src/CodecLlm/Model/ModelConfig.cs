@@ -47,6 +47,27 @@ public sealed record ModelConfig
 
     public IReadOnlyList<int> EosTokenIds { get; init; } = [2];
 
+    /// <summary>
+    /// Sliding-window attention (Mistral's and Qwen2's <c>sliding_window</c>): a query at position p attends to positions
+    /// p - SlidingWindow + 1 .. p only, in the layers <see cref="SlidingLayers"/> names (all when null). 0: every query
+    /// attends to every earlier position.
+    /// </summary>
+    public int SlidingWindow { get; init; }
+
+    /// <summary>Per layer, whether it uses <see cref="SlidingWindow"/> (Qwen2's layers from max_window_layers on); null: all.</summary>
+    public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>The attention window of layer <paramref name="layer"/> in positions; 0 when it attends to every earlier position.</summary>
+    public int AttentionWindow(int layer) =>
+        SlidingWindow > 0 && (SlidingLayers is null || SlidingLayers[layer]) ? SlidingWindow : 0;
+
+    /// <summary>The first position a query at <paramref name="pos"/> attends to in layer <paramref name="layer"/>.</summary>
+    public int FirstAttendedPosition(int layer, int pos)
+    {
+        int w = AttentionWindow(layer);
+        return w > 0 ? Math.Max(0, pos - w + 1) : 0;
+    }
+
     public int KvDim => NumKvHeads * HeadDim;
 
     public int QDim => NumHeads * HeadDim;

@@ -17,6 +17,8 @@ public unsafe class CompressedModelFileTests
     private static readonly ModelConfig Config = SyntheticModel.Preset("stories260k") with
     {
         RopeScaling = new RopeScaling("llama3", 8f, 1f, 4f, 8192),
+        SlidingWindow = 48,
+        SlidingLayers = [false, true, false, true, true],
         EosTokenIds = [2, 7],
     };
 
@@ -60,6 +62,8 @@ public unsafe class CompressedModelFileTests
             Assert.Equal((64, 172, 5, 8, 4, 512, 8, 512), (c.HiddenSize, c.IntermediateSize, c.NumLayers, c.NumHeads, c.NumKvHeads, c.VocabSize, c.HeadDim, c.MaxSequenceLength));
             Assert.Equal((RopeStyle.Interleaved, true, "llama"), (c.RopeStyle, c.TiedEmbeddings, c.Architecture));
             Assert.Equal(Config.RopeScaling, c.RopeScaling);
+            Assert.Equal(48, c.SlidingWindow);
+            Assert.Equal(new[] { 0, 48, 0, 48, 48 }, Enumerable.Range(0, c.NumLayers).Select(c.AttentionWindow).ToArray());
             Assert.Equal([2, 7], c.EosTokenIds);
             Assert.Equal("llama2c-bin", f.Tokenizer!.Kind);
             Assert.Equal("vocab bytes", Encoding.UTF8.GetString(f.Tokenizer.Files["tokenizer.bin"]));

@@ -74,6 +74,54 @@ public class HfConfigTests
         Assert.Equal(1e-6f, c.RmsNormEps);
         Assert.Equal(151643, c.BosTokenId);
         Assert.Equal([151645, 151643], c.EosTokenIds);
+        Assert.Equal(0, c.SlidingWindow);  // "sliding_window": 32768 with "use_sliding_window": false (transformers: none)
+    }
+
+    // Mistral-7B-v0.1's config.json, as published (its attention looks back 4096 positions).
+    private const string Mistral7Bv01Config = """
+        {
+          "architectures": ["MistralForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+          "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 14336, "max_position_embeddings": 32768,
+          "model_type": "mistral", "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+          "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "sliding_window": 4096, "tie_word_embeddings": false,
+          "torch_dtype": "bfloat16", "transformers_version": "4.34.0.dev0", "use_cache": true, "vocab_size": 32000
+        }
+        """;
+
+    [Fact]
+    public void MistralSlidingWindow_EveryLayer()
+    {
+        ModelConfig c = HfConfigReader.Read(Dir(Mistral7Bv01Config));
+        Assert.Equal(4096, c.SlidingWindow);
+        Assert.Null(c.SlidingLayers);
+        Assert.Equal(4096, c.AttentionWindow(0));
+        Assert.Equal(4096, c.AttentionWindow(31));
+        // A query at position p sees p - 4095 .. p: 4096 positions, itself included (transformers: kv > q - window).
+        Assert.Equal(0, c.FirstAttendedPosition(5, 4095));
+        Assert.Equal(1, c.FirstAttendedPosition(5, 4096));
+        Assert.Equal(5904, c.FirstAttendedPosition(5, 9999));
+        // Mistral-7B-Instruct-v0.2 and later write "sliding_window": null: no window.
+        Assert.Equal(0, HfConfigReader.Read(Dir(Mistral7Bv01Config.Replace("\"sliding_window\": 4096", "\"sliding_window\": null", StringComparison.Ordinal))).AttentionWindow(0));
+    }
+
+    [Fact]
+    public void Qwen2SlidingWindow_FromMaxWindowLayersOrLayerTypes()
+    {
+        const string qwen = """
+            {"architectures": ["Qwen2ForCausalLM"], "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+             "num_hidden_layers": 4, "vocab_size": 100, "use_sliding_window": true, "sliding_window": 16, "max_window_layers": 2 LT}
+            """;
+        ModelConfig c = HfConfigReader.Read(Dir(qwen.Replace(" LT", "", StringComparison.Ordinal)));
+        Assert.Equal(new[] { 0, 0, 16, 16 }, Enumerable.Range(0, 4).Select(c.AttentionWindow).ToArray());
+        ModelConfig typed = HfConfigReader.Read(Dir(qwen.Replace(" LT",
+            ", \"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"full_attention\"]", StringComparison.Ordinal)));
+        Assert.Equal(new[] { 16, 0, 16, 0 }, Enumerable.Range(0, 4).Select(typed.AttentionWindow).ToArray());
+        // max_window_layers at or past the last layer (Qwen2.5's published 28 of 28, say): no layer slides.
+        Assert.Equal(0, HfConfigReader.Read(Dir(qwen.Replace("\"max_window_layers\": 2 LT", "\"max_window_layers\": 4", StringComparison.Ordinal))).SlidingWindow);
+        Assert.Contains("\"layer_types\"", Assert.Throws<ModelFormatException>(() => HfConfigReader.Read(Dir(qwen.Replace(" LT",
+            ", \"layer_types\": [\"sliding_attention\"]", StringComparison.Ordinal)))).Message);
+        Assert.Contains("\"sliding_window\" is 0", Assert.Throws<ModelFormatException>(() => HfConfigReader.Read(Dir(qwen.Replace(" LT", "", StringComparison.Ordinal)
+            .Replace("\"sliding_window\": 16", "\"sliding_window\": 0", StringComparison.Ordinal)))).Message);
     }
 
     [Fact]
@@ -89,6 +137,14 @@ public class HfConfigTests
         Assert.Equal(10000f, c.RopeTheta);
         Assert.Equal(1, c.BosTokenId);
         Assert.Equal([2], c.EosTokenIds);
+    }
+
+    [Fact]
+    public void SlidingLayersThatDoNotMatchTheLayersAreAFormatError()
+    {
+        ModelConfig c = HfConfigReader.Read(Dir(Mistral7Bv01Config)) with { SlidingLayers = [true, false] };
+        Assert.Contains("sliding window 4096 over 2 layers does not fit a model of 32 layers",
+            Assert.Throws<ModelFormatException>(() => LlamaTensorLayout.ValidateConfig("m", c)).Message);
     }
 
     [Fact]

@@ -179,8 +179,10 @@ public sealed class CpuSession : ISubsetBatchedInferenceSession
             }
             for (int t = 0; t < n; t++)
             {
+                // A sliding window (Mistral, Qwen2) starts the attended positions at `first`.
                 KvCache kv = _caches[seqs[t]];
-                Attention.Compute(_q.AsSpan(t * qDim, qDim), kv.KeyPointer(l, 0), kv.ValuePointer(l, 0), kvDim, positions[t],
+                int first = c.FirstAttendedPosition(l, positions[t]);
+                Attention.Compute(_q.AsSpan(t * qDim, qDim), kv.KeyPointer(l, first), kv.ValuePointer(l, first), kvDim, positions[t] - first,
                     c.NumHeads, c.NumKvHeads, c.HeadDim, _attnOut.AsSpan(t * qDim, qDim), _att, _threads);
             }
             MatVec.Multiply(w.O, _attnOut, _xb2, n, _threads);

@@ -802,6 +802,7 @@ public sealed unsafe partial class CudaSession : IBatchedInferenceSession
             VNew = _v.Pointer,
             InvFreq = _invFreq.Pointer,
             Style = c.RopeStyle == RopeStyle.Interleaved ? 0 : 1,
+            Window = c.AttentionWindow(layer),
         };
         if (n == 1 || batched)
         {

@@ -79,6 +79,9 @@ internal struct AttnParams
     public ulong SplitWs, SplitCount;
 
     public int SplitLen, SplitMax;
+
+    /// <summary>Sliding-window attention: a query at position q attends to positions max(0, q - Window + 1) .. q (0: all).</summary>
+    public int Window;
 }
 
 [StructLayout(LayoutKind.Sequential)]

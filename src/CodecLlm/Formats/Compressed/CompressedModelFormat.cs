@@ -21,6 +21,7 @@ public sealed class CompressedModelFormat : IModelFormat
         {
             ModelConfig config = file.Config
                 ?? throw new UnsupportedModelException($"{path}: this compressed file holds tensors only (no model config): it was compressed from a plain safetensors file and cannot be run");
+            HuggingFace.LlamaTensorLayout.ValidateConfig(path, config);
             ITokenizer? tokenizer = null;
             if (options.TokenizerPath != null)
                 tokenizer = ExplicitTokenizer.Load(options.TokenizerPath, config.VocabSize);

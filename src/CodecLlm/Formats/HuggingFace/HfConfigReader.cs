@@ -30,6 +30,8 @@ public static class HfConfigReader
         int heads = cfg.RequireInt("num_attention_heads");
         if (heads <= 0 || hidden <= 0) throw new ModelFormatException($"{cfg.Path}: hidden_size {hidden} / num_attention_heads {heads} are not positive");
 
+        int layers = cfg.RequireInt("num_hidden_layers");
+        (int window, bool[]? slidingLayers) = ReadSlidingWindow(cfg, arch, layers);
         List<int> eos = [];
         foreach (int id in (gen?.IntOrList("eos_token_id") ?? []).Concat(cfg.IntOrList("eos_token_id")))
             if (!eos.Contains(id)) eos.Add(id);
@@ -39,7 +41,7 @@ public static class HfConfigReader
             Architecture = arch,
             HiddenSize = hidden,
             IntermediateSize = cfg.RequireInt("intermediate_size"),
-            NumLayers = cfg.RequireInt("num_hidden_layers"),
+            NumLayers = layers,
             NumHeads = heads,
             NumKvHeads = cfg.OptInt("num_key_value_heads") ?? heads,
             VocabSize = cfg.RequireInt("vocab_size"),
@@ -54,7 +56,45 @@ public static class HfConfigReader
             AttentionBias = arch == "qwen2" || (cfg.OptBool("attention_bias") ?? false),
             BosTokenId = gen?.OptInt("bos_token_id") ?? cfg.OptInt("bos_token_id") ?? 1,
             EosTokenIds = eos.Count > 0 ? eos : [2],
+            SlidingWindow = window,
+            SlidingLayers = slidingLayers,
         };
+    }
+
+    /// <summary>
+    /// Sliding-window attention as transformers reads it: Mistral's <c>sliding_window</c> (null: none) in every layer;
+    /// Qwen2's only when <c>use_sliding_window</c> is set, in the layers from <c>max_window_layers</c> on (default 28).
+    /// A <c>layer_types</c> list ("sliding_attention" / "full_attention"), where present, names the layers instead.
+    /// Llama has none.
+    /// </summary>
+    private static (int Window, bool[]? Layers) ReadSlidingWindow(HfJson cfg, string arch, int layers)
+    {
+        int? window = arch switch
+        {
+            "mistral" => cfg.OptInt("sliding_window"),
+            "qwen2" when cfg.OptBool("use_sliding_window") == true => cfg.OptInt("sliding_window"),
+            _ => null,
+        };
+        if (window is null) return (0, null);
+        if (window <= 0) throw new ModelFormatException($"{cfg.Path}: \"sliding_window\" is {window}, expected a positive number of positions");
+        bool[]? sliding = null;
+        if (cfg.Get("layer_types") is JsonElement types)
+        {
+            if (types.ValueKind != JsonValueKind.Array || types.GetArrayLength() != layers)
+                throw cfg.Wrong("layer_types", types, $"a list of {layers} layer types");
+            sliding = types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() switch
+            {
+                "sliding_attention" => true,
+                "full_attention" => false,
+                _ => throw cfg.Wrong("layer_types", t, "\"sliding_attention\" or \"full_attention\""),
+            } : throw cfg.Wrong("layer_types", t, "a string")).ToArray();
+        }
+        else if (arch == "qwen2")
+        {
+            int first = cfg.OptInt("max_window_layers") ?? 28;
+            sliding = Enumerable.Range(0, layers).Select(i => i >= first).ToArray();
+        }
+        return sliding is null || sliding.Any(x => x) ? (window.Value, sliding) : (0, null);
     }
 
     private static string ReadArchitecture(HfJson cfg)

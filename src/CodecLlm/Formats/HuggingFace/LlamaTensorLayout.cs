@@ -61,5 +61,7 @@ public static class LlamaTensorLayout
             throw new ModelFormatException($"{source}: {c.NumHeads} attention heads are not a multiple of {c.NumKvHeads} key/value heads");
         if (c.HeadDim <= 0 || c.HeadDim % 2 != 0)
             throw new ModelFormatException($"{source}: head dimension {c.HeadDim} must be positive and even (rope rotates pairs)");
+        if (c.SlidingWindow < 0 || (c.SlidingLayers != null && c.SlidingLayers.Count != c.NumLayers))
+            throw new ModelFormatException($"{source}: sliding window {c.SlidingWindow} over {c.SlidingLayers?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} layers does not fit a model of {c.NumLayers} layers");
     }
 }

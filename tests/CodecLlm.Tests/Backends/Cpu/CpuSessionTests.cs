@@ -55,6 +55,45 @@ public class CpuSessionTests
         Assert.Equal(stepwise[74], chunked[74]);
     }
 
+    /// <summary>
+    /// A sliding window of W positions in each of L layers: the logits at position p depend on tokens p - L(W - 1) .. p
+    /// only (a layer's output at p reads the previous layer's at p - W + 1 .. p). Two sequences that differ in token 0
+    /// alone give different logits up to p = L(W - 1) and the same bits after it, token by token and in prompt chunks;
+    /// without the window they differ everywhere. A window one wider or narrower moves that boundary, so this pins W.
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(12)]
+    public void SlidingWindow_LogitsDependOnTheLastLayersTimesWindowTokens(int window)
+    {
+        using LoadedModel model = SyntheticModel.Create(Small with { SlidingWindow = window }, TensorDType.BF16, seed: 13);
+        int reach = Small.NumLayers * (window - 1), n = reach + 12;
+        int[] a = Enumerable.Range(0, n).Select(i => (i * 61 + 9) % Small.VocabSize).ToArray(), b = (int[])a.Clone();
+        b[0] = (a[0] + 1) % Small.VocabSize;
+        float[][] la = RunTokens(model, a, chunk: 1), lb = RunTokens(model, b, chunk: 1);
+        for (int p = 0; p < n; p++)
+            if (p <= reach) Assert.False(la[p].AsSpan().SequenceEqual(lb[p]), $"position {p}: token 0 is in reach but the logits are equal");
+            else Assert.True(la[p].AsSpan().SequenceEqual(lb[p]), $"position {p}: token 0 is out of reach but the logits differ");
+        float[][] chunked = RunTokens(model, b, chunk: n - 3);
+        Assert.Equal(lb[n - 4], chunked[n - 4]);
+        using LoadedModel full = SyntheticModel.Create(Small, TensorDType.BF16, seed: 13);
+        Assert.False(RunTokens(full, a, chunk: n)[n - 1].AsSpan().SequenceEqual(RunTokens(full, b, chunk: n)[n - 1]));
+    }
+
+    /// <summary>
+    /// A window of one position: each head's attention output is its own value row (softmax over one score is exactly
+    /// 1), whatever the position, so the logits after token x at any position are those of x alone at position 0.
+    /// </summary>
+    [Fact]
+    public void SlidingWindowOfOne_GivesEachTokenItsLogitsAlone()
+    {
+        using LoadedModel model = SyntheticModel.Create(Small with { SlidingWindow = 1 }, TensorDType.BF16, seed: 17);
+        int[] tokens = Enumerable.Range(0, 20).Select(i => (i * 97 + 4) % Small.VocabSize).ToArray();
+        float[][] seq = RunTokens(model, tokens, chunk: 1);
+        for (int p = 0; p < tokens.Length; p += 3)
+            Assert.Equal(RunTokens(model, [tokens[p]], chunk: 1)[0], seq[p]);
+    }
+
     private static float[][] RunTokens(LoadedModel model, int[] tokens, int chunk)
     {
         using CpuSession s = new(model, new SessionOptions { Threads = 2 });

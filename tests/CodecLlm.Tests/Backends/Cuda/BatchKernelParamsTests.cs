@@ -28,13 +28,15 @@ public class BatchKernelParamsTests
     public void AttnParamsSeqBytesFollowsFuseRope()
     {
         // 5 pointers (40) + T, n_heads, n_kv_heads, head_dim, scale (20) + 4 padding + 3 pointers (24) + style, fuse_rope (8) = 96;
-        // then seq_bytes (8), stage_rows and halves (8) = 112, split_ws and split_count (16), split_len and split_max (8): 136,
-        // a multiple of the struct's 8-byte alignment (attention.cuh's AttnParams in the C layout NVRTC gives it).
+        // then seq_bytes (8), stage_rows and halves (8) = 112, split_ws and split_count (16), split_len and split_max (8) = 136,
+        // window (4) + 4 padding: 144, a multiple of the struct's 8-byte alignment (attention.cuh's AttnParams in the C
+        // layout NVRTC gives it).
         Assert.Equal(96, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.SeqBytes)));
         Assert.Equal(104, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.StageRows)));
         Assert.Equal(108, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.Halves)));
         Assert.Equal(112, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.SplitWs)));
         Assert.Equal(128, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.SplitLen)));
-        Assert.Equal(136, Unsafe.SizeOf<AttnParams>());
+        Assert.Equal(136, (int)Marshal.OffsetOf<AttnParams>(nameof(AttnParams.Window)));
+        Assert.Equal(144, Unsafe.SizeOf<AttnParams>());
     }
 }

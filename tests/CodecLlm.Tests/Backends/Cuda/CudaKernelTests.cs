@@ -191,7 +191,29 @@ public class CudaKernelTests
     public void SplitDecodeAttentionMatchesReference(int style, int kvType, int hd, int pos0, int stage, int split) =>
         CheckAttention(style, kvType, nh: 8, nkv: 2, hd: hd, T: 1, pos0: pos0, decode: true, stage: stage, split: split);
 
-    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode, int stage = 0, int split = 0)
+    /// <summary>
+    /// A sliding window (AttnParams.Window: a query at position q sees q - window + 1 .. q) in every attention kernel:
+    /// tiled prefill with the window starting inside a key tile and across query tiles (hd 64, 128), the general kernel
+    /// (hd 6), decode with staged and unstaged rows, decode split over positions (the splits counted from the window's
+    /// first position), a window of one position and one wider than the context. The reference attends to the window's
+    /// positions only.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 0, 64, 70, 50, 0, 0, 20)]
+    [InlineData(false, 2, 128, 100, 0, 0, 0, 33)]
+    [InlineData(false, 0, 6, 9, 20, 0, 0, 3)]
+    [InlineData(false, 1, 64, 40, 10, 0, 0, 1)]
+    [InlineData(true, 0, 64, 1, 600, -1, 0, 100)]
+    [InlineData(true, 2, 128, 1, 300, 7, 0, 250)]
+    [InlineData(true, 0, 64, 1, 1000, 40, 32, 200)]
+    [InlineData(true, 1, 64, 1, 700, -1, 128, 129)]
+    [InlineData(true, 0, 64, 1, 50, -1, 0, 1)]
+    [InlineData(true, 0, 16, 1, 30, -1, 0, 4096)]
+    public void SlidingWindowAttentionMatchesReference(bool decode, int kvType, int hd, int T, int pos0, int stage, int split, int window) =>
+        CheckAttention(1, kvType, nh: 8, nkv: 2, hd: hd, T: T, pos0: pos0, decode: decode, stage: stage, split: split, window: window);
+
+    private static void CheckAttention(int style, int kvType, int nh, int nkv, int hd, int T, int pos0, bool decode, int stage = 0, int split = 0,
+        int window = 0)
     {
         var (c, s, ops) = Setup();
         var rnd = new Random(11 + style + 3 * hd + pos0);
@@ -249,6 +271,7 @@ public class CudaKernelTests
             SplitCount = counts.Pointer,
             SplitLen = split,
             SplitMax = splitMax,
+            Window = window,
         };
         attn.StageRows = stage < 0 ? CudaOps.AttentionStageRows(c.MaxSharedMemoryPerBlock, kvType, hd, maxSeq) : stage;
         if (stage < 0 && pos0 > 100) Assert.InRange(attn.StageRows, 1, pos0 - 1);  // both staged and unstaged rows
@@ -299,19 +322,20 @@ public class CudaKernelTests
         for (int t = 0; t < T; t++)
             for (int h = 0; h < nh; h++)
             {
-                int kvh = h / (nh / nkv), n = pos0 + t + 1;
+                // Positions first .. pos0 + t: all of them, or the last `window`.
+                int kvh = h / (nh / nkv), first = window > 0 ? Math.Max(0, pos0 + t - window + 1) : 0, n = pos0 + t + 1 - first;
                 var sc = new double[n];
                 for (int j = 0; j < n; j++)
                 {
                     double d = 0;
-                    for (int e = 0; e < hd; e++) d += (double)q[t * qdim + h * hd + e] * keys[j * kvdim + kvh * hd + e];
+                    for (int e = 0; e < hd; e++) d += (double)q[t * qdim + h * hd + e] * keys[(first + j) * kvdim + kvh * hd + e];
                     sc[j] = d / Math.Sqrt(hd);
                 }
                 double mx = sc.Max(), sum = sc.Sum(z => Math.Exp(z - mx));
                 for (int e = 0; e < hd; e++)
                 {
                     double acc = 0;
-                    for (int j = 0; j < n; j++) acc += Math.Exp(sc[j] - mx) / sum * vals[j * kvdim + kvh * hd + e];
+                    for (int j = 0; j < n; j++) acc += Math.Exp(sc[j] - mx) / sum * vals[(first + j) * kvdim + kvh * hd + e];
                     expected[t * qdim + h * hd + e] = (float)acc;
                 }
             }

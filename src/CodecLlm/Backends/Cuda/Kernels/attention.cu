@@ -1,7 +1,8 @@
 // RoPE + KV-cache append, and causal grouped-query attention over the cache (prefill and decode).
 #include "attention.cuh"
 
-// One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t.
+// One block per (head, query). Query t sits at position pos0 + t and sees cache positions 0 .. pos0 + t (with a sliding
+// window, attn_first(pos0 + t) .. pos0 + t).
 // Scores: one thread per position (its key row's loads all in flight, summed in d order). Output: the
 // block's threads split into groups of hd/4 threads (4 dimensions each) that each sum a strided share of
 // the positions; the groups' partial sums are added in group order. Every sum has a fixed order, so results
@@ -53,7 +54,7 @@ __device__ __forceinline__ void rope_pair(int i, int hd, int style, float rs, fl
 }
 
 
-// Decode: the key and value rows of positions 0 .. staged - 1 (kv head at element kbase of a cache row of kvdim
+// Decode: the key and value rows of `staged` positions from the one at kbase (kv head at element kbase of a cache row of kvdim
 // elements of eb bytes) copied into shared memory at kst and vst, rows `stride` bytes apart, in 16-byte chunks
 // (`chunks` a row) spread over the block's nt threads.
 __device__ __forceinline__ void stage_kv(char* kst, char* vst, const void* kcache, const void* vcache, int staged, int chunks, int stride, int kvdim,
@@ -94,7 +95,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
     const int groups = per >= (int)blockDim.x ? 1 : (int)blockDim.x / per;
     const int grp = threadIdx.x / per;
     // Decode: the cache rows of the earlier positions were written by earlier steps and the position by a copy before
-    // the step, so the key and value rows of positions 0 .. min(pos, stage_rows) - 1 are copied into shared memory
+    // the step, so the key and value rows of the first min(pos - lo, stage_rows) positions lo .. are copied into shared memory
     // (rows of hd elements in the cache's type, 16 bytes apart) before the wait, while the q/k/v matvec drains, and
     // the RoPE sine and cosine computed. Only where the rows are read from changes: every sum keeps its order.
     const int eb = KV == DT_F32 ? 4 : 2, stride = hd * eb + 16;
@@ -108,22 +109,24 @@ template <int KV> __device__ void attention(const AttnParams& p)
         if ((int)threadIdx.x < hd / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);  // this thread's RoPE pair
         if (vec)
         {
-            staged = min(pos, p.stage_rows);
+            const int lo = attn_first(p, pos);
+            staged = min(pos - lo, p.stage_rows);  // rows lo .. lo + staged - 1, at kst row j - lo
             const int chunks = hd * eb / 16;
-            stage_kv(kst, vst, kcache, vcache, staged, chunks, stride, kvdim, kbase, eb, blockDim.x);
+            stage_kv(kst, vst, kcache, vcache, staged, chunks, stride, kvdim, kbase + (long long)lo * kvdim, eb, blockDim.x);
         }
     }
     asm volatile("griddepcontrol.wait;" ::: "memory");
     tl_wait(tl);
     if (pos < 0) pos = batched ? p.pos0[t] : *p.pos0 + t;
-    const int n = pos + 1;
+    // Positions lo .. pos (lo > 0 only with a sliding window); their scores at att[j - lo].
+    const int lo = attn_first(p, pos), n = pos + 1 - lo;
     const float* k_new = batched ? p.k_new + (long long)t * kvdim : p.k_new;
     const float* v_new = batched ? p.v_new + (long long)t * kvdim : p.v_new;
     float* qs = reinterpret_cast<float*>(kst + 2LL * p.stage_rows * stride);
     float* knew = qs + hd;            // fused RoPE: the new token's key and value
     float* vnew = knew + hd;
     float* part = vnew + hd;                                           // groups x hd partial outputs
-    float* att = part + max(hd, (int)blockDim.x * 4);                  // n scores
+    float* att = part + max(hd, (int)blockDim.x * 4);                  // n scores (position lo + i at att[i])
     const float* q = p.q + (long long)t * qdim + h * hd;
     if (fused && hd / 2 <= (int)blockDim.x)
     {
@@ -175,15 +178,16 @@ template <int KV> __device__ void attention(const AttnParams& p)
     }
     float mx = __int_as_float(0xff800000);
     // Scores: one thread per position, the whole key row's loads in flight at once, summed in d order.
-    for (int j = threadIdx.x; j < n; j += blockDim.x)
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
     {
+        const int j = lo + i;
         float s = 0.f;
         if (fused && j == pos)
             for (int d = 0; d < hd; ++d) s += qs[d] * knew[d];
         else if (vec)
         {
-            const bool st = j < staged;  // the row was staged in shared memory before the wait
-            const void* src = st ? (const void*)(kst + (long long)j * stride) : kcache;
+            const bool st = i < staged;  // the row was staged in shared memory before the wait
+            const void* src = st ? (const void*)(kst + (long long)i * stride) : kcache;
             const long long row = st ? 0 : (long long)j * kvdim + kbase;
 #pragma unroll 8
             for (int d = 0; d < hd; d += 8)
@@ -197,7 +201,7 @@ template <int KV> __device__ void attention(const AttnParams& p)
         else
             for (int d = 0; d < hd; ++d) s += qs[d] * load_elem<KV>(kcache, (long long)j * kvdim + kbase + d);
         s *= p.scale;
-        att[j] = s;
+        att[i] = s;
         mx = fmaxf(mx, s);
     }
     mx = block_max(mx, red);
@@ -220,11 +224,12 @@ template <int KV> __device__ void attention(const AttnParams& p)
             const int d = (threadIdx.x % per) * 4;
             float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
 #pragma unroll 4
-            for (int j = grp; j < n; j += groups)
+            for (int i = grp; i < n; i += groups)
             {
-                float w = att[j] * inv, v4[4];
+                const int j = lo + i;
+                float w = att[i] * inv, v4[4];
                 if (fused && j == pos) { v4[0] = vnew[d]; v4[1] = vnew[d + 1]; v4[2] = vnew[d + 2]; v4[3] = vnew[d + 3]; }
-                else if (j < staged) load4<KV>(vst + (long long)j * stride, d, v4);
+                else if (i < staged) load4<KV>(vst + (long long)i * stride, d, v4);
                 else load4<KV>(vcache, (long long)j * kvdim + kbase + d, v4);
                 a0 += w * v4[0]; a1 += w * v4[1]; a2 += w * v4[2]; a3 += w * v4[3];
             }
@@ -235,8 +240,8 @@ template <int KV> __device__ void attention(const AttnParams& p)
             for (int d = threadIdx.x % per; d < hd; d += (groups == 1 ? blockDim.x : per))
             {
                 float acc = 0.f;
-                for (int j = grp; j < n; j += groups)
-                    acc += (att[j] * inv) * (fused && j == pos ? vnew[d] : load_elem<KV>(vcache, (long long)j * kvdim + kbase + d));
+                for (int i = grp; i < n; i += groups)
+                    acc += (att[i] * inv) * (fused && lo + i == pos ? vnew[d] : load_elem<KV>(vcache, (long long)(lo + i) * kvdim + kbase + d));
                 part[grp * hd + d] = acc;
             }
     }
@@ -326,11 +331,13 @@ template <int KV, int HD> __device__ void attention_decode(const AttnParams& p)
     char* kst = reinterpret_cast<char*>(sm);
     char* vst = kst + (long long)p.stage_rows * STRIDE;
     const int pos = batched ? p.pos0[t] : *p.pos0 + t;
-    // This block's positions [j0, jn): split z of split_len, or all of them (split_len 0); blocks past pos have none.
+    // This block's positions [j0, jn): split z of split_len from the first attended position lo (0 but with a sliding
+    // window), or all of them (split_len 0); blocks past pos have none.
     const bool split = p.split_len > 0;
-    const int j0 = split ? (int)blockIdx.z * p.split_len : 0;
+    const int lo = attn_first(p, pos);
+    const int j0 = lo + (split ? (int)blockIdx.z * p.split_len : 0);
     if (j0 > pos) return;
-    const int jn = split ? min(pos + 1, j0 + p.split_len) : pos + 1, nsplit = split ? pos / p.split_len + 1 : 1;
+    const int jn = split ? min(pos + 1, j0 + p.split_len) : pos + 1, nsplit = split ? (pos - lo) / p.split_len + 1 : 1;
     const bool mine = jn == pos + 1;  // the block holding the new position (appends the new key and value)
     float rs = 0.f, rc = 1.f;
     if ((int)threadIdx.x < HD / 2) sincosf((float)pos * p.inv_freq[threadIdx.x], &rs, &rc);

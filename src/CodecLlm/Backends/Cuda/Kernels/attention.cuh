@@ -52,4 +52,10 @@ struct AttnParams
     // split_ws ([batch][heads][split_max][head_dim + 2] floats) and the last to finish (split_count, [batch][heads] ints,
     // zero between launches) combines them in block order.
     float* split_ws; int* split_count; int split_len; int split_max;
+    // Sliding-window attention (Mistral, Qwen2): a query at position q attends to positions max(0, q - window + 1) .. q;
+    // 0: to every earlier position.
+    int window;
 };
+
+// The first position a query at position q attends to.
+__device__ __forceinline__ int attn_first(const AttnParams& p, int q) { return p.window > 0 ? max(0, q - p.window + 1) : 0; }

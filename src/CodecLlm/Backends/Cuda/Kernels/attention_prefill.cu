@@ -6,7 +6,8 @@
 //
 // Inputs as the general kernel's prefill (AttnParams): q [T, n_heads * hd] rotated by rope_kv, the cache holding positions
 // 0 .. pos0 + T - 1 (rope_kv appended the chunk's keys and values); query t at position pos0 + t sees positions
-// 0 .. pos0 + t; out [T, n_heads * hd]. hd a multiple of 4, at most 16 * DPT.
+// 0 .. pos0 + t (attn_first(pos0 + t) .. pos0 + t with a sliding window); out [T, n_heads * hd]. hd a multiple of 4, at
+// most 16 * DPT.
 //
 // Block: 128 threads, tx = thread & 15, ty = thread >> 4. Thread (tx, ty) holds the scores of query rows ty + 8i (i < 4)
 // and keys tx + 16j (j < BK / 16) of the tile, and the outputs of its 4 rows at dimensions 64k + 4tx .. 64k + 4tx + 3
@@ -56,7 +57,9 @@ __device__ void attention_prefill(const AttnParams& p)
 #pragma unroll
         for (int e = 0; e < DPT; ++e) o[i][e] = 0.f;
     }
-    for (int j0 = 0; j0 <= last; j0 += BK)
+    // A sliding window: the block's first query sees positions from attn_first on; the tiles start at the one holding it.
+    const int lo = attn_first(p, pos0 + q0);
+    for (int j0 = lo - lo % BK; j0 <= last; j0 += BK)
     {
         __syncthreads();  // the previous tile's keys, values and probabilities read (and, first, the query tile written)
         for (int i = threadIdx.x; i < BK * h4; i += PF_THREADS)
@@ -107,7 +110,7 @@ __device__ void attention_prefill(const AttnParams& p)
             for (int j = 0; j < NJ; ++j)
             {
                 const int kpos = j0 + tx + 16 * j;
-                s[i][j] = r < rows && kpos <= qpos ? s[i][j] * p.scale : ninf;
+                s[i][j] = r < rows && kpos <= qpos && kpos >= attn_first(p, qpos) ? s[i][j] * p.scale : ninf;
                 mx = fmaxf(mx, s[i][j]);
             }
 #pragma unroll
