@@ -104,13 +104,13 @@ __device__ void attention_prefill(const AttnParams& p)
 #pragma unroll
         for (int i = 0; i < 4; ++i)
         {
-            const int r = ty + 8 * i, qpos = pos0 + q0 + r;
+            const int r = ty + 8 * i, qpos = pos0 + q0 + r, qlo = attn_first(p, qpos);  // the row sees qlo .. qpos
             float mx = ninf;
 #pragma unroll
             for (int j = 0; j < NJ; ++j)
             {
                 const int kpos = j0 + tx + 16 * j;
-                s[i][j] = r < rows && kpos <= qpos && kpos >= attn_first(p, qpos) ? s[i][j] * p.scale : ninf;
+                s[i][j] = r < rows && kpos <= qpos && kpos >= qlo ? s[i][j] * p.scale : ninf;
                 mx = fmaxf(mx, s[i][j]);
             }
 #pragma unroll
