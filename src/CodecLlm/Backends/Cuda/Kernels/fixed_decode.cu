@@ -22,6 +22,32 @@ struct FmDecodeParams {
 #define FM_DECODE_OUT_MASK 0
 #endif
 
+// FM_DECODE_NULL (a measurement of what bounds a decode to scratch, CODECLLM_NVRTC_DEFINES=-DFM_DECODE_NULL=N; the output
+// is then not the matrix): 1 = a decoder that costs only its bytes: each tile's 1408 bytes read and 2048 bytes written
+// where the decoded tile goes, no decode work (the fastest kernel a decoder of this layout could be); 2 = no decoder at
+// all (the launch returns at once and the scratch keeps what it held). 0 (default): off.
+#ifndef FM_DECODE_NULL
+#define FM_DECODE_NULL 0
+#endif
+
+#if FM_DECODE_NULL == 1
+// Tile t of row group g: lane l reads 16-byte words l, l + 32 and (l < 24) l + 64 of the tile (88 words, 1408 bytes) and
+// writes their XOR as the 16 bytes at column 8 (l & 15) of rows (l >> 4) + 2k (k = 0..3) of the tile's 8 x 128 block.
+__device__ __forceinline__ void fm_null_tile(const FmFixed& d, u16* out, int rg0, int g, int t, int lane) {
+    const uint4* src = reinterpret_cast<const uint4*>(d.tiles + ((long long)g * ((d.cols + 127) / 128) + t) * FM_TILE_BYTES);
+    uint4 v = fm_ld16(src + lane), u = fm_ld16(src + lane + 32);
+    v.x ^= u.x; v.y ^= u.y; v.z ^= u.z; v.w ^= u.w;
+    if (lane < 24) { u = fm_ld16(src + lane + 64); v.x ^= u.x; v.y ^= u.y; v.z ^= u.z; v.w ^= u.w; }
+    const int col = t * 128 + (lane & 15) * 8;
+    if (col + 8 > d.cols) return;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        const int r = (lane >> 4) + 2 * k;
+        if (g * 8 + r < d.rows) *reinterpret_cast<uint4*>(out + (long long)((g - rg0) * 8 + r) * d.cols + col) = v;
+    }
+}
+#endif
+
 // Stores a decoded tile (the warp's staging words, lane l's pair p at sl[(p >> 2) * 128 + (p & 3)]) as 8 rows of 4
 // columns a lane: row r of the tile at dst + r * cols. Interior tiles of a matrix whose rows start 8-byte aligned store
 // each row with one 8-byte store; the others check every row and column.
@@ -55,11 +81,23 @@ extern "C" __global__ void __launch_bounds__(FM_DECODE_WARPS * 32) fixed_decode(
     const u32* sl = sw + lane * 4;
     const u32 tw = fm_table_word(d, lane);
     const bool vec = (d.cols & 3) == 0;
+#if FM_DECODE_NULL == 2
+    return;
+#endif
     // The warp's tiles w, w + stride, ...: tile t of row group g (walked without divisions). Its next tile (words,
     // entry offsets, entry `lane`) is fetched while the current one is decoded and stored, in two register sets.
     int w = (int)blockIdx.x * FM_DECODE_WARPS + warp;
     if (w >= total) return;
     int g = p.rg0 + w / T, t = w % T;
+#if FM_DECODE_NULL == 1
+    for (; w < total; w += stride) {
+        fm_null_tile(d, p.out, p.rg0, g, t, lane);
+        g += sg;
+        t += st;
+        if (t >= T) { t -= T; g++; }
+    }
+    return;
+#endif
     int ng = g, nt = t;  // the tile after the one fetched last
     auto advance = [&]() {
         ng += sg;
