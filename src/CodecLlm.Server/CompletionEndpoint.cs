@@ -133,7 +133,7 @@ internal static class CompletionEndpoint
         foreach (AIContent c in u.Contents)
         {
             if (c is TextContent t) text.Append(t.Text);
-            else if (c is UsageContent uc) usage = new Usage(uc.Details.InputTokenCount ?? 0, uc.Details.OutputTokenCount ?? 0);
+            else if (c is UsageContent uc) usage = new Usage(uc.Details.InputTokenCount ?? 0, uc.Details.OutputTokenCount ?? 0, uc.Details.CachedInputTokenCount ?? 0);
         }
 
         if (u.FinishReason is { } reason) finish = reason == ChatFinishReason.Length ? "length" : "stop";

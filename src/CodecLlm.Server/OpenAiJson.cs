@@ -5,8 +5,8 @@ using CodecLlm.Engine;
 
 namespace CodecLlm.Server;
 
-/// <summary>Token counts of one request, as the "usage" object reports them.</summary>
-internal readonly record struct Usage(long PromptTokens, long CompletionTokens)
+/// <summary>Token counts of one request, as the "usage" object reports them (cached: prompt tokens the KV cache already held).</summary>
+internal readonly record struct Usage(long PromptTokens, long CompletionTokens, long CachedTokens = 0)
 {
     public long TotalTokens => PromptTokens + CompletionTokens;
 }
@@ -229,6 +229,9 @@ internal static class OpenAiJson
         w.WriteNumber("prompt_tokens", usage.PromptTokens);
         w.WriteNumber("completion_tokens", usage.CompletionTokens);
         w.WriteNumber("total_tokens", usage.TotalTokens);
+        w.WriteStartObject("prompt_tokens_details");
+        w.WriteNumber("cached_tokens", usage.CachedTokens);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

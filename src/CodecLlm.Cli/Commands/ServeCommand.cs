@@ -27,12 +27,13 @@ public static class ServeCommand
         Option<int> parallel = new("--parallel") { Description = "Requests generating at once, each with its own KV cache; the rest queue", DefaultValueFactory = _ => 1 };
         Option<bool> batching = new("--batching") { Description = "Parallel requests (2 to 8) share batched decode steps instead of running in independent sessions" };
         Option<int?> context = new("--context") { Description = "KV cache length per session (default: the model's maximum)" };
+        Option<bool> noPromptCache = new("--no-prompt-cache") { Description = "Run every request's whole prompt (default: a session's cache keeps its last conversation and a request runs only what its prompt adds)" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("serve", "Serve the model over an OpenAI-compatible HTTP API");
-        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, batching, context, threads })
+        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, batching, context, noPromptCache, threads })
             cmd.Options.Add(o);
         gpu.AddTo(cmd);
 
@@ -59,6 +60,7 @@ public static class ServeCommand
                 ModelId = pr.GetValue(modelId),
                 MaxConcurrentRequests = parallelRequests,
                 BatchDecode = pr.GetValue(batching),
+                PromptCache = !pr.GetValue(noPromptCache),
                 Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads), KvCacheType = gpu.KvCacheType(pr) },
             };
             // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too;

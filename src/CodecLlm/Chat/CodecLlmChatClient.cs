@@ -43,7 +43,7 @@ public sealed class CodecLlmChatClient : IChatClient
         IInferenceBackend backend = _options.Backend ?? InferenceBackends.Create(_options.Device);
         Template = ChatTemplate.FromJinja(model.ChatTemplate);
         (_bosText, _eosText) = SpecialTokenText.Resolve(_tokenizer);
-        _pool = new SessionPool(model, backend, _options.Session, Math.Max(1, _options.MaxConcurrentRequests), _options.BatchDecode);
+        _pool = new SessionPool(model, backend, _options.Session, Math.Max(1, _options.MaxConcurrentRequests), _options.BatchDecode, _options.PromptCache);
         _pool.Warm();
 
         string id = _options.ModelId ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(model.SourcePath));
@@ -138,11 +138,11 @@ public sealed class CodecLlmChatClient : IChatClient
 
         using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
         CancellationToken ct = linked.Token;
-        IInferenceSession session = await _pool.RentAsync(ct);
+        (IInferenceSession session, KvCacheContents? cache) = await _pool.RentAsync(promptIds, ct);
         try
         {
             GenerationResult result = new();
-            await foreach (GeneratedToken token in Generator.GenerateAsync(session, _tokenizer, promptIds, generation, ct, result))
+            await foreach (GeneratedToken token in Generator.GenerateAsync(session, _tokenizer, promptIds, generation, ct, result, cache))
             {
                 yield return new ChatResponseUpdate(ChatRole.Assistant, token.Text)
                 {
@@ -159,6 +159,7 @@ public sealed class CodecLlmChatClient : IChatClient
             UsageDetails usage = new()
             {
                 InputTokenCount = stats.PromptTokens,
+                CachedInputTokenCount = stats.CachedPromptTokens,
                 OutputTokenCount = stats.GeneratedTokens,
                 TotalTokenCount = stats.PromptTokens + stats.GeneratedTokens,
             };

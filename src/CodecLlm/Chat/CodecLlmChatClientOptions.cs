@@ -35,6 +35,16 @@ public sealed record CodecLlmChatClientOptions
     /// </summary>
     public bool BatchDecode { get; init; }
 
+    /// <summary>
+    /// Prompt caching (default on): each session remembers what its KV cache holds, a request goes to the idle session
+    /// holding the longest prefix of its prompt, and only the rest of the prompt runs (a chat's next turn runs its new
+    /// messages, not the whole conversation); usage reports the cached tokens (<c>CachedInputTokenCount</c>). Not with
+    /// <see cref="BatchDecode"/>. On the CPU the output is bit-identical either way; on the GPU cached keys and values
+    /// written by decode steps differ in their last bits from a prefill's, so logits may differ in their last bits
+    /// (false: every request runs its whole prompt, and the same request always gives the same bits).
+    /// </summary>
+    public bool PromptCache { get; init; } = true;
+
     /// <summary>Tokens generated when a request names no limit.</summary>
     public int DefaultMaxOutputTokens { get; init; } = 256;
 }

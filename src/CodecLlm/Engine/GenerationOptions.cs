@@ -63,7 +63,11 @@ public sealed record GenerationStats(
     TimeSpan DecodeTime,
     FinishReason FinishReason)
 {
-    public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? PromptTokens / PrefillTime.TotalSeconds : 0;
+    /// <summary>Leading prompt tokens the session's KV cache already held, not run again (prompt caching; 0 without it).</summary>
+    public int CachedPromptTokens { get; init; }
+
+    /// <summary>Prompt tokens run a second of prefill (the cached ones not counted: they were not run).</summary>
+    public double PrefillTokensPerSecond => PrefillTime.TotalSeconds > 0 ? (PromptTokens - CachedPromptTokens) / PrefillTime.TotalSeconds : 0;
 
     public double DecodeTokensPerSecond => DecodeTime.TotalSeconds > 0 ? GeneratedTokens / DecodeTime.TotalSeconds : 0;
 }

@@ -14,18 +14,26 @@ namespace CodecLlm.Engine;
 /// The session's Forward is called synchronously on the thread that advances the enumerator. When an end token
 /// stops generation while text is still held back (a partial stop sequence or an unfinished UTF-8 character),
 /// that text comes as a final item with TokenId -1.
+/// <para>
+/// With a <see cref="KvCacheContents"/> (what the session's cache holds from its last generation), the prompt's leading
+/// tokens that the cache already holds are not run again: the forward pass starts after them (prompt caching), and the
+/// contents are updated as the generation writes the cache. On the CPU the logits are then bit-identical to running
+/// the whole prompt (every token's row is computed alone, whatever the pass); on the GPU cached keys and values that a
+/// decode step wrote differ in their last bits from a prefill's, so logits may too.
+/// </para>
 /// </summary>
 public static class Generator
 {
     public static IAsyncEnumerable<GeneratedToken> GenerateAsync(IInferenceSession session, ITokenizer tokenizer, string prompt,
-        GenerationOptions options, CancellationToken cancellationToken = default, GenerationResult? result = null)
+        GenerationOptions options, CancellationToken cancellationToken = default, GenerationResult? result = null, KvCacheContents? cache = null)
     {
         IReadOnlyList<int> ids = prompt.Length == 0 ? [] : tokenizer.Encode(prompt, options.AddBos && tokenizer.AddBos);
-        return GenerateAsync(session, tokenizer, ids, options, cancellationToken, result);
+        return GenerateAsync(session, tokenizer, ids, options, cancellationToken, result, cache);
     }
 
     public static async IAsyncEnumerable<GeneratedToken> GenerateAsync(IInferenceSession session, ITokenizer tokenizer, IReadOnlyList<int> promptIds,
-        GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default, GenerationResult? result = null)
+        GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default, GenerationResult? result = null,
+        KvCacheContents? cache = null)
     {
         result ??= new GenerationResult();
         if (promptIds.Count == 0)
@@ -54,8 +62,14 @@ public static class Generator
 
         Stopwatch clock = Stopwatch.StartNew();
         cancellationToken.ThrowIfCancellationRequested();
-        if (device != null) deviceToken = device.ForwardSample(promptIds.ToArray(), 0, options.Sampling, sampler.NextCoin());
-        else session.Forward(promptIds.ToArray(), 0, logits);
+        // Prompt caching: the leading tokens the cache holds stay; the pass overwrites the positions after them.
+        int cached = cache?.ReusablePrefix(promptIds) ?? 0;
+        cache?.Truncate(cached);
+        int[] run = promptIds.Skip(cached).ToArray();
+        if (device != null) deviceToken = device.ForwardSample(run, cached, options.Sampling, sampler.NextCoin());
+        else session.Forward(run, cached, logits);
+        cache?.Append(run);
+        cache?.MarkPrompt();
         TimeSpan prefill = clock.Elapsed;
         clock.Restart();
 
@@ -101,6 +115,7 @@ public static class Generator
                 one[0] = token;
                 if (device != null) deviceToken = device.ForwardSample(one, pos++, options.Sampling, sampler.NextCoin());
                 else session.Forward(one, pos++, logits);
+                cache?.Append(one);
             }
 
             string tail = stops.Push(utf8.Flush()) + stops.Flush();
@@ -112,7 +127,7 @@ public static class Generator
         }
         finally
         {
-            result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason);
+            result.Stats = new GenerationStats(promptIds.Count, generated, prefill, clock.Elapsed, reason) { CachedPromptTokens = cached };
         }
     }
 

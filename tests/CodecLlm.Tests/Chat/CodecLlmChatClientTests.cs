@@ -169,6 +169,35 @@ public class CodecLlmChatClientTests
     }
 
     [Fact]
+    public async Task NextTurn_TakesItsConversationFromTheCache_AndAnswersAsAClientWithoutOne()
+    {
+        // Two conversations, two sessions: each next turn goes to the session that holds its conversation, runs only
+        // what the turn adds (usage: CachedInputTokenCount) and answers what a client that runs every prompt whole does.
+        using CodecLlmChatClient cached = ChatTestModels.Stories260K(concurrency: 2);
+        using CodecLlmChatClient whole = ChatTestModels.Stories260K(concurrency: 2, promptCache: false);
+        List<ChatMessage> a = [new(ChatRole.User, "Once upon a time")], b = [new(ChatRole.User, "Tom had a big red ball")];
+        foreach (IChatClient client in new IChatClient[] { cached, whole })
+        {
+            ChatResponse a1 = await client.GetResponseAsync(a, Greedy(24), Ct), b1 = await client.GetResponseAsync(b, Greedy(24), Ct);
+            Assert.Equal(0, a1.Usage!.CachedInputTokenCount);
+            Assert.Equal(0, b1.Usage!.CachedInputTokenCount);
+        }
+        ChatResponse a1c = await cached.GetResponseAsync(a, Greedy(24), Ct);  // the same request again: all but its last prompt token cached
+        Assert.Equal(a1c.Usage!.InputTokenCount - 1, a1c.Usage.CachedInputTokenCount);
+
+        int aPrompt = cached.CountPromptTokens(cached.RenderPrompt(a), fromTemplate: true);
+        a.AddRange([new(ChatRole.Assistant, a1c.Text), new(ChatRole.User, "What did Lily find?")]);
+        b.AddRange([new(ChatRole.Assistant, (await whole.GetResponseAsync(b, Greedy(24), Ct)).Text), new(ChatRole.User, "Where did it go?")]);
+        int bPrompt = cached.CountPromptTokens(cached.RenderPrompt(b[..1]), fromTemplate: true);
+        ChatResponse a2 = await cached.GetResponseAsync(a, Greedy(24), Ct), b2 = await cached.GetResponseAsync(b, Greedy(24), Ct);
+        Assert.InRange(a2.Usage!.CachedInputTokenCount!.Value, aPrompt - 1, a2.Usage.InputTokenCount!.Value - 1);
+        Assert.InRange(b2.Usage!.CachedInputTokenCount!.Value, bPrompt - 1, b2.Usage.InputTokenCount!.Value - 1);
+        Assert.Equal((await whole.GetResponseAsync(a, Greedy(24), Ct)).Text, a2.Text);
+        Assert.Equal((await whole.GetResponseAsync(b, Greedy(24), Ct)).Text, b2.Text);
+        Assert.Equal(0, (await whole.GetResponseAsync(a, Greedy(24), Ct)).Usage!.CachedInputTokenCount);
+    }
+
+    [Fact]
     public void GetService_ExposesMetadataAndModelInfo()
     {
         using CodecLlmChatClient client = ChatTestModels.Stories260K();

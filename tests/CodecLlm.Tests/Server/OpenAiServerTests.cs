@@ -65,6 +65,7 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.Equal(1, usage.GetProperty("prompt_tokens").GetInt32()); // BOS alone
         Assert.Equal(200, usage.GetProperty("completion_tokens").GetInt32());
         Assert.Equal(201, usage.GetProperty("total_tokens").GetInt32());
+        Assert.Equal(0, usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());  // BOS alone always runs
 
         List<JsonElement> chunks = await ServerHttp.PostStreamAsync(fixture.Http, "/v1/completions",
             """{"prompt": "", "max_tokens": 200, "temperature": 0, "stream": true, "stream_options": {"include_usage": true}}""", Ct);
@@ -200,6 +201,20 @@ public class OpenAiServerTests(ServerFixture fixture) : IClassFixture<ServerFixt
         ChatResponse streamed = await client.GetStreamingResponseAsync([new MeaiChatMessage(MeaiChatRole.User, "Lily had a cat")], options, Ct).ToChatResponseAsync(Ct);
         Assert.Equal(expected, streamed.Text);
         Assert.Equal(30, streamed.Usage!.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task RepeatedChatPrompt_ReportsItsCachedTokens_AndTheSameAnswer()
+    {
+        const string request = """{"messages": [{"role": "user", "content": "The little bird sang a song"}], "max_tokens": 16, "temperature": 0}""";
+        (HttpStatusCode s1, JsonElement first) = await ServerHttp.PostJsonAsync(fixture.Http, "/v1/chat/completions", request, Ct);
+        (HttpStatusCode s2, JsonElement second) = await ServerHttp.PostJsonAsync(fixture.Http, "/v1/chat/completions", request, Ct);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (s1, s2));
+        JsonElement usage = second.GetProperty("usage");
+        // the session that ran it holds the prompt: everything but its last token (whose logits choose the first new one)
+        Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32() - 1, usage.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32());
+        Assert.Equal(first.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(),
+            second.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
     }
 
     [Fact]
