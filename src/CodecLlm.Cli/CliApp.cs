@@ -11,6 +11,7 @@ public static class CliApp
         RootCommand root = new("CodecLLM: LLM inference with losslessly compressed weights");
         // Each verb lives in Commands/<Verb>Command.cs and is added here.
         root.Subcommands.Add(Commands.RunCommand.Create());
+        root.Subcommands.Add(Commands.ChatCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
         root.Subcommands.Add(Commands.CompressCommand.Create());
         root.Subcommands.Add(Commands.InspectCommand.Create());

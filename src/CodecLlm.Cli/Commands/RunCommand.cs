@@ -79,7 +79,7 @@ public static class RunCommand
     internal static LoadedModel LoadModel(string path, string? tokenizerPath) =>
         ModelLoader.Load(path, new ModelLoadOptions { TokenizerPath = tokenizerPath });
 
-    private static void ValidateSampling(GenerationOptions o)
+    internal static void ValidateSampling(GenerationOptions o)
     {
         SamplingOptions s = o.Sampling;
         if (o.MaxTokens < 0) throw new CodecLlmException($"--max-tokens must be ≥ 0, not {o.MaxTokens}");

@@ -106,6 +106,8 @@ public class ChatTemplateTests
         Assert.True(fallback.IsFallback);
         Assert.Equal("System: You are a helpful assistant\nUser: Hello\nAssistant:", fallback.Render([System, Hello], true, "<s>", "</s>"));
         Assert.Equal("User: Hello\n", fallback.Render([Hello], false, "<s>", "</s>"));
+        // a reply as generated after "Assistant:" (leading space) keeps its own space, not two
+        Assert.Equal("User: Hello\nAssistant: Hi there\nAssistant:", fallback.Render([Hello, new ChatMessageText("assistant", " Hi there")], true, "<s>", "</s>"));
         Assert.True(ChatTemplate.FromJinja("  ").IsFallback);
     }
 }

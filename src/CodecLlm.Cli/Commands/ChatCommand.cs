@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Diagnostics;
+using CodecLlm.Chat;
+using CodecLlm.Engine;
+using CodecLlm.Model;
+using Microsoft.Extensions.AI;
+
+namespace CodecLlm.Cli.Commands;
+
+/// <summary>
+/// `codecllm chat`: a conversation on the terminal. Each line of stdin is a user message; the assistant's reply streams
+/// to stdout (one line a reply, nothing else there) and the conversation so far, rendered by the model's chat template,
+/// is the next prompt. The session keeps its KV cache between turns (prompt caching), so a turn runs only what it adds.
+/// `/reset` starts a new conversation, `/exit` (or the end of stdin) ends. When the conversation outgrows the context,
+/// its oldest exchanges are dropped (the system message stays). Per-turn statistics go to stderr.
+/// </summary>
+public static class ChatCommand
+{
+    public static Command Create()
+    {
+        Option<string> model = new("--model") { Description = "Model file or directory (llama2.c .bin, GGUF, HF directory, .codecllm)", Required = true };
+        Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
+        Option<string?> system = new("--system") { Description = "A system message that starts the conversation" };
+        Option<int> maxTokens = new("--max-tokens") { Description = "Most tokens a reply", DefaultValueFactory = _ => 256 };
+        Option<float> temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy (deterministic)", DefaultValueFactory = _ => 0f };
+        Option<float> topP = new("--top-p") { Description = "Nucleus sampling threshold in (0, 1]", DefaultValueFactory = _ => 1f };
+        Option<int> topK = new("--top-k") { Description = "Sample among the K most likely tokens; 0 = all", DefaultValueFactory = _ => 0 };
+        Option<long?> seed = new("--seed") { Description = "Random seed for sampling (default: random)" };
+        Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
+        Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
+        Option<bool> noPromptCache = new("--no-prompt-cache") { Description = "Run the whole conversation every turn (default: only what the turn adds)" };
+        CudaCliOptions gpu = new();
+        device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
+
+        Command cmd = new("chat", "Chat with a model on the terminal (one user message a line of stdin)");
+        foreach (Option o in new Option[] { model, tokenizer, system, maxTokens, temperature, topP, topK, seed, device, threads, context, noPromptCache })
+            cmd.Options.Add(o);
+        gpu.AddTo(cmd);
+
+        cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
+        {
+            RunCommand.ValidateSampling(new GenerationOptions
+            {
+                MaxTokens = pr.GetValue(maxTokens),
+                Sampling = new SamplingOptions { Temperature = pr.GetValue(temperature), TopP = pr.GetValue(topP), TopK = pr.GetValue(topK) },
+            });
+            ChatOptions options = new()
+            {
+                MaxOutputTokens = pr.GetValue(maxTokens),
+                Temperature = pr.GetValue(temperature),
+                TopP = pr.GetValue(topP),
+                TopK = pr.GetValue(topK),
+                Seed = pr.GetValue(seed),
+            };
+            IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
+            using IDisposable? ownedBackend = backend as IDisposable;
+            using CodecLlmChatClient client = await CodecLlmChatClient.LoadAsync(pr.GetValue(model)!, new CodecLlmChatClientOptions
+            {
+                Backend = backend,
+                TokenizerPath = pr.GetValue(tokenizer),
+                PromptCache = !pr.GetValue(noPromptCache),
+                Session = new SessionOptions { Threads = pr.GetValue(threads), MaxSequenceLength = pr.GetValue(context), KvCacheType = gpu.KvCacheType(pr) },
+            }, null, ct);
+            CodecLlmModelInfo info = client.ModelInfo;
+            bool interactive = !Console.IsInputRedirected;
+            Console.Error.WriteLine($"codecllm: chat with '{info.ModelId}' ({info.Format}, {info.Backend}, context {info.ContextLength}, " +
+                                    (info.HasChatTemplate ? "chat template from the model" : "no chat template: plain fallback") +
+                                    (interactive ? "); /reset starts over, /exit or Ctrl+D ends" : ")"));
+
+            string? systemText = pr.GetValue(system);
+            List<ChatMessage> history = Start(systemText);
+            TextWriter stdout = Console.Out;
+            int failures = 0;
+            while (!ct.IsCancellationRequested)
+            {
+                if (interactive) Console.Error.Write("> ");
+                string? line = await Console.In.ReadLineAsync(ct);
+                if (line == null || line.Trim() == "/exit") break;
+                if (line.Trim().Length == 0) continue;
+                if (line.Trim() == "/reset")
+                {
+                    history = Start(systemText);
+                    Console.Error.WriteLine("codecllm: new conversation");
+                    continue;
+                }
+
+                history.Add(new ChatMessage(ChatRole.User, line));
+                Stopwatch clock = Stopwatch.StartNew();
+                System.Text.StringBuilder reply = new();
+                UsageDetails? usage = null;
+                ChatFinishReason? finish = null;
+                try
+                {
+                    int dropped = Fit(client, history, options);
+                    if (dropped > 0) Console.Error.WriteLine($"codecllm: the conversation outgrew the context of {info.ContextLength}: dropped its {dropped} oldest messages");
+                    await foreach (ChatResponseUpdate u in client.GetStreamingResponseAsync(history, options, ct))
+                    {
+                        if (u.Text.Length > 0)
+                        {
+                            stdout.Write(u.Text);
+                            stdout.Flush();
+                            reply.Append(u.Text);
+                        }
+                        foreach (AIContent c in u.Contents)
+                            if (c is UsageContent uc) usage = uc.Details;
+                        finish ??= u.FinishReason;
+                    }
+                }
+                catch (CodecLlmException e) when (reply.Length == 0)
+                {
+                    // A message that cannot be answered (too long, refused by the template): said on stderr, the conversation goes on without it.
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    history.RemoveAt(history.Count - 1);
+                    failures++;
+                    continue;
+                }
+                stdout.WriteLine();
+                stdout.Flush();
+                history.Add(new ChatMessage(ChatRole.Assistant, reply.ToString()));
+                double seconds = clock.Elapsed.TotalSeconds;
+                Console.Error.WriteLine($"[{info.Backend}] prompt {usage?.InputTokenCount} tokens ({usage?.CachedInputTokenCount} cached), reply {usage?.OutputTokenCount} tokens " +
+                                        $"in {seconds:F2} s, stop: {(finish == ChatFinishReason.Length ? "length" : "stop")}");
+            }
+            return failures == 0 ? 0 : 1;  // every message that got no answer said why on stderr
+        });
+        return cmd;
+    }
+
+    private static List<ChatMessage> Start(string? system) => system is { Length: > 0 } ? [new ChatMessage(ChatRole.System, system)] : [];
+
+    /// <summary>
+    /// Drops the oldest exchanges (a user message and its reply, so that roles still alternate) after the system message
+    /// until the conversation's prompt leaves room for a reply token; returns how many messages were dropped. The newest
+    /// user message alone not fitting is an error.
+    /// </summary>
+    private static int Fit(CodecLlmChatClient client, List<ChatMessage> history, ChatOptions options)
+    {
+        int first = history.Count > 0 && history[0].Role == ChatRole.System ? 1 : 0, dropped = 0;
+        while (client.CountPromptTokens(client.RenderPrompt(history, options), fromTemplate: true) >= client.ModelInfo.ContextLength)
+        {
+            if (history.Count - first <= 1)
+                throw new CodecLlmException($"the message does not fit the context of {client.ModelInfo.ContextLength} tokens (with the system message)");
+            int n = Math.Min(2, history.Count - first - 1);
+            history.RemoveRange(first, n);
+            dropped += n;
+        }
+        return dropped;
+    }
+}
