@@ -9,10 +9,13 @@ namespace CodecLlm.Cli.Commands;
 
 /// <summary>
 /// `codecllm chat`: a conversation on the terminal. Each line of stdin is a user message; the assistant's reply streams
-/// to stdout (one line a reply, nothing else there) and the conversation so far, rendered by the model's chat template,
-/// is the next prompt. The session keeps its KV cache between turns (prompt caching), so a turn runs only what it adds.
-/// `/reset` starts a new conversation, `/exit` (or the end of stdin) ends. When the conversation outgrows the context,
-/// its oldest exchanges are dropped (the system message stays). Per-turn statistics go to stderr.
+/// to stdout followed by a newline (nothing else goes there; a reply may itself hold newlines) and the conversation so
+/// far, rendered by the model's chat template, is the next prompt. The session keeps its KV cache between turns
+/// (prompt caching), so a turn runs only what it adds. `/reset` starts a new conversation, `/exit` (or the end of stdin)
+/// ends, Ctrl+C stops (exit code 130). When a turn would leave no room for its reply (--max-tokens, at most half the
+/// context), the oldest exchanges are dropped until the conversation fills at most half the context (the system
+/// message stays), so that later turns find it in the cache again. A message that cannot be answered is one error line
+/// on stderr; the conversation goes on without it and the exit code is 1. Per-turn statistics go to stderr.
 /// </summary>
 public static class ChatCommand
 {
@@ -75,7 +78,8 @@ public static class ChatCommand
             while (!ct.IsCancellationRequested)
             {
                 if (interactive) Console.Error.Write("> ");
-                string? line = await Console.In.ReadLineAsync(ct);
+                // Console.In's reads block (they ignore a token): read on the thread pool so that Ctrl+C ends the wait.
+                string? line = await Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(ct);
                 if (line == null || line.Trim() == "/exit") break;
                 if (line.Trim().Length == 0) continue;
                 if (line.Trim() == "/reset")
@@ -92,8 +96,10 @@ public static class ChatCommand
                 ChatFinishReason? finish = null;
                 try
                 {
-                    int dropped = Fit(client, history, options);
-                    if (dropped > 0) Console.Error.WriteLine($"codecllm: the conversation outgrew the context of {info.ContextLength}: dropped its {dropped} oldest messages");
+                    List<ChatMessage> kept = Fit(client, history, options);  // the history itself is kept when the message cannot fit
+                    if (kept.Count < history.Count)
+                        Console.Error.WriteLine($"codecllm: the conversation outgrew the context of {info.ContextLength}: dropped its {history.Count - kept.Count} oldest messages");
+                    history = kept;
                     await foreach (ChatResponseUpdate u in client.GetStreamingResponseAsync(history, options, ct))
                     {
                         if (u.Text.Length > 0)
@@ -122,6 +128,7 @@ public static class ChatCommand
                 Console.Error.WriteLine($"[{info.Backend}] prompt {usage?.InputTokenCount} tokens ({usage?.CachedInputTokenCount} cached), reply {usage?.OutputTokenCount} tokens " +
                                         $"in {seconds:F2} s, stop: {(finish == ChatFinishReason.Length ? "length" : "stop")}");
             }
+            ct.ThrowIfCancellationRequested();  // Ctrl+C: "cancelled", exit code 130
             return failures == 0 ? 0 : 1;  // every message that got no answer said why on stderr
         });
         return cmd;
@@ -130,21 +137,22 @@ public static class ChatCommand
     private static List<ChatMessage> Start(string? system) => system is { Length: > 0 } ? [new ChatMessage(ChatRole.System, system)] : [];
 
     /// <summary>
-    /// Drops the oldest exchanges (a user message and its reply, so that roles still alternate) after the system message
-    /// until the conversation's prompt leaves room for a reply token; returns how many messages were dropped. The newest
-    /// user message alone not fitting is an error.
+    /// The conversation as the next prompt may hold it: the whole history when its prompt leaves room for the reply
+    /// (--max-tokens, at most half the context); otherwise a copy without its oldest exchanges (a user message and its
+    /// reply, so that roles still alternate; the system message stays) until the prompt fills at most half the context,
+    /// so that the following turns find it in the cache again rather than shift by one exchange each. The newest user
+    /// message not fitting (with the system message and one reply token) is an error, and the history is left as it was.
     /// </summary>
-    private static int Fit(CodecLlmChatClient client, List<ChatMessage> history, ChatOptions options)
+    private static List<ChatMessage> Fit(CodecLlmChatClient client, List<ChatMessage> history, ChatOptions options)
     {
-        int first = history.Count > 0 && history[0].Role == ChatRole.System ? 1 : 0, dropped = 0;
-        while (client.CountPromptTokens(client.RenderPrompt(history, options), fromTemplate: true) >= client.ModelInfo.ContextLength)
-        {
-            if (history.Count - first <= 1)
-                throw new CodecLlmException($"the message does not fit the context of {client.ModelInfo.ContextLength} tokens (with the system message)");
-            int n = Math.Min(2, history.Count - first - 1);
-            history.RemoveRange(first, n);
-            dropped += n;
-        }
-        return dropped;
+        int context = client.ModelInfo.ContextLength, reserve = Math.Clamp(options.MaxOutputTokens ?? 1, 1, Math.Max(1, context / 2));
+        int Tokens(List<ChatMessage> h) => client.CountPromptTokens(h, options);
+        if (Tokens(history) + reserve <= context) return history;
+        List<ChatMessage> kept = [.. history];
+        int first = kept.Count > 0 && kept[0].Role == ChatRole.System ? 1 : 0;
+        while (kept.Count - first > 1 && Tokens(kept) > context / 2) kept.RemoveRange(first, Math.Min(2, kept.Count - first - 1));
+        if (Tokens(kept) + 1 > context)
+            throw new CodecLlmException($"the message does not fit the context of {context} tokens (with the system message)");
+        return kept;
     }
 }

@@ -53,9 +53,10 @@ public sealed class ChatTemplate
         foreach (ChatMessageText m in messages)
         {
             string role = m.Role.Length == 0 ? m.Role : char.ToUpperInvariant(m.Role[0]) + m.Role[1..];
-            // "Role: content"; a content that starts with whitespace (a reply as generated after "Assistant:") keeps its own,
-            // so a conversation's history renders as the tokens the model produced (and prompt caching finds them).
-            sb.Append(role).Append(':').Append(m.Content.Length > 0 && char.IsWhiteSpace(m.Content[0]) ? "" : " ").Append(m.Content).Append('\n');
+            // "Role: content"; an assistant content that starts with whitespace (a reply as generated after "Assistant:")
+            // keeps its own, so a conversation's history renders as the tokens the model produced (prompt caching finds them).
+            bool ownSpace = m.Role == "assistant" && m.Content.Length > 0 && char.IsWhiteSpace(m.Content[0]);
+            sb.Append(role).Append(':').Append(ownSpace ? "" : " ").Append(m.Content).Append('\n');
         }
 
         if (addGenerationPrompt) sb.Append("Assistant:");

@@ -113,6 +113,10 @@ public sealed class CodecLlmChatClient : IChatClient
     /// <summary>Token count of a prompt as generation would see it (BOS included when added).</summary>
     public int CountPromptTokens(string prompt, bool fromTemplate) => Tokenize(prompt, fromTemplate).Count;
 
+    /// <summary>Token count of the prompt a conversation becomes, as <see cref="GetStreamingResponseAsync"/> runs it.</summary>
+    public int CountPromptTokens(IEnumerable<ChatMessage> messages, ChatOptions? options = null) =>
+        Tokenize(RenderPrompt(messages, options), fromTemplate: !Template.IsFallback).Count;
+
     private IReadOnlyList<int> Tokenize(string prompt, bool fromTemplate)
     {
         // A template that writes bos_token itself gets BOS as the token, not as text; one that does not

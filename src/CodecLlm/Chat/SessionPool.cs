@@ -20,7 +20,7 @@ namespace CodecLlm.Chat;
 /// </summary>
 internal sealed class SessionPool : IDisposable
 {
-    private readonly bool _batch;
+    private bool _batch;  // false once a backend turned out unable to batch (guarded by _all)
     private BatchedSessionMux? _mux;
     private readonly LoadedModel _model;
     private readonly IInferenceBackend _backend;
@@ -65,11 +65,13 @@ internal sealed class SessionPool : IDisposable
         lock (_all)
         {
             if (_mux != null) return _mux;
+            if (!_batch) return null;  // another renter found the backend unable to batch
             IInferenceSession s = _backend.CreateSession(_model, _options with { MaxBatch = _size });
             if (s is IBatchedInferenceSession b && b.MaxBatch == _size) return _mux = new BatchedSessionMux(b);
-            _all.Add(s);  // a backend without batching: plain sessions after all
+            _all.Add(s);  // a backend without batching: plain sessions after all (asked once)
             _idle.Add(s);
             _created++;
+            _batch = false;
             return null;
         }
     }
@@ -85,7 +87,7 @@ internal sealed class SessionPool : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (Mux() is { } mux) return (mux.TryRent() ?? throw new InvalidOperationException("no free sequence although the pool has a free slot"), null);
-            IInferenceSession session = TakeIdle(prompt) ?? CreatePromised();
+            IInferenceSession session = TakeIdle(prompt) ?? CreateOrTakeIdle();
             if (!_promptCache) return (session, null);
             lock (_all) return (session, _contents.TryGetValue(session, out KvCacheContents? c) ? c : _contents[session] = new KvCacheContents());
         }
@@ -135,6 +137,33 @@ internal sealed class SessionPool : IDisposable
         if (session is BatchedSessionMux.Sequence sequence) sequence.Dispose();  // back to the mux
         else lock (_all) _idle.Add(session);
         _slots.Release();
+    }
+
+    /// <summary>
+    /// A new session (promised by <see cref="TakeIdle"/>); when creating it fails (out of memory, say) while a session is
+    /// idle, that one serves instead.
+    /// </summary>
+    private IInferenceSession CreateOrTakeIdle()
+    {
+        try
+        {
+            return CreatePromised();
+        }
+        catch (Exception) when (TakeAnyIdle() is { } idle)
+        {
+            return idle;
+        }
+    }
+
+    private IInferenceSession? TakeAnyIdle()
+    {
+        lock (_all)
+        {
+            if (_idle.Count == 0) return null;
+            IInferenceSession s = _idle[0];
+            _idle.RemoveAt(0);
+            return s;
+        }
     }
 
     /// <summary>A new plain session, counted in <see cref="_created"/> already (the promise is withdrawn if it fails).</summary>

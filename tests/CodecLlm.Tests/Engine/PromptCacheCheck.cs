@@ -55,6 +55,10 @@ internal static class PromptCacheCheck
         List<int> fed = [.. first, .. a.TokenIds];
         Assert.Equal(fed.Take(cache.Count), cache.Tokens);
         Assert.True(cache.Count >= first.Count, $"the cache holds {cache.Count} tokens, the first prompt {first.Count}");
+        // exactly what the forward passes ran, from position 0 on
+        Assert.Equal(0, warm.Calls[0].StartPos);
+        Assert.Equal(warm.Calls.SelectMany(c => c.Tokens), cache.Tokens);
+        Assert.Equal(first.Count, cache.PromptLength);
 
         int expected = 0;
         while (expected < Math.Min(cache.Count, second.Count - 1) && cache.Tokens[expected] == second[expected]) expected++;

@@ -82,20 +82,54 @@ public class PromptCacheTests
     }
 
     [Fact]
-    public async Task AForwardPassThatFails_LeavesTheContentsAtWhatTheCacheHolds()
+    public async Task AfterAFailedPass_ACancelledOne_OrAnAbandonedOne_TheNextGenerationGivesTheWholePromptsLogits()
     {
         using LoadedModel model = Stories260K();
         ITokenizer tok = model.RequireTokenizer();
         KvCacheContents cache = new();
-        using PromptCacheCheck.Recorder s = Cpu(model);
+        using PromptCacheCheck.Recorder s = Cpu(model), fresh = Cpu(model);
         int[] first = [1, 40, 41, 42, 43];
         await PromptCacheCheck.Generate(s, tok, first, 3, cache);
         Assert.Equal(first.Length + 2, cache.Count);  // the third generated token is not fed back
-        Assert.Equal(first.Length, cache.PromptLength);
 
-        int[] bad = [1, 40, 41, model.Config.VocabSize];  // a token outside the vocabulary: the session refuses the pass
+        // A pass the session refuses (a token outside the vocabulary): the contents keep what it would have overwritten from.
+        int[] bad = [1, 40, 41, model.Config.VocabSize];
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await PromptCacheCheck.Generate(s, tok, bad, 3, cache));
-        Assert.Equal([1, 40, 41], cache.Tokens);  // what the failed pass would have overwritten is forgotten
+        Assert.Equal([1, 40, 41], cache.Tokens);
+        await AssertNextMatchesFresh([1, 40, 41, 50, 51, 52]);
+
+        // A generation cancelled after its fourth token, and one whose consumer stops after two.
+        GenerationOptions greedy = new() { MaxTokens = 20, Sampling = new SamplingOptions { Temperature = 0 } };
+        using (CancellationTokenSource cts = new())
+        {
+            int n = 0;
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                await foreach (GeneratedToken _ in Generator.GenerateAsync(s, tok, [1, 60, 61, 62], greedy, cts.Token, null, cache))
+                    if (++n == 4) cts.Cancel();
+            });
+            Assert.Equal(4 + 4, cache.Count);  // the prompt and the four tokens yielded: the fourth is fed before the cancel is seen
+        }
+        await AssertNextMatchesFresh([1, 60, 61, 62, .. cache.Tokens.Skip(4), 70, 71]);
+        await foreach (GeneratedToken _ in Generator.GenerateAsync(s, tok, [1, 80, 81], greedy, TestContext.Current.CancellationToken, null, cache))
+            break;
+        Assert.Equal([1, 80, 81], cache.Tokens);  // the first token was sampled, never fed back
+        await AssertNextMatchesFresh([1, 80, 81, 90]);
+
+        async Task AssertNextMatchesFresh(int[] prompt)
+        {
+            int expected = cache.ReusablePrefix(prompt);
+            s.Calls.Clear();
+            fresh.Calls.Clear();
+            GenerationResult w = await PromptCacheCheck.Generate(s, tok, prompt, 6, cache);
+            GenerationResult c;
+            using (PromptCacheCheck.Recorder f = Cpu(model)) { c = await PromptCacheCheck.Generate(f, tok, prompt, 6, null); fresh.Calls.AddRange(f.Calls); }
+            Assert.Equal(expected, w.Stats!.CachedPromptTokens);
+            Assert.True(expected > 0);
+            Assert.Equal(c.TokenIds, w.TokenIds);
+            Assert.Equal(fresh.Calls.Count, s.Calls.Count);
+            for (int i = 0; i < s.Calls.Count; i++) AssertBits(fresh.Calls[i].Logits, s.Calls[i].Logits);
+        }
     }
 
     /// <summary>Two logits vectors, bit for bit.</summary>

@@ -52,4 +52,39 @@ public class CudaPromptCacheTests
                 for (int i = 0; i < wl.Count; i++) PromptCacheTests.AssertBits(uncompressedWarm[i], wl[i]);  // compressed == uncompressed, cache and all
         }
     }
+
+    /// <summary>
+    /// Sampled turns (temperature, top-p, a seed) take the session's device sampler (<see cref="IDeviceSampler"/>): the
+    /// second turn's prefill starts after the cached tokens there too, and draws what a fresh session draws.
+    /// </summary>
+    [Fact]
+    public async Task SampledTurnsOnTheDeviceSampler_StartAfterTheCache_AndDrawWhatAFreshSessionDraws()
+    {
+        GpuTest.Context();
+        if (!File.Exists(TestPaths.Stories260KBin)) Assert.Skip("stories260K not present");
+        using LoadedModel model = new Llama2cFormat().Load(TestPaths.Stories260KBin, new ModelLoadOptions { TokenizerPath = TestPaths.Stories260KTokenizer });
+        ITokenizer tok = model.RequireTokenizer();
+        using var backend = new CudaBackend(new CudaBackendOptions());
+        SessionOptions options = new() { KvCacheType = "f32", MaxSequenceLength = 256 };
+        using CudaSession warm = backend.CreateCudaSession(model, options), cold = backend.CreateCudaSession(model, options);
+        Assert.IsAssignableFrom<IDeviceSampler>(warm);
+        static GenerationOptions Sampled(ulong seed) => new() { MaxTokens = 30, Sampling = new SamplingOptions { Temperature = 0.9f, TopP = 0.95f, Seed = seed } };
+        async Task<GenerationResult> Generate(IInferenceSession s, IReadOnlyList<int> prompt, ulong seed, KvCacheContents? cache)
+        {
+            GenerationResult r = new();
+            await foreach (GeneratedToken _ in Generator.GenerateAsync(s, tok, prompt, Sampled(seed), TestContext.Current.CancellationToken, r, cache)) { }
+            return r;
+        }
+
+        KvCacheContents contents = new();
+        IReadOnlyList<int> first = tok.Encode("Once upon a time, there was a little girl named Lily.", true);
+        GenerationResult a = await Generate(warm, first, 5, contents);
+        List<int> second = [.. first, .. a.TokenIds, .. tok.Encode(" She liked to play.", false)];
+        int expected = contents.ReusablePrefix(second);
+        Assert.True(expected >= first.Count + a.TokenIds.Count - 1, $"{expected} reusable");
+        GenerationResult w = await Generate(warm, second, 7, contents), c = await Generate(cold, second, 7, null);
+        Assert.Equal(expected, w.Stats!.CachedPromptTokens);
+        Assert.Equal(c.TokenIds, w.TokenIds);
+        Assert.Equal([.. second, .. w.TokenIds.SkipLast(1)], contents.Tokens.Take(second.Count + w.TokenIds.Count - 1));
+    }
 }
