@@ -24,11 +24,7 @@ public static class ChatCommand
         Option<string> model = new("--model") { Description = "Model file or directory (llama2.c .bin, GGUF, HF directory, .codecllm)", Required = true };
         Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
         Option<string?> system = new("--system") { Description = "A system message that starts the conversation" };
-        Option<int> maxTokens = new("--max-tokens") { Description = "Most tokens a reply", DefaultValueFactory = _ => 256 };
-        Option<float> temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy (deterministic)", DefaultValueFactory = _ => 0f };
-        Option<float> topP = new("--top-p") { Description = "Nucleus sampling threshold in (0, 1]", DefaultValueFactory = _ => 1f };
-        Option<int> topK = new("--top-k") { Description = "Sample among the K most likely tokens; 0 = all", DefaultValueFactory = _ => 0 };
-        Option<long?> seed = new("--seed") { Description = "Random seed for sampling (default: random)" };
+        SamplingCliOptions sampling = new("Most tokens a reply");
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
@@ -37,25 +33,16 @@ public static class ChatCommand
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("chat", "Chat with a model on the terminal (one user message a line of stdin)");
-        foreach (Option o in new Option[] { model, tokenizer, system, maxTokens, temperature, topP, topK, seed, device, threads, context, noPromptCache })
+        foreach (Option o in new Option[] { model, tokenizer, system })
+            cmd.Options.Add(o);
+        sampling.AddTo(cmd);
+        foreach (Option o in new Option[] { device, threads, context, noPromptCache })
             cmd.Options.Add(o);
         gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
-            RunCommand.ValidateSampling(new GenerationOptions
-            {
-                MaxTokens = pr.GetValue(maxTokens),
-                Sampling = new SamplingOptions { Temperature = pr.GetValue(temperature), TopP = pr.GetValue(topP), TopK = pr.GetValue(topK) },
-            });
-            ChatOptions options = new()
-            {
-                MaxOutputTokens = pr.GetValue(maxTokens),
-                Temperature = pr.GetValue(temperature),
-                TopP = pr.GetValue(topP),
-                TopK = pr.GetValue(topK),
-                Seed = pr.GetValue(seed),
-            };
+            ChatOptions options = sampling.Chat(pr);
             IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
             using IDisposable? ownedBackend = backend as IDisposable;
             using CodecLlmChatClient client = await CodecLlmChatClient.LoadAsync(pr.GetValue(model)!, new CodecLlmChatClientOptions

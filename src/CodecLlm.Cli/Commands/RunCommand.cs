@@ -18,11 +18,7 @@ public static class RunCommand
         Option<string> model = new("--model") { Description = "Model file or directory (llama2.c .bin, GGUF, HF directory, .codecllm)", Required = true };
         Option<string> prompt = new("--prompt") { Description = "Prompt text (empty: start from BOS alone)", DefaultValueFactory = _ => "" };
         Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
-        Option<int> maxTokens = new("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 256 };
-        Option<float> temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy (deterministic)", DefaultValueFactory = _ => 0f };
-        Option<float> topP = new("--top-p") { Description = "Nucleus sampling threshold in (0, 1]", DefaultValueFactory = _ => 1f };
-        Option<int> topK = new("--top-k") { Description = "Sample among the K most likely tokens; 0 = all", DefaultValueFactory = _ => 0 };
-        Option<ulong?> seed = new("--seed") { Description = "Random seed for sampling (default: random)" };
+        SamplingCliOptions sampling = new("Most tokens to generate");
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
         Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
@@ -30,24 +26,16 @@ public static class RunCommand
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("run", "Generate text from a prompt");
-        foreach (Option o in new Option[] { model, prompt, tokenizer, maxTokens, temperature, topP, topK, seed, device, threads, context })
+        foreach (Option o in new Option[] { model, prompt, tokenizer })
+            cmd.Options.Add(o);
+        sampling.AddTo(cmd);
+        foreach (Option o in new Option[] { device, threads, context })
             cmd.Options.Add(o);
         gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
-            GenerationOptions options = new()
-            {
-                MaxTokens = pr.GetValue(maxTokens),
-                Sampling = new SamplingOptions
-                {
-                    Temperature = pr.GetValue(temperature),
-                    TopP = pr.GetValue(topP),
-                    TopK = pr.GetValue(topK),
-                    Seed = pr.GetValue(seed),
-                },
-            };
-            ValidateSampling(options);
+            GenerationOptions options = sampling.Generation(pr);
             IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
             using IDisposable? ownedBackend = backend as IDisposable;
             using LoadedModel loaded = LoadModel(pr.GetValue(model)!, pr.GetValue(tokenizer));
@@ -78,15 +66,6 @@ public static class RunCommand
     /// <summary>Loads any supported model (compressed, GGUF, HF directory, llama2.c) through <see cref="ModelLoader"/>.</summary>
     internal static LoadedModel LoadModel(string path, string? tokenizerPath) =>
         ModelLoader.Load(path, new ModelLoadOptions { TokenizerPath = tokenizerPath });
-
-    internal static void ValidateSampling(GenerationOptions o)
-    {
-        SamplingOptions s = o.Sampling;
-        if (o.MaxTokens < 0) throw new CodecLlmException($"--max-tokens must be ≥ 0, not {o.MaxTokens}");
-        if (s.Temperature < 0) throw new CodecLlmException($"--temperature must be ≥ 0, not {s.Temperature}");
-        if (!(s.TopP > 0 && s.TopP <= 1)) throw new CodecLlmException($"--top-p must be in (0, 1], not {s.TopP}");
-        if (s.TopK < 0) throw new CodecLlmException($"--top-k must be ≥ 0, not {s.TopK}");
-    }
 
     private static void PrintStats(GenerationResult result, IInferenceSession session)
     {
