@@ -26,8 +26,7 @@ public static class ChatCommand
         Option<string?> system = new("--system") { Description = "A system message that starts the conversation" };
         SamplingCliOptions sampling = new("Most tokens a reply");
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
-        Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
+        SessionCliOptions sessionCli = new("KV cache length (default: the model's maximum)");
         Option<bool> noPromptCache = new("--no-prompt-cache") { Description = "Run the whole conversation every turn (default: only what the turn adds)" };
         CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
@@ -36,13 +35,15 @@ public static class ChatCommand
         foreach (Option o in new Option[] { model, tokenizer, system })
             cmd.Options.Add(o);
         sampling.AddTo(cmd);
-        foreach (Option o in new Option[] { device, threads, context, noPromptCache })
-            cmd.Options.Add(o);
+        cmd.Options.Add(device);
+        sessionCli.AddTo(cmd);
+        cmd.Options.Add(noPromptCache);
         gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             ChatOptions options = sampling.Chat(pr);
+            SessionOptions sessionOptions = sessionCli.Session(pr, gpu.KvCacheType(pr));
             IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
             using IDisposable? ownedBackend = backend as IDisposable;
             using CodecLlmChatClient client = await CodecLlmChatClient.LoadAsync(pr.GetValue(model)!, new CodecLlmChatClientOptions
@@ -50,7 +51,7 @@ public static class ChatCommand
                 Backend = backend,
                 TokenizerPath = pr.GetValue(tokenizer),
                 PromptCache = !pr.GetValue(noPromptCache),
-                Session = new SessionOptions { Threads = pr.GetValue(threads), MaxSequenceLength = pr.GetValue(context), KvCacheType = gpu.KvCacheType(pr) },
+                Session = sessionOptions,
             }, null, ct);
             CodecLlmModelInfo info = client.ModelInfo;
             bool interactive = !Console.IsInputRedirected;

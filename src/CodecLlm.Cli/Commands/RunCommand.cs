@@ -20,8 +20,7 @@ public static class RunCommand
         Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer file (default: found beside the model)" };
         SamplingCliOptions sampling = new("Most tokens to generate");
         Option<string> device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
-        Option<int?> context = new("--context") { Description = "KV cache length (default: the model's maximum)" };
+        SessionCliOptions sessionCli = new("KV cache length (default: the model's maximum)");
         CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
@@ -29,23 +28,19 @@ public static class RunCommand
         foreach (Option o in new Option[] { model, prompt, tokenizer })
             cmd.Options.Add(o);
         sampling.AddTo(cmd);
-        foreach (Option o in new Option[] { device, threads, context })
-            cmd.Options.Add(o);
+        cmd.Options.Add(device);
+        sessionCli.AddTo(cmd);
         gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             GenerationOptions options = sampling.Generation(pr);
+            SessionOptions sessionOptions = sessionCli.Session(pr, gpu.KvCacheType(pr));
             IInferenceBackend backend = gpu.CreateBackend(pr.GetValue(device)!, pr);
             using IDisposable? ownedBackend = backend as IDisposable;
             using LoadedModel loaded = LoadModel(pr.GetValue(model)!, pr.GetValue(tokenizer));
             ITokenizer tok = loaded.RequireTokenizer();
-            using IInferenceSession session = backend.CreateSession(loaded, new SessionOptions
-            {
-                Threads = pr.GetValue(threads),
-                MaxSequenceLength = pr.GetValue(context),
-                KvCacheType = gpu.KvCacheType(pr),
-            });
+            using IInferenceSession session = backend.CreateSession(loaded, sessionOptions);
 
             GenerationResult result = new();
             TextWriter stdout = Console.Out;

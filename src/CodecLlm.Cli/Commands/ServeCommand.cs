@@ -26,15 +26,16 @@ public static class ServeCommand
         Option<string?> modelId = new("--model-id") { Description = "Model name clients use (default: the file name)" };
         Option<int> parallel = new("--parallel") { Description = "Requests generating at once, each with its own KV cache; the rest queue", DefaultValueFactory = _ => 1 };
         Option<bool> batching = new("--batching") { Description = "Parallel requests (2 to 8) share batched decode steps instead of running in independent sessions" };
-        Option<int?> context = new("--context") { Description = "KV cache length per session (default: the model's maximum)" };
         Option<bool> noPromptCache = new("--no-prompt-cache") { Description = "Run every request's whole prompt (default: a session's cache keeps its last conversation and a request runs only what its prompt adds)" };
-        Option<int?> threads = new("--threads") { Description = "CPU threads (default: all cores)" };
+        SessionCliOptions sessionCli = new("KV cache length per session (default: the model's maximum)");
         CudaCliOptions gpu = new();
         device.AcceptOnlyFromAmong([.. InferenceBackends.Devices]);
 
         Command cmd = new("serve", "Serve the model over an OpenAI-compatible HTTP API");
-        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, batching, context, noPromptCache, threads })
+        foreach (Option o in new Option[] { model, host, port, apiKey, device, tokenizer, modelId, parallel, batching })
             cmd.Options.Add(o);
+        sessionCli.AddTo(cmd);
+        cmd.Options.Add(noPromptCache);
         gpu.AddTo(cmd);
 
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
@@ -61,7 +62,7 @@ public static class ServeCommand
                 MaxConcurrentRequests = parallelRequests,
                 BatchDecode = pr.GetValue(batching),
                 PromptCache = !pr.GetValue(noPromptCache),
-                Session = new SessionOptions { MaxSequenceLength = pr.GetValue(context), Threads = pr.GetValue(threads), KvCacheType = gpu.KvCacheType(pr) },
+                Session = sessionCli.Session(pr, gpu.KvCacheType(pr)),
             };
             // Ctrl+C cancels ct (System.CommandLine); SIGTERM (service managers, `kill`) is a normal stop too;
             // registered before anything is printed, so a signal that follows "ready" is never lost.

@@ -16,6 +16,20 @@ public class RunCommandTests
         Assert.Contains("no-such-model.bin", lines[0]);
     }
 
+    [Theory]
+    [InlineData("run", "--context", "0")]
+    [InlineData("chat", "--context", "-3")]
+    [InlineData("serve", "--context", "0")]
+    [InlineData("run", "--threads", "0")]
+    [InlineData("chat", "--threads", "-1")]
+    public void SessionOptionBelowOne_IsOneErrorLineNamingIt(string verb, string option, string value)
+    {
+        (int code, string stdout, string stderr) = CliProcess.RunWithInput("hi\n", verb, "--model", TestPaths.Stories260KBin, option, value);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"error: {option} must be ≥ 1, not {value}", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     /// <summary>Null when the CUDA backend can open a GPU here (driver, device and NVRTC), else why not.</summary>
     private static readonly Lazy<string?> CudaUnavailable = new(CudaContext.UnavailableReason);
 
