@@ -68,9 +68,10 @@ public static class ChatCommand
                 if (interactive) Console.Error.Write("> ");
                 // Console.In's reads block (they ignore a token): read on the thread pool so that Ctrl+C ends the wait.
                 string? line = await Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(ct);
-                if (line == null || line.Trim() == "/exit") break;
-                if (line.Trim().Length == 0) continue;
-                if (line.Trim() == "/reset")
+                string command = line?.Trim() ?? "/exit";
+                if (command == "/exit") break;
+                if (command.Length == 0) continue;
+                if (command == "/reset")
                 {
                     history = Start(systemText);
                     Console.Error.WriteLine("codecllm: new conversation");
@@ -79,9 +80,7 @@ public static class ChatCommand
 
                 history.Add(new ChatMessage(ChatRole.User, line));
                 Stopwatch clock = Stopwatch.StartNew();
-                System.Text.StringBuilder reply = new();
-                UsageDetails? usage = null;
-                ChatFinishReason? finish = null;
+                List<ChatResponseUpdate> updates = [];
                 try
                 {
                     List<ChatMessage> kept = Fit(client, history, options);  // the history itself is kept when the message cannot fit
@@ -90,18 +89,12 @@ public static class ChatCommand
                     history = kept;
                     await foreach (ChatResponseUpdate u in client.GetStreamingResponseAsync(history, options, ct))
                     {
-                        if (u.Text.Length > 0)
-                        {
-                            stdout.Write(u.Text);
-                            stdout.Flush();
-                            reply.Append(u.Text);
-                        }
-                        foreach (AIContent c in u.Contents)
-                            if (c is UsageContent uc) usage = uc.Details;
-                        finish ??= u.FinishReason;
+                        stdout.Write(u.Text);
+                        stdout.Flush();
+                        updates.Add(u);
                     }
                 }
-                catch (CodecLlmException e) when (reply.Length == 0)
+                catch (CodecLlmException e) when (updates.Count == 0)
                 {
                     // A message that cannot be answered (too long, refused by the template): said on stderr, the conversation goes on without it.
                     Console.Error.WriteLine($"error: {e.Message}");
@@ -111,10 +104,11 @@ public static class ChatCommand
                 }
                 stdout.WriteLine();
                 stdout.Flush();
-                history.Add(new ChatMessage(ChatRole.Assistant, reply.ToString()));
-                double seconds = clock.Elapsed.TotalSeconds;
+                ChatResponse response = updates.ToChatResponse();
+                history.Add(new ChatMessage(ChatRole.Assistant, response.Text));
+                UsageDetails? usage = response.Usage;
                 Console.Error.WriteLine($"[{info.Backend}] prompt {usage?.InputTokenCount} tokens ({usage?.CachedInputTokenCount} cached), reply {usage?.OutputTokenCount} tokens " +
-                                        $"in {seconds:F2} s, stop: {(finish == ChatFinishReason.Length ? "length" : "stop")}");
+                                        $"in {clock.Elapsed.TotalSeconds:F2} s, stop: {(response.FinishReason == ChatFinishReason.Length ? "length" : "stop")}");
             }
             ct.ThrowIfCancellationRequested();  // Ctrl+C: "cancelled", exit code 130
             return failures == 0 ? 0 : 1;  // every message that got no answer said why on stderr

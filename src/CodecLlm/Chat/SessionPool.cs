@@ -68,7 +68,7 @@ internal sealed class SessionPool : IDisposable
             if (!_batch) return null;  // another renter found the backend unable to batch
             IInferenceSession s = _backend.CreateSession(_model, _options with { MaxBatch = _size });
             if (s is IBatchedInferenceSession b && b.MaxBatch == _size) return _mux = new BatchedSessionMux(b);
-            _all.Add(s);  // a backend without batching: plain sessions after all (asked once)
+            Track(s);  // a backend without batching: plain sessions after all (asked once)
             _idle.Add(s);
             _created++;
             _batch = false;
@@ -88,8 +88,7 @@ internal sealed class SessionPool : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (Mux() is { } mux) return (mux.TryRent() ?? throw new InvalidOperationException("no free sequence although the pool has a free slot"), null);
             IInferenceSession session = TakeIdle(prompt) ?? CreateOrTakeIdle();
-            if (!_promptCache) return (session, null);
-            lock (_all) return (session, _contents.TryGetValue(session, out KvCacheContents? c) ? c : _contents[session] = new KvCacheContents());
+            lock (_all) return (session, _contents.GetValueOrDefault(session));
         }
         catch
         {
@@ -110,7 +109,7 @@ internal sealed class SessionPool : IDisposable
             bool continues = false;
             for (int i = 0; i < _idle.Count; i++)
             {
-                KvCacheContents? c = _promptCache ? _contents.GetValueOrDefault(_idle[i]) : null;
+                KvCacheContents? c = _contents.GetValueOrDefault(_idle[i]);
                 if (c == null || c.Count == 0)
                 {
                     if (empty < 0) empty = i;
@@ -125,11 +124,16 @@ internal sealed class SessionPool : IDisposable
                 _created++;
                 return null;
             }
-            if (pick < 0) pick = 0;  // the session idle longest (the semaphore leaves one idle when none can be created)
-            IInferenceSession s = _idle[pick];
-            _idle.RemoveAt(pick);
-            return s;
+            return RemoveIdle(pick < 0 ? 0 : pick);  // else the session idle longest (the semaphore leaves one idle when none can be created)
         }
+    }
+
+    /// <summary>Takes idle session <paramref name="i"/> (the caller holds the lock on _all).</summary>
+    private IInferenceSession RemoveIdle(int i)
+    {
+        IInferenceSession s = _idle[i];
+        _idle.RemoveAt(i);
+        return s;
     }
 
     public void Return(IInferenceSession session)
@@ -157,13 +161,7 @@ internal sealed class SessionPool : IDisposable
 
     private IInferenceSession? TakeAnyIdle()
     {
-        lock (_all)
-        {
-            if (_idle.Count == 0) return null;
-            IInferenceSession s = _idle[0];
-            _idle.RemoveAt(0);
-            return s;
-        }
+        lock (_all) return _idle.Count == 0 ? null : RemoveIdle(0);
     }
 
     /// <summary>A new plain session, counted in <see cref="_created"/> already (the promise is withdrawn if it fails).</summary>
@@ -179,8 +177,15 @@ internal sealed class SessionPool : IDisposable
             lock (_all) _created--;
             throw;
         }
-        lock (_all) _all.Add(session);
+        lock (_all) Track(session);
         return session;
+    }
+
+    /// <summary>A new plain session joins the pool, with its cache contents when the pool keeps them (the caller holds the lock on _all).</summary>
+    private void Track(IInferenceSession session)
+    {
+        _all.Add(session);
+        if (_promptCache) _contents[session] = new KvCacheContents();
     }
 
     /// <summary>Waits (up to 30 s) for sessions in use to come back, then releases them all.</summary>
